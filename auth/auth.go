@@ -1,0 +1,208 @@
+package auth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	njs "github.com/nats-io/nats.go/jetstream"
+)
+
+var (
+	// ErrUnauthorized: the token is missing, malformed, unknown, revoked or expired.
+	ErrUnauthorized = errors.New("unauthorized")
+	// ErrWrongSession: a session token for another session.
+	ErrWrongSession = errors.New("token is for another session")
+	// ErrNotFound: no API token with that id.
+	ErrNotFound = errors.New("token not found")
+)
+
+const (
+	apiPrefix  = "sst_"
+	keyPrefix  = "api."
+	signingKey = "session-signing-key"
+)
+
+// Info describes an API token; the secret is never stored.
+type Info struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Hash      string    `json:"hash"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Tokens manages API tokens and signs session tokens.
+type Tokens struct {
+	kv  njs.KeyValue
+	key []byte
+}
+
+// New loads the session signing key, creating it on first start. Two
+// components starting at once agree on one key: only one Create wins.
+func New(ctx context.Context, kv njs.KeyValue) (*Tokens, error) {
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	if _, err := kv.Create(ctx, signingKey, key); err != nil && !errors.Is(err, njs.ErrKeyExists) {
+		return nil, fmt.Errorf("auth: create signing key: %w", err)
+	}
+	e, err := kv.Get(ctx, signingKey)
+	if err != nil {
+		return nil, fmt.Errorf("auth: load signing key: %w", err)
+	}
+	return &Tokens{kv: kv, key: e.Value()}, nil
+}
+
+func hash(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+func randomString(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Create makes a new API token and returns it; this is the only time the
+// secret exists outside its holder.
+func (t *Tokens) Create(ctx context.Context, name string) (string, Info, error) {
+	return t.put(ctx, name, randomString(24))
+}
+
+// Ensure registers a token the operator chose (--admin-token), so scripts
+// can rely on a fixed value. Registering it again is a no-op.
+func (t *Tokens) Ensure(ctx context.Context, name, token string) (Info, error) {
+	if info, err := t.Verify(ctx, token); err == nil {
+		return info, nil
+	}
+	if len(token) < 16 {
+		return Info{}, fmt.Errorf("auth: a chosen token must be at least 16 characters")
+	}
+	_, info, err := t.put(ctx, name, token)
+	return info, err
+}
+
+func (t *Tokens) put(ctx context.Context, name, secret string) (string, Info, error) {
+	info := Info{ID: hash(secret)[:16], Name: name, Hash: hash(secret), CreatedAt: time.Now().UTC()}
+	data, _ := json.Marshal(info)
+	if _, err := t.kv.Put(ctx, keyPrefix+info.ID, data); err != nil {
+		return "", Info{}, fmt.Errorf("auth: store token: %w", err)
+	}
+	return secret, info, nil
+}
+
+// Verify checks an API token.
+func (t *Tokens) Verify(ctx context.Context, token string) (Info, error) {
+	if token == "" || len(token) > 512 {
+		return Info{}, ErrUnauthorized
+	}
+	h := hash(token)
+	e, err := t.kv.Get(ctx, keyPrefix+h[:16])
+	if errors.Is(err, njs.ErrKeyNotFound) {
+		return Info{}, ErrUnauthorized
+	}
+	if err != nil {
+		return Info{}, fmt.Errorf("auth: lookup: %w", err)
+	}
+	var info Info
+	if err := json.Unmarshal(e.Value(), &info); err != nil {
+		return Info{}, fmt.Errorf("auth: decode: %w", err)
+	}
+	if subtle.ConstantTimeCompare([]byte(info.Hash), []byte(h)) != 1 {
+		return Info{}, ErrUnauthorized
+	}
+	return info, nil
+}
+
+// List returns every API token's info.
+func (t *Tokens) List(ctx context.Context) ([]Info, error) {
+	lister, err := t.kv.ListKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("auth: list: %w", err)
+	}
+	var out []Info
+	for key := range lister.Keys() {
+		if !strings.HasPrefix(key, keyPrefix) {
+			continue
+		}
+		e, err := t.kv.Get(ctx, key)
+		if err != nil {
+			continue
+		}
+		var info Info
+		if json.Unmarshal(e.Value(), &info) == nil {
+			out = append(out, info)
+		}
+	}
+	return out, nil
+}
+
+// Revoke deletes an API token by id.
+func (t *Tokens) Revoke(ctx context.Context, id string) error {
+	if _, err := t.kv.Get(ctx, keyPrefix+id); err != nil {
+		return fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	if err := t.kv.Delete(ctx, keyPrefix+id); err != nil {
+		return fmt.Errorf("auth: revoke: %w", err)
+	}
+	return nil
+}
+
+// SessionToken signs a token valid for one session until expiry.
+func (t *Tokens) SessionToken(sessionID string, expiry time.Time) string {
+	payload := sessionID + "." + strconv.FormatInt(expiry.Unix(), 10)
+	return base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." + t.sign(payload)
+}
+
+func (t *Tokens) sign(payload string) string {
+	m := hmac.New(sha256.New, t.key)
+	m.Write([]byte(payload))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// VerifySession checks a session token for sessionID at now.
+func (t *Tokens) VerifySession(token, sessionID string, now time.Time) error {
+	enc, sig, ok := strings.Cut(token, ".")
+	if !ok {
+		return ErrUnauthorized
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(enc)
+	if err != nil {
+		return ErrUnauthorized
+	}
+	payload := string(raw)
+	if !hmac.Equal([]byte(sig), []byte(t.sign(payload))) {
+		return ErrUnauthorized
+	}
+	id, exp, ok := strings.Cut(payload, ".")
+	if !ok {
+		return ErrUnauthorized
+	}
+	secs, err := strconv.ParseInt(exp, 10, 64)
+	if err != nil || now.Unix() > secs {
+		return fmt.Errorf("%w: expired", ErrUnauthorized)
+	}
+	if id != sessionID {
+		return ErrWrongSession
+	}
+	return nil
+}
+
+// NewWithKey returns Tokens that only sign and check session tokens, for
+// tests and tools that have no bucket.
+func NewWithKey(key []byte) (*Tokens, error) {
+	if len(key) < 16 {
+		return nil, fmt.Errorf("auth: key too short")
+	}
+	return &Tokens{key: key}, nil
+}

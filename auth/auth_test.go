@@ -1,0 +1,83 @@
+package auth_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/streamstack/streamstack/auth"
+	"github.com/streamstack/streamstack/internal/natstest"
+)
+
+func TestAPITokens(t *testing.T) {
+	env := natstest.Start(t)
+	ctx := context.Background()
+	tok, err := auth.New(ctx, env.Tokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, info, err := tok.Create(ctx, "ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tok.Verify(ctx, secret); err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	if _, err := tok.Verify(ctx, secret+"x"); !errors.Is(err, auth.ErrUnauthorized) {
+		t.Fatalf("wrong token: %v", err)
+	}
+	list, err := tok.List(ctx)
+	if err != nil || len(list) != 1 || list[0].Name != "ci" {
+		t.Fatalf("list = %v %v", list, err)
+	}
+	if err := tok.Revoke(ctx, info.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tok.Verify(ctx, secret); !errors.Is(err, auth.ErrUnauthorized) {
+		t.Fatalf("revoked token still valid: %v", err)
+	}
+	if _, err := tok.Ensure(ctx, "admin", "a-fixed-admin-token"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tok.Verify(ctx, "a-fixed-admin-token"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSessionTokensAcrossInstances(t *testing.T) {
+	env := natstest.Start(t)
+	ctx := context.Background()
+	a, err := auth.New(ctx, env.Tokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := auth.New(ctx, env.Tokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	token := a.SessionToken("s1", now.Add(time.Minute))
+	if err := b.VerifySession(token, "s1", now); err != nil {
+		t.Fatalf("another instance rejects: %v", err)
+	}
+	if err := b.VerifySession(token, "s2", now); !errors.Is(err, auth.ErrWrongSession) {
+		t.Fatalf("other session: %v", err)
+	}
+	if err := b.VerifySession(token, "s1", now.Add(2*time.Minute)); !errors.Is(err, auth.ErrUnauthorized) {
+		t.Fatalf("expired: %v", err)
+	}
+	if err := b.VerifySession(token[:len(token)-2]+"xx", "s1", now); !errors.Is(err, auth.ErrUnauthorized) {
+		t.Fatalf("forged: %v", err)
+	}
+}
+
+func FuzzVerifySession(f *testing.F) {
+	f.Add("czEuMTcwMDAwMDAwMA.abc")
+	f.Add("")
+	f.Add("...")
+	tok, _ := auth.NewWithKey([]byte("0123456789abcdef0123456789abcdef"))
+	f.Fuzz(func(t *testing.T, token string) {
+		_ = tok.VerifySession(token, "s1", time.Now())
+	})
+}

@@ -1,0 +1,141 @@
+package vpx
+
+// #include "shim.h"
+import "C"
+
+import (
+	"fmt"
+	"sync/atomic"
+	"unsafe"
+)
+
+// Encoder is a real-time VP8 encoder. Encode, SetBitrate and Close must be
+// serialised by the caller; ForceKeyframe and SetBitrate may be called from
+// any goroutine (they only record a request that the next Encode applies),
+// because they are driven by RTCP feedback, not by the frame loop.
+type Encoder struct {
+	c   *C.ss_enc
+	cfg EncoderConfig
+	pts int64
+
+	forceKF     atomic.Bool
+	wantKbps    atomic.Int64
+	appliedKbps int
+}
+
+// NewVP8Encoder creates an encoder and applies cfg once. Zero optional
+// fields take their defaults (see EncoderConfig).
+func NewVP8Encoder(cfg EncoderConfig) (*Encoder, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	c := C.ss_enc_new()
+	if c == nil {
+		return nil, fmt.Errorf("%w: out of memory", ErrCodec)
+	}
+	rc := C.ss_enc_init(c, C.int(cfg.Width), C.int(cfg.Height), C.int(cfg.FPS),
+		C.int(cfg.BitrateKbps), C.int(cfg.Threads), C.int(cfg.CPUUsed),
+		C.int(cfg.KeyframeInterval))
+	if rc != 0 {
+		err := codecError("encoder init", rc, C.ss_enc_error(c))
+		C.ss_enc_free(c)
+		return nil, err
+	}
+	e := &Encoder{c: c, cfg: cfg, appliedKbps: cfg.BitrateKbps}
+	e.wantKbps.Store(int64(cfg.BitrateKbps))
+	return e, nil
+}
+
+// Config returns the effective configuration (defaults filled in, and the
+// bitrate last requested through SetBitrate).
+func (e *Encoder) Config() EncoderConfig {
+	cfg := e.cfg
+	cfg.BitrateKbps = int(e.wantKbps.Load())
+	return cfg
+}
+
+// ForceKeyframe makes the next Encode produce a keyframe, e.g. on a PLI.
+func (e *Encoder) ForceKeyframe() { e.forceKF.Store(true) }
+
+// SetBitrate requests a new CBR target. It takes effect at the next Encode,
+// and libvpx is reconfigured only if the value actually changed: congestion
+// control calls this far more often than the estimate moves.
+func (e *Encoder) SetBitrate(kbps int) error {
+	if kbps <= 0 {
+		return fmt.Errorf("%w: bitrate %d kbps", ErrBadConfig, kbps)
+	}
+	e.wantKbps.Store(int64(kbps))
+	return nil
+}
+
+// Encode compresses img and appends the resulting VP8 frame to dst,
+// returning the extended slice (pass buf[:0] to reuse a buffer; steady
+// state then allocates nothing). keyframe reports whether the output is a
+// keyframe. img must have the encoder's dimensions.
+func (e *Encoder) Encode(img *Image, forceKeyframe bool, dst []byte) (out []byte, keyframe bool, err error) {
+	if e.c == nil {
+		return dst, false, ErrClosed
+	}
+	if img == nil || img.Width != e.cfg.Width || img.Height != e.cfg.Height {
+		return dst, false, fmt.Errorf("%w: want %dx%d", ErrImageMismatch, e.cfg.Width, e.cfg.Height)
+	}
+	if err := img.validate(); err != nil {
+		return dst, false, err
+	}
+	if err := e.applyBitrate(); err != nil {
+		return dst, false, err
+	}
+	force := forceKeyframe || e.forceKF.Swap(false)
+	// Go pointers passed directly as arguments stay pinned for the call,
+	// and libvpx copies the frame into its look-ahead buffer before
+	// vpx_codec_encode returns, so no pointer outlives the call.
+	rc := C.ss_enc_encode(e.c,
+		(*C.uint8_t)(unsafe.Pointer(&img.Y[0])),
+		(*C.uint8_t)(unsafe.Pointer(&img.U[0])),
+		(*C.uint8_t)(unsafe.Pointer(&img.V[0])),
+		C.int(img.YStride), C.int(img.UVStride), C.int64_t(e.pts), cbool(force), C.int(encodeCopy))
+	if rc != 0 {
+		if force {
+			e.forceKF.Store(true) // don't lose a PLI to a transient error
+		}
+		return dst, false, codecError("encode", rc, C.ss_enc_error(e.c))
+	}
+	e.pts++
+	out = dst
+	for C.ss_enc_next(e.c) != 0 {
+		out = append(out, unsafe.Slice((*byte)(e.c.pkt_buf), int(e.c.pkt_sz))...)
+		keyframe = keyframe || e.c.pkt_key != 0
+	}
+	return out, keyframe, nil
+}
+
+var encodeCopy = 0
+
+func (e *Encoder) applyBitrate() error {
+	want := int(e.wantKbps.Load())
+	if want == e.appliedKbps {
+		return nil
+	}
+	if rc := C.ss_enc_set_bitrate(e.c, C.int(want)); rc != 0 {
+		return codecError("set bitrate", rc, C.ss_enc_error(e.c))
+	}
+	e.appliedKbps = want
+	return nil
+}
+
+// Close releases the libvpx context. It is safe to call more than once.
+func (e *Encoder) Close() error {
+	if e.c != nil {
+		C.ss_enc_free(e.c)
+		e.c = nil
+	}
+	return nil
+}
+
+func cbool(b bool) C.int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,109 @@
+package jetstream
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+)
+
+// ErrNotReady is returned when the embedded server did not start in time.
+var ErrNotReady = errors.New("jetstream: embedded server not ready")
+
+// ServerConfig configures the embedded nats-server.
+type ServerConfig struct {
+	// StoreDir is where JetStream keeps its files.
+	StoreDir string
+	// Listen is host:port for NATS clients. Port -1 picks a free one. Empty
+	// means no listener: only in-process clients can connect.
+	Listen string
+	// ReadyTimeout bounds the wait for the server to accept connections.
+	ReadyTimeout time.Duration
+	// Name of the server, shown in monitoring; defaults to nats-server's own.
+	Name string
+}
+
+// DefaultServerConfig listens on loopback only: the embedded server is for
+// this host's components, and exposing it is a deliberate choice.
+func DefaultServerConfig(storeDir string) ServerConfig {
+	return ServerConfig{StoreDir: storeDir, Listen: "127.0.0.1:4222", ReadyTimeout: 10 * time.Second}
+}
+
+// Server is a running embedded nats-server with JetStream.
+type Server struct {
+	ns *server.Server
+}
+
+// StartServer starts an embedded nats-server with JetStream and waits until it
+// accepts connections.
+func StartServer(cfg ServerConfig) (*Server, error) {
+	if cfg.StoreDir == "" {
+		return nil, fmt.Errorf("jetstream: StoreDir is required")
+	}
+	if cfg.ReadyTimeout <= 0 {
+		cfg.ReadyTimeout = 10 * time.Second
+	}
+	opts := &server.Options{
+		ServerName: cfg.Name,
+		JetStream:  true,
+		StoreDir:   cfg.StoreDir,
+		NoLog:      true,
+		NoSigs:     true,
+		// Signaling frames carry SDP; the default 1 MiB is plenty, but say so.
+		MaxPayload: 1 << 20,
+	}
+	if cfg.Listen == "" {
+		opts.DontListen = true
+	} else {
+		host, portStr, err := net.SplitHostPort(cfg.Listen)
+		if err != nil {
+			return nil, fmt.Errorf("jetstream: listen address %q: %w", cfg.Listen, err)
+		}
+		port, err := strconv.Atoi(portStr)
+		if err != nil {
+			return nil, fmt.Errorf("jetstream: listen port %q: %w", portStr, err)
+		}
+		opts.Host, opts.Port = host, port
+	}
+	ns, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: new server: %w", err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(cfg.ReadyTimeout) {
+		ns.Shutdown()
+		ns.WaitForShutdown()
+		return nil, fmt.Errorf("%w after %s", ErrNotReady, cfg.ReadyTimeout)
+	}
+	return &Server{ns: ns}, nil
+}
+
+// ClientURL is the nats:// URL clients on other processes use. Empty when
+// the server does not listen.
+func (s *Server) ClientURL() string {
+	if s.ns.Addr() == nil {
+		return ""
+	}
+	return s.ns.ClientURL()
+}
+
+// Connect opens a client connection: in-process when there is no listener,
+// over loopback otherwise.
+func (s *Server) Connect(name string, opts ...nats.Option) (*nats.Conn, error) {
+	opts = append([]nats.Option{nats.Name(name), nats.MaxReconnects(-1)}, opts...)
+	if s.ns.Addr() == nil {
+		opts = append(opts, nats.InProcessServer(s.ns))
+		return nats.Connect("", opts...)
+	}
+	return nats.Connect(s.ClientURL(), opts...)
+}
+
+// Shutdown stops the server and waits until it has.
+func (s *Server) Shutdown() {
+	s.ns.Shutdown()
+	s.ns.WaitForShutdown()
+}

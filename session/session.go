@@ -1,0 +1,76 @@
+package session
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Status is a session's coarse state, with the values of the Anbox Cloud
+// Stream Gateway so existing clients understand it. Finer steps go in
+// Session.StatusMessage and in events.
+type Status string
+
+const (
+	StatusCreated     Status = "created"
+	StatusActive      Status = "active"
+	StatusError       Status = "error"
+	StatusTerminating Status = "terminating"
+	StatusTerminated  Status = "terminated"
+)
+
+// Ended reports whether no further work happens for a session in status s.
+func (s Status) Ended() bool {
+	return s == StatusError || s == StatusTerminated
+}
+
+// Screen is the remote display a session streams.
+type Screen struct {
+	Width   int `json:"width"`
+	Height  int `json:"height"`
+	FPS     int `json:"fps"`
+	Density int `json:"density"`
+}
+
+// Session is the record kept in the sessions bucket.
+type Session struct {
+	ID            string          `json:"id"`
+	App           string          `json:"app"`
+	AppVersion    int             `json:"app_version"`
+	Region        string          `json:"region"`
+	Status        Status          `json:"status"`
+	StatusMessage string          `json:"status_message"`
+	Joinable      bool            `json:"joinable"`
+	Ephemeral     bool            `json:"ephemeral"`
+	IdleTimeMin   int             `json:"idle_time_min"`
+	Screen        Screen          `json:"screen"`
+	ExtraData     json.RawMessage `json:"extra_data,omitempty"`
+	CreatedAt     time.Time       `json:"created_at"`
+	UpdatedAt     time.Time       `json:"updated_at"`
+	// Agent is the id of the agent that placed the session, once placed.
+	Agent string `json:"agent,omitempty"`
+	// Codec is the video codec the streamer sends, once negotiated.
+	Codec string `json:"codec,omitempty"`
+	// Reason says why a session ended or failed.
+	Reason string `json:"reason,omitempty"`
+	// Units is the encoder capacity the session costs.
+	Units float64 `json:"units,omitempty"`
+}
+
+// Request asks an agent to place a session. The record carries the details;
+// the request only names it, so a stale request never carries stale data.
+type Request struct {
+	SessionID string    `json:"session_id"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Reasons recorded when a session ends.
+const (
+	ReasonDeleted        = "deleted"
+	ReasonNoCapacity     = "no capacity"
+	ReasonClientLeft     = "client disconnected"
+	ReasonIdle           = "idle timeout"
+	ReasonICEFailed      = "ice failed"
+	ReasonStreamerExited = "streamer exited"
+	ReasonAgentStopped   = "agent stopped"
+	ReasonSignaling      = "signaling error"
+)
