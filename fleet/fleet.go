@@ -1,0 +1,104 @@
+package fleet
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	njs "github.com/nats-io/nats.go/jetstream"
+)
+
+// Heartbeat is what an agent says about itself every interval.
+type Heartbeat struct {
+	ID     string `json:"id"`
+	Region string `json:"region"`
+	// Units of encoder capacity: one unit is one 720p30 stream.
+	TotalUnits float64 `json:"total_units"`
+	UsedUnits  float64 `json:"used_units"`
+	// Sessions running and the cap on them.
+	Sessions    int       `json:"sessions"`
+	MaxSessions int       `json:"max_sessions"`
+	Backends    []Backend `json:"backends"`
+	Version     string    `json:"version"`
+	StartedAt   time.Time `json:"started_at"`
+	At          time.Time `json:"at"`
+}
+
+// Backend is one encoder backend of an agent.
+type Backend struct {
+	Name       string   `json:"name"`
+	Hardware   bool     `json:"hardware"`
+	Codecs     []string `json:"codecs"`
+	TotalUnits float64  `json:"total_units"`
+	UsedUnits  float64  `json:"used_units"`
+}
+
+// FreeUnits is the capacity an agent can still admit.
+func (h Heartbeat) FreeUnits() float64 {
+	if h.MaxSessions > 0 && h.Sessions >= h.MaxSessions {
+		return 0
+	}
+	return max(0, h.TotalUnits-h.UsedUnits)
+}
+
+// Put writes a heartbeat.
+func Put(ctx context.Context, kv njs.KeyValue, h Heartbeat) error {
+	data, err := json.Marshal(h)
+	if err != nil {
+		return fmt.Errorf("fleet: encode: %w", err)
+	}
+	if _, err := kv.Put(ctx, h.ID, data); err != nil {
+		return fmt.Errorf("fleet: put %s: %w", h.ID, err)
+	}
+	return nil
+}
+
+// Remove deletes an agent's heartbeat when it stops cleanly.
+func Remove(ctx context.Context, kv njs.KeyValue, id string) error {
+	if err := kv.Delete(ctx, id); err != nil && !errors.Is(err, njs.ErrKeyNotFound) {
+		return fmt.Errorf("fleet: remove %s: %w", id, err)
+	}
+	return nil
+}
+
+// List returns the live agents sorted by id.
+func List(ctx context.Context, kv njs.KeyValue) ([]Heartbeat, error) {
+	lister, err := kv.ListKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("fleet: list: %w", err)
+	}
+	var out []Heartbeat
+	for key := range lister.Keys() {
+		e, err := kv.Get(ctx, key)
+		if err != nil {
+			continue // expired between list and get
+		}
+		var h Heartbeat
+		if json.Unmarshal(e.Value(), &h) == nil {
+			out = append(out, h)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// Regions returns the distinct regions live agents serve, sorted.
+func Regions(ctx context.Context, kv njs.KeyValue) ([]string, error) {
+	agents, err := List(ctx, kv)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, a := range agents {
+		if !seen[a.Region] {
+			seen[a.Region] = true
+			out = append(out, a.Region)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
