@@ -1,0 +1,171 @@
+package agent_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/streamstack/streamstack/agent"
+	"github.com/streamstack/streamstack/fleet"
+	"github.com/streamstack/streamstack/internal/natstest"
+	"github.com/streamstack/streamstack/session"
+)
+
+type fixture struct {
+	env   *natstest.Env
+	store *session.Store
+	stop  func()
+}
+
+// startAgent runs an agent whose "streamer" is a shell script: a real child
+// process, so the agent's process handling is tested for real.
+func startAgent(t *testing.T, script string, tweak func(*agent.Config)) *fixture {
+	t.Helper()
+	env := natstest.Start(t)
+	store := session.NewStore(env.JS, env.Sessions, "test", nil)
+	cfg := agent.DefaultConfig()
+	cfg.Cores, cfg.UnitsPerCore = 1, 2
+	cfg.NATSURL = env.Server.ClientURL()
+	cfg.StreamerCommand = []string{"/bin/sh", "-c", script, "streamer"}
+	cfg.StopTimeout = 200 * time.Millisecond
+	cfg.HeartbeatInterval = 50 * time.Millisecond
+	cfg.RetryDelay = 20 * time.Millisecond
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	a, err := agent.New(cfg, agent.Deps{JS: env.JS, Agents: env.Agents, Sessions: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := a.Run(ctx); err != nil {
+			t.Errorf("agent: %v", err)
+		}
+	})
+	f := &fixture{env: env, store: store}
+	f.stop = sync.OnceFunc(func() { cancel(); wg.Wait() })
+	t.Cleanup(f.stop)
+	return f
+}
+
+func (f *fixture) create(t *testing.T) string {
+	t.Helper()
+	s := &session.Session{ID: session.NewID(), App: "test-pattern", Ephemeral: true,
+		Screen: session.Screen{Width: 1280, Height: 720, FPS: 30}}
+	if err := f.store.Create(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	return s.ID
+}
+
+func (f *fixture) waitFor(t *testing.T, id string, ok func(*session.Session) bool) *session.Session {
+	t.Helper()
+	var last *session.Session
+	natstest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		s, _, err := f.store.Get(context.Background(), id)
+		if err != nil {
+			return err
+		}
+		last = s
+		if !ok(s) {
+			return fmt.Errorf("session %s: status %s agent %q reason %q", id, s.Status, s.Agent, s.Reason)
+		}
+		return nil
+	})
+	return last
+}
+
+func (f *fixture) usedUnits(t *testing.T) float64 {
+	agents, err := fleet.List(context.Background(), f.env.Agents)
+	if err != nil || len(agents) != 1 {
+		t.Fatalf("agents %v %v", agents, err)
+	}
+	return agents[0].UsedUnits
+}
+
+func TestNeverOvercommitsAndEndsWithNoCapacity(t *testing.T) {
+	f := startAgent(t, "exec sleep 600", func(c *agent.Config) { c.PlacementTimeout = 500 * time.Millisecond })
+	a, b, c := f.create(t), f.create(t), f.create(t)
+	placed := func(s *session.Session) bool { return s.Agent != "" }
+	f.waitFor(t, a, placed)
+	f.waitFor(t, b, placed)
+	s := f.waitFor(t, c, func(s *session.Session) bool { return s.Status == session.StatusError })
+	if s.Reason != session.ReasonNoCapacity || s.Agent != "" {
+		t.Fatalf("third session: %+v", s)
+	}
+}
+
+func TestDeleteStopsStreamerAndFreesCapacity(t *testing.T) {
+	f := startAgent(t, "exec sleep 600", nil)
+	id := f.create(t)
+	f.waitFor(t, id, func(s *session.Session) bool { return s.Agent != "" })
+	natstest.CheckFor(t, 5*time.Second, 10*time.Millisecond, func() error {
+		if u := f.usedUnits(t); u != 1 {
+			return fmt.Errorf("used %v", u)
+		}
+		return nil
+	})
+	if _, err := f.store.Update(context.Background(), id, func(s *session.Session) error {
+		s.Status, s.Reason = session.StatusTerminating, session.ReasonDeleted
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s := f.waitFor(t, id, func(s *session.Session) bool { return s.Status == session.StatusTerminated })
+	if s.Reason != session.ReasonDeleted {
+		t.Fatalf("reason %q", s.Reason)
+	}
+	natstest.CheckFor(t, 5*time.Second, 10*time.Millisecond, func() error {
+		if u := f.usedUnits(t); u != 0 {
+			return fmt.Errorf("used %v", u)
+		}
+		return nil
+	})
+}
+
+func TestCrashedStreamerIsAnError(t *testing.T) {
+	f := startAgent(t, "exit 3", nil)
+	id := f.create(t)
+	s := f.waitFor(t, id, func(s *session.Session) bool { return s.Status.Ended() })
+	if s.Status != session.StatusError || !strings.Contains(s.Reason, "exit status 3") {
+		t.Fatalf("%+v", s)
+	}
+}
+
+func TestStreamerGetsSessionAndNATS(t *testing.T) {
+	// The script fails unless it was given both flags.
+	f := startAgent(t, `[ "$1" = --session-id ] && [ -n "$2" ] && [ "$3" = --nats-url ] && [ -n "$4" ] || exit 9`, nil)
+	id := f.create(t)
+	s := f.waitFor(t, id, func(s *session.Session) bool { return s.Status.Ended() })
+	if s.Status != session.StatusTerminated {
+		t.Fatalf("%+v", s)
+	}
+}
+
+func TestStopEndsEverySession(t *testing.T) {
+	f := startAgent(t, "exec sleep 600", nil)
+	id := f.create(t)
+	f.waitFor(t, id, func(s *session.Session) bool { return s.Agent != "" })
+	f.stop()
+	s, _, err := f.store.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Status != session.StatusTerminated || s.Reason != session.ReasonAgentStopped {
+		t.Fatalf("%+v", s)
+	}
+	if agents, _ := fleet.List(context.Background(), f.env.Agents); len(agents) != 0 {
+		t.Fatalf("heartbeat left behind: %v", agents)
+	}
+}
+
+func TestSessionUnits(t *testing.T) {
+	if u := agent.SessionUnits(session.Screen{Width: 1920, Height: 1080, FPS: 60}); u != 4.5 {
+		t.Fatalf("1080p60 = %v units, want 4.5", u)
+	}
+}

@@ -1,0 +1,138 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"syscall"
+	"time"
+
+	"github.com/streamstack/streamstack/session"
+)
+
+// streamerProc is one running streamer child.
+type streamerProc struct {
+	units float64
+	cmd   *exec.Cmd
+	done  chan struct{} // closed when the process has been reaped
+	stop  context.CancelFunc
+}
+
+// launch starts the streamer of a placed session and watches it until it
+// exits, then frees its capacity and finishes the record.
+func (a *Agent) launch(ctx context.Context, s *session.Session) error {
+	args := append(append([]string{}, a.cfg.StreamerCommand[1:]...), "--session-id", s.ID, "--nats-url", a.cfg.NATSURL)
+	cmd := exec.Command(a.cfg.StreamerCommand[0], args...)
+	cmd.Env = append(cmd.Environ(), a.cfg.StreamerEnv...)
+	// The streamer's slog lines carry the session id, so they can share stderr.
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	// Its own process group, so a stop reaches anything the streamer started.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	watchCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	p := &streamerProc{units: 0, cmd: cmd, done: make(chan struct{}), stop: stop}
+	a.mu.Lock()
+	if r, ok := a.running[s.ID]; ok {
+		p.units = r.units
+	}
+	a.running[s.ID] = p
+	a.mu.Unlock()
+	log := a.log.With("session", s.ID)
+	log.Info("streamer started", "pid", cmd.Process.Pid)
+
+	a.wg.Go(func() {
+		err := cmd.Wait()
+		close(p.done)
+		stop()
+		a.release(s.ID)
+		a.finish(s.ID, err)
+		log.Info("streamer exited", "err", err)
+	})
+	a.wg.Go(func() { a.enforceStop(watchCtx, s.ID, p) })
+	return nil
+}
+
+// enforceStop watches the record: once it is terminating, the streamer has
+// StopTimeout to exit on its own before it is signalled.
+func (a *Agent) enforceStop(ctx context.Context, id string, p *streamerProc) {
+	updates, err := a.deps.Sessions.Watch(ctx, id)
+	if err != nil {
+		return
+	}
+	for s := range updates {
+		if s.Status == session.StatusTerminating || s.Status.Ended() {
+			a.terminate(p)
+			return
+		}
+	}
+}
+
+// terminate waits StopTimeout for the process, then sends SIGTERM to its
+// group, then SIGKILL.
+func (a *Agent) terminate(p *streamerProc) {
+	for _, sig := range []syscall.Signal{0, syscall.SIGTERM, syscall.SIGKILL} {
+		if sig != 0 {
+			_ = syscall.Kill(-p.cmd.Process.Pid, sig)
+		}
+		select {
+		case <-p.done:
+			return
+		case <-time.After(a.cfg.StopTimeout):
+		}
+	}
+	<-p.done
+}
+
+// finish records how the session ended once its streamer is gone.
+func (a *Agent) finish(id string, exitErr error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := a.deps.Sessions.Update(ctx, id, func(s *session.Session) error {
+		if s.Status == session.StatusTerminating || exitErr == nil {
+			s.Status = session.StatusTerminated
+			if s.Reason == "" {
+				s.Reason = session.ReasonStreamerExited
+			}
+			s.StatusMessage = "ended: " + s.Reason
+			return nil
+		}
+		s.Status = session.StatusError
+		s.Reason = fmt.Sprintf("%s: %v", session.ReasonStreamerExited, exitErr)
+		s.StatusMessage = s.Reason
+		return nil
+	})
+	if err != nil && !errors.Is(err, session.ErrEnded) {
+		a.log.Warn("finish session", "session", id, "err", err)
+	}
+}
+
+// stopAll ends every session of this agent when it shuts down.
+func (a *Agent) stopAll() {
+	a.mu.Lock()
+	procs := make(map[string]*streamerProc, len(a.running))
+	for id, p := range a.running {
+		if p.cmd != nil {
+			procs[id] = p
+		}
+	}
+	a.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for id := range procs {
+		_, _ = a.deps.Sessions.Update(ctx, id, func(s *session.Session) error {
+			if s.Status == session.StatusTerminating {
+				return session.ErrNoChange
+			}
+			s.Status, s.Reason = session.StatusTerminating, session.ReasonAgentStopped
+			return nil
+		})
+	}
+	for _, p := range procs {
+		a.wg.Go(func() { a.terminate(p) })
+	}
+	a.wg.Wait()
+}
