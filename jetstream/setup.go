@@ -102,3 +102,21 @@ func Setup(ctx context.Context, js njs.JetStream, l Limits) (*Resources, error) 
 	}
 	return r, nil
 }
+
+// Bind returns handles to streams and buckets that Setup already created.
+// Short-lived processes (streamers) use it: a lookup is cheaper than an
+// update, and time to first frame pays for every round trip.
+func Bind(ctx context.Context, js njs.JetStream) (*Resources, error) {
+	r := &Resources{JS: js}
+	var err error
+	if r.Sessions, err = js.KeyValue(ctx, subjects.BucketSessions); err != nil {
+		return nil, fmt.Errorf("jetstream: bucket %s: %w", subjects.BucketSessions, err)
+	}
+	if r.Agents, err = js.KeyValue(ctx, subjects.BucketAgents); err != nil {
+		return nil, fmt.Errorf("jetstream: bucket %s: %w", subjects.BucketAgents, err)
+	}
+	if r.Tokens, err = js.KeyValue(ctx, subjects.BucketTokens); err != nil {
+		return nil, fmt.Errorf("jetstream: bucket %s: %w", subjects.BucketTokens, err)
+	}
+	return r, nil
+}
