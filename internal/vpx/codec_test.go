@@ -1,3 +1,5 @@
+//go:build cgo
+
 package vpx
 
 import (
@@ -151,6 +153,22 @@ func TestCloseTwice(t *testing.T) {
 	}
 }
 
+func TestEncoderBadConfig(t *testing.T) {
+	if _, err := NewVP8Encoder(EncoderConfig{Width: 641, Height: 360, FPS: 30}); !errors.Is(err, ErrBadDimensions) {
+		t.Errorf("odd width: %v", err)
+	}
+	for _, cfg := range []EncoderConfig{
+		{Width: 320, Height: 240},
+		{Width: 320, Height: 240, FPS: 30, BitrateKbps: -1},
+		{Width: 320, Height: 240, FPS: 30, CPUUsed: 17},
+		{Width: 320, Height: 240, FPS: 30, Threads: -1},
+	} {
+		if _, err := NewVP8Encoder(cfg); !errors.Is(err, ErrBadConfig) {
+			t.Errorf("%+v: %v", cfg, err)
+		}
+	}
+}
+
 func TestEncodeRejectsMismatchedImage(t *testing.T) {
 	enc := newEncoder(t, DefaultEncoderConfig(320, 240, 30))
 	if _, _, err := enc.Encode(mustImage(t, 640, 360), false, nil); !errors.Is(err, ErrImageMismatch) {
@@ -200,5 +218,39 @@ func TestDecodeGarbage(t *testing.T) {
 	}
 	if _, err := dec.Decode(nil); !errors.Is(err, ErrNoFrame) {
 		t.Errorf("empty frame: %v", err)
+	}
+}
+
+// PLI and bandwidth updates arrive on other goroutines; run under -race.
+func TestConcurrentControl(t *testing.T) {
+	enc := newEncoder(t, DefaultEncoderConfig(320, 240, 30))
+	src := mustImage(t, 320, 240)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 200 {
+			enc.ForceKeyframe()
+			if err := enc.SetBitrate(300 + i); err != nil {
+				t.Error(err)
+				return
+			}
+			_ = enc.Config()
+		}
+	}()
+	var buf []byte
+	for i := range 20 {
+		fillMoving(src, i)
+		var err error
+		if buf, _, err = enc.Encode(src, false, buf[:0]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-done
+	// The last request wins once the loop catches up.
+	if _, _, err := enc.Encode(src, false, buf[:0]); err != nil {
+		t.Fatal(err)
+	}
+	if enc.appliedKbps != 499 {
+		t.Errorf("applied %d kbps, want 499", enc.appliedKbps)
 	}
 }

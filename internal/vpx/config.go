@@ -22,9 +22,15 @@ type EncoderConfig struct {
 	// Threads is libvpx's g_threads. Default 1: the streamer runs one
 	// encoder per session and scales by sessions, not threads.
 	Threads int
-	// CPUUsed is VP8E_SET_CPUUSED (speed/quality trade-off, higher is
-	// faster). Default 8. Because zero means "default", libvpx's own
-	// cpu-used 0 (far too slow for real time) is not selectable.
+	// CPUUsed is VP8E_SET_CPUUSED with libvpx's real-time semantics (the
+	// same as ffmpeg's -cpu-used). Positive values are a CPU budget, not a
+	// speed: libvpx measures its own encode time and picks the slowest
+	// (best) speed that fits in (16-CPUUsed)/16 of the frame interval, so
+	// throughput depends on FPS and machine load and output is not
+	// bit-reproducible. Negative values fix the speed at -CPUUsed (what
+	// libwebrtc does), giving predictable cost per frame. Default -8: a server plans capacity
+	// per session, which needs a cost that does not drift with load. Zero
+	// means "default", so libvpx's own 0 is not selectable.
 	CPUUsed int
 	// KeyframeInterval is the maximum distance between keyframes in
 	// frames (kf_max_dist). Default FPS*10: loss recovery relies on
@@ -57,7 +63,7 @@ func (c EncoderConfig) withDefaults() EncoderConfig {
 		c.Threads = 1
 	}
 	if c.CPUUsed == 0 {
-		c.CPUUsed = 8
+		c.CPUUsed = -8
 	}
 	if c.KeyframeInterval == 0 {
 		c.KeyframeInterval = c.FPS * 10

@@ -31,6 +31,8 @@ func NewVP8Decoder() (*Decoder, error) {
 // Decode decodes one complete VP8 frame. The returned image is owned by
 // the decoder and valid only until the next Decode or Close; it is copied
 // out of libvpx's buffers so it stays stable even as libvpx recycles them.
+// Streams with odd dimensions (never produced by Encoder) are rejected
+// with ErrBadDimensions, since Image cannot represent them.
 func (d *Decoder) Decode(frame []byte) (*Image, error) {
 	if d.c == nil {
 		return nil, ErrClosed

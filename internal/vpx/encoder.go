@@ -9,10 +9,11 @@ import (
 	"unsafe"
 )
 
-// Encoder is a real-time VP8 encoder. Encode, SetBitrate and Close must be
-// serialised by the caller; ForceKeyframe and SetBitrate may be called from
-// any goroutine (they only record a request that the next Encode applies),
-// because they are driven by RTCP feedback, not by the frame loop.
+// Encoder is a real-time VP8 encoder. Encode and Close must not run
+// concurrently with each other; ForceKeyframe, SetBitrate and Config are
+// safe from any goroutine because RTCP feedback (PLI, bandwidth estimates)
+// arrives off the frame loop. They only record a request that the next
+// Encode applies.
 type Encoder struct {
 	c   *C.ss_enc
 	cfg EncoderConfig
@@ -94,7 +95,7 @@ func (e *Encoder) Encode(img *Image, forceKeyframe bool, dst []byte) (out []byte
 		(*C.uint8_t)(unsafe.Pointer(&img.Y[0])),
 		(*C.uint8_t)(unsafe.Pointer(&img.U[0])),
 		(*C.uint8_t)(unsafe.Pointer(&img.V[0])),
-		C.int(img.YStride), C.int(img.UVStride), C.int64_t(e.pts), cbool(force), C.int(encodeCopy))
+		C.int(img.YStride), C.int(img.UVStride), C.int64_t(e.pts), cbool(force))
 	if rc != 0 {
 		if force {
 			e.forceKF.Store(true) // don't lose a PLI to a transient error
@@ -109,8 +110,6 @@ func (e *Encoder) Encode(img *Image, forceKeyframe bool, dst []byte) (out []byte
 	}
 	return out, keyframe, nil
 }
-
-var encodeCopy = 0
 
 func (e *Encoder) applyBitrate() error {
 	want := int(e.wantKbps.Load())

@@ -25,9 +25,6 @@ func TestNewImageBadDimensions(t *testing.T) {
 			t.Errorf("NewImage(%d,%d) err = %v, want ErrBadDimensions", d[0], d[1], err)
 		}
 	}
-	if _, err := NewVP8Encoder(EncoderConfig{Width: 641, Height: 360, FPS: 30}); !errors.Is(err, ErrBadDimensions) {
-		t.Errorf("encoder with odd width: err = %v", err)
-	}
 }
 
 func TestDefaultEncoderConfig(t *testing.T) {

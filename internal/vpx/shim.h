@@ -12,7 +12,6 @@
 typedef struct ss_enc {
   vpx_codec_ctx_t codec;
   vpx_codec_enc_cfg_t cfg;
-  vpx_image_t img;
   int inited;
   vpx_codec_iter_t iter;
   // The frame packet last returned by ss_enc_next, valid until the next
@@ -26,7 +25,7 @@ ss_enc *ss_enc_new(void);
 int ss_enc_init(ss_enc *e, int width, int height, int fps, int kbps,
                 int threads, int cpu_used, int kf_max_dist);
 int ss_enc_encode(ss_enc *e, uint8_t *y, uint8_t *u, uint8_t *v, int ystride,
-                  int uvstride, int64_t pts, int force_kf, int copy);
+                  int uvstride, int64_t pts, int force_kf);
 int ss_enc_next(ss_enc *e);
 int ss_enc_set_bitrate(ss_enc *e, int kbps);
 const char *ss_enc_error(ss_enc *e);
