@@ -39,7 +39,7 @@ func TestDefaultEncoderConfig(t *testing.T) {
 		if cfg.BitrateKbps != tt.kbps {
 			t.Errorf("%dx%d@%d: %d kbps, want %d", tt.w, tt.h, tt.fps, cfg.BitrateKbps, tt.kbps)
 		}
-		if cfg.Threads != 1 || cfg.CPUUsed != 8 || cfg.KeyframeInterval != tt.fps*10 {
+		if cfg.Threads != 1 || cfg.CPUUsed != -8 || cfg.KeyframeInterval != tt.fps*10 {
 			t.Errorf("defaults not applied: %+v", cfg)
 		}
 	}
