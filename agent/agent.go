@@ -44,6 +44,7 @@ type Agent struct {
 
 // New checks the config and returns an agent; Run starts it.
 func New(cfg Config, deps Deps) (*Agent, error) {
+	cfg = cfg.withHostDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -12,13 +12,14 @@ import (
 
 // Config configures an agent.
 type Config struct {
-	// ID names the agent in heartbeats and session records.
+	// ID names the agent in heartbeats and session records. Empty: the
+	// host name and a random suffix.
 	ID string
 	// Region this agent serves; sessions asking for another region skip it.
 	Region string
 	// MaxSessions caps sessions on this agent whatever the capacity says.
 	MaxSessions int
-	// Cores the agent may use for software encoding.
+	// Cores the agent may use for software encoding. Zero: all of them.
 	Cores int
 	// UnitsPerCore is the software encoder capacity of one core, in units of
 	// one 720p30 stream. libvpx realtime encodes about 143 720p frames per
@@ -48,15 +49,9 @@ type Config struct {
 
 // DefaultConfig returns a config for this host.
 func DefaultConfig() Config {
-	host, _ := os.Hostname()
-	if host == "" {
-		host = "agent"
-	}
 	return Config{
-		ID:                sanitize(host) + "-" + session.NewID()[:6],
 		Region:            "local",
 		MaxSessions:       16,
-		Cores:             runtime.NumCPU(),
 		UnitsPerCore:      2,
 		PlacementTimeout:  30 * time.Second,
 		RetryDelay:        250 * time.Millisecond,
@@ -75,11 +70,27 @@ func sanitize(s string) string {
 	return string(b)
 }
 
+// withHostDefaults fills what depends on the host.
+func (c Config) withHostDefaults() Config {
+	if c.ID == "" {
+		host, _ := os.Hostname()
+		if host == "" {
+			host = "agent"
+		}
+		c.ID = sanitize(host) + "-" + session.NewID()[:6]
+	}
+	if c.Cores == 0 {
+		c.Cores = runtime.NumCPU()
+	}
+	return c
+}
+
 // ErrConfig reports an invalid agent config.
 var ErrConfig = errors.New("agent: invalid config")
 
 // Validate checks the config.
 func (c Config) Validate() error {
+	c = c.withHostDefaults()
 	switch {
 	case c.ID == "" || sanitize(c.ID) != c.ID:
 		return fmt.Errorf("%w: id %q must be letters, digits, - or _", ErrConfig, c.ID)
