@@ -1,0 +1,70 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/streamstack/streamstack/auth"
+)
+
+// apiToken extracts the API token of a request, in the forms clients use:
+//
+//	Authorization: Macaroon root=<token>   (the Anbox streaming SDK)
+//	Authorization: Bearer <token>
+//	?api_token=<token>
+//
+// The scheme word is case-insensitive. It returns "" when there is none.
+func apiToken(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, rest, _ := strings.Cut(strings.TrimSpace(h), " ")
+		rest = strings.TrimSpace(rest)
+		switch {
+		case strings.EqualFold(scheme, "Bearer"):
+			return rest
+		case strings.EqualFold(scheme, "Macaroon"):
+			// root=<token>, possibly followed by discharge macaroons.
+			for part := range strings.FieldsFuncSeq(rest, func(c rune) bool { return c == ',' || c == ' ' }) {
+				if k, v, ok := strings.Cut(part, "="); ok && strings.EqualFold(k, "root") {
+					return v
+				}
+			}
+			return ""
+		}
+		return ""
+	}
+	return r.URL.Query().Get("api_token")
+}
+
+// verifyAPIToken checks the request's API token. A missing or wrong token is
+// auth.ErrUnauthorized (401); a lookup that fails is ErrUnavailable (503).
+func (s *Server) verifyAPIToken(ctx context.Context, r *http.Request) (auth.Info, error) {
+	tok := apiToken(r)
+	if tok == "" {
+		return auth.Info{}, fmt.Errorf("%w: missing API token (Authorization: Bearer <token>, Authorization: Macaroon root=<token> or ?api_token=<token>)", auth.ErrUnauthorized)
+	}
+	info, err := s.tokens.Verify(ctx, tok)
+	switch {
+	case errors.Is(err, auth.ErrUnauthorized):
+		return auth.Info{}, fmt.Errorf("%w: invalid API token", auth.ErrUnauthorized)
+	case err != nil:
+		return auth.Info{}, fmt.Errorf("%w: verify token: %w", ErrUnavailable, err)
+	}
+	return info, nil
+}
+
+// requireToken wraps h so it only runs with a valid API token.
+func (s *Server) requireToken(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+		defer cancel()
+		if _, err := s.verifyAPIToken(ctx, r); err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="streamstack"`)
+			s.fail(w, r, err)
+			return
+		}
+		h(w, r)
+	}
+}

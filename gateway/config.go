@@ -1,0 +1,223 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/streamstack/streamstack/session"
+)
+
+// Config is the gateway's settings. Every limit is a named field so cmd can
+// expose it as a flag; DefaultConfig gives working values.
+type Config struct {
+	// HTTPAddr is where cmd listens; Serve takes the listener it made.
+	HTTPAddr string
+	// PublicURL is the external base URL (http, https, ws or wss, with an
+	// optional path prefix) the websocket URLs are built from. Empty derives
+	// it from each request: wss when the request came over TLS or with
+	// X-Forwarded-Proto https, the host from X-Forwarded-Host or Host.
+	PublicURL string
+	// TrustForwardedHeaders lets X-Forwarded-Proto and X-Forwarded-Host
+	// shape the websocket URL when PublicURL is empty.
+	TrustForwardedHeaders bool
+
+	// MaxBodyBytes bounds an HTTP request body (413 beyond it).
+	MaxBodyBytes int64
+	// MaxFrameBytes bounds one websocket frame; a larger one closes the
+	// websocket with status 1009.
+	MaxFrameBytes int64
+	// MaxFramesPerSecond and FrameBurst rate-limit what one websocket
+	// sends; frames over the limit are dropped with an error frame.
+	MaxFramesPerSecond float64
+	FrameBurst         int
+	// SessionTokenTTL is how long a session's websocket URL stays valid.
+	SessionTokenTTL time.Duration
+	// PublishTimeout bounds the wait for JetStream to store one frame.
+	PublishTimeout time.Duration
+	// WriteTimeout bounds one write to a websocket; a client that does not
+	// read for that long is disconnected.
+	WriteTimeout time.Duration
+	// RequestTimeout bounds the NATS work of one API call.
+	RequestTimeout time.Duration
+	// ShutdownTimeout bounds the graceful shutdown of Serve.
+	ShutdownTimeout time.Duration
+	// ReadHeaderTimeout bounds reading a request's headers.
+	ReadHeaderTimeout time.Duration
+
+	// DefaultScreen fills the screen fields a create request leaves out.
+	DefaultScreen session.Screen
+	// Screen limits. A screen fits when it is within MaxScreenWidth x
+	// MaxScreenHeight in either orientation (Android streams are often
+	// portrait); width and height must be even (video encoders need it).
+	MaxScreenWidth   int
+	MaxScreenHeight  int
+	MinFPS           int
+	MaxFPS           int
+	MaxScreenDensity int
+	// MaxIdleTimeMin bounds a session's idle_time_min.
+	MaxIdleTimeMin int
+	// MaxNameBytes bounds the app and region fields.
+	MaxNameBytes int
+	// MaxListLimit caps the limit of a session listing; 0 is no cap.
+	MaxListLimit int
+
+	// RequireCapacity makes create answer 503 when no live agent (in the
+	// requested region, if any) has free units. Off by default: a request
+	// waits in the work queue until an agent admits it or the agent's
+	// placement timeout ends it with reason "no capacity".
+	RequireCapacity bool
+}
+
+// maxSignalMsgBytes is the MaxMsgSize of the signaling stream (jetstream.Setup)
+// and the server's MaxPayload, less room for headers: a larger frame could
+// never be stored.
+const maxSignalMsgBytes = 1<<20 - 1<<10
+
+// DefaultConfig suits a single host.
+func DefaultConfig() Config {
+	return Config{
+		HTTPAddr:              ":8080",
+		TrustForwardedHeaders: true,
+		MaxBodyBytes:          64 << 10,
+		MaxFrameBytes:         64 << 10,
+		MaxFramesPerSecond:    200,
+		FrameBurst:            400,
+		SessionTokenTTL:       10 * time.Minute,
+		PublishTimeout:        5 * time.Second,
+		WriteTimeout:          10 * time.Second,
+		RequestTimeout:        10 * time.Second,
+		ShutdownTimeout:       10 * time.Second,
+		ReadHeaderTimeout:     10 * time.Second,
+		DefaultScreen:         session.Screen{Width: 1280, Height: 720, FPS: 30, Density: 240},
+		MaxScreenWidth:        3840,
+		MaxScreenHeight:       2160,
+		MinFPS:                1,
+		MaxFPS:                120,
+		MaxScreenDensity:      960,
+		MaxIdleTimeMin:        24 * 60,
+		MaxNameBytes:          256,
+		MaxListLimit:          0,
+	}
+}
+
+// Validate reports every setting out of range at once.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...))
+	}
+	if c.PublicURL != "" {
+		if _, err := wsBase(c.PublicURL); err != nil {
+			bad("PublicURL: %v", err)
+		}
+	}
+	if c.MaxBodyBytes <= 0 {
+		bad("MaxBodyBytes must be positive, got %d", c.MaxBodyBytes)
+	}
+	if c.MaxFrameBytes <= 0 || c.MaxFrameBytes > maxSignalMsgBytes {
+		bad("MaxFrameBytes must be between 1 and %d (the signaling stream's message limit), got %d", maxSignalMsgBytes, c.MaxFrameBytes)
+	}
+	if c.MaxFramesPerSecond <= 0 {
+		bad("MaxFramesPerSecond must be positive, got %g", c.MaxFramesPerSecond)
+	}
+	if c.FrameBurst < 1 {
+		bad("FrameBurst must be at least 1, got %d", c.FrameBurst)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"SessionTokenTTL", c.SessionTokenTTL},
+		{"PublishTimeout", c.PublishTimeout},
+		{"WriteTimeout", c.WriteTimeout},
+		{"RequestTimeout", c.RequestTimeout},
+		{"ShutdownTimeout", c.ShutdownTimeout},
+		{"ReadHeaderTimeout", c.ReadHeaderTimeout},
+	} {
+		if d.v <= 0 {
+			bad("%s must be positive, got %s", d.name, d.v)
+		}
+	}
+	if c.SessionTokenTTL > 0 && c.SessionTokenTTL < time.Second {
+		bad("SessionTokenTTL must be at least 1s (tokens carry whole seconds), got %s", c.SessionTokenTTL)
+	}
+	if c.MaxScreenWidth < 2 || c.MaxScreenHeight < 2 {
+		bad("MaxScreenWidth and MaxScreenHeight must be at least 2, got %dx%d", c.MaxScreenWidth, c.MaxScreenHeight)
+	}
+	if c.MinFPS < 1 || c.MaxFPS < c.MinFPS {
+		bad("need 1 <= MinFPS <= MaxFPS, got %d and %d", c.MinFPS, c.MaxFPS)
+	}
+	if c.MaxScreenDensity < 1 {
+		bad("MaxScreenDensity must be positive, got %d", c.MaxScreenDensity)
+	}
+	if c.MaxIdleTimeMin < 0 {
+		bad("MaxIdleTimeMin must not be negative, got %d", c.MaxIdleTimeMin)
+	}
+	if c.MaxNameBytes < 1 {
+		bad("MaxNameBytes must be positive, got %d", c.MaxNameBytes)
+	}
+	if c.MaxListLimit < 0 {
+		bad("MaxListLimit must not be negative, got %d", c.MaxListLimit)
+	}
+	if len(errs) == 0 {
+		// The default screen must pass the same checks as a request's.
+		if err := c.checkScreen(c.DefaultScreen, "DefaultScreen"); err != nil {
+			bad("%v", err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkScreen validates a complete screen; prefix names the field in the
+// message ("screen" for a request, "DefaultScreen" for the config).
+func (c Config) checkScreen(s session.Screen, prefix string) error {
+	switch {
+	case s.Width <= 0 || s.Width%2 != 0:
+		return fmt.Errorf("%s.width must be a positive even number, got %d", prefix, s.Width)
+	case s.Height <= 0 || s.Height%2 != 0:
+		return fmt.Errorf("%s.height must be a positive even number, got %d", prefix, s.Height)
+	case !(s.Width <= c.MaxScreenWidth && s.Height <= c.MaxScreenHeight) &&
+		!(s.Width <= c.MaxScreenHeight && s.Height <= c.MaxScreenWidth):
+		return fmt.Errorf("%s %dx%d is larger than %dx%d", prefix, s.Width, s.Height, c.MaxScreenWidth, c.MaxScreenHeight)
+	case s.FPS < c.MinFPS || s.FPS > c.MaxFPS:
+		return fmt.Errorf("%s.fps must be between %d and %d, got %d", prefix, c.MinFPS, c.MaxFPS, s.FPS)
+	case s.Density < 1 || s.Density > c.MaxScreenDensity:
+		return fmt.Errorf("%s.density must be between 1 and %d, got %d", prefix, c.MaxScreenDensity, s.Density)
+	}
+	return nil
+}
+
+// wsBase turns a public base URL into the ws/wss base the websocket URLs
+// start with, without a trailing slash.
+func wsBase(public string) (string, error) {
+	u, err := url.Parse(public)
+	if err != nil {
+		return "", err
+	}
+	switch u.Scheme {
+	case "http", "ws":
+		u.Scheme = "ws"
+	case "https", "wss":
+		u.Scheme = "wss"
+	default:
+		return "", fmt.Errorf("scheme must be http, https, ws or wss, got %q", u.Scheme)
+	}
+	if u.Host == "" {
+		return "", errors.New("missing host")
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return "", errors.New("must not carry a query, fragment or user info")
+	}
+	u.Path = trimSlash(u.Path)
+	u.RawPath = ""
+	return u.String(), nil
+}
+
+func trimSlash(p string) string {
+	for len(p) > 0 && p[len(p)-1] == '/' {
+		p = p[:len(p)-1]
+	}
+	return p
+}

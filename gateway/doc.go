@@ -1,0 +1,55 @@
+// Package gateway is the HTTP API (/1.0/..., JSON) and the websocket bridge
+// that relays signaling between a client and its streamer through NATS
+// JetStream. It is wire-compatible with the Anbox Cloud Stream Gateway as
+// the Anbox streaming SDK (AnboxStreamGatewayConnector) calls it, and it is
+// stateless: every record lives in NATS, so any instance serves any session.
+//
+// # Routes
+//
+//	GET    /1.0/status                         health; agents and units with a token
+//	GET    /1.0/openapi.json                   the OpenAPI 3.1 document (no token)
+//	GET    /1.0/regions                        regions live agents serve
+//	POST   /1.0/sessions[/]                    create; 201 with url and stun_servers
+//	GET    /1.0/sessions[/]                    ids; ?recursive=1 records; ?status= ?limit= ?offset=
+//	GET    /1.0/sessions/{id}                  one record
+//	DELETE /1.0/sessions/{id}                  end it (terminated if unplaced, else terminating)
+//	POST   /1.0/sessions/{id}/join             a fresh url for a running session
+//	GET    /1.0/sessions/{id}/sockets/client   the signaling websocket (?token=<session token>)
+//
+// Every other /1.0/ call needs an API token: "Authorization: Macaroon
+// root=<token>" (what the SDK sends), "Authorization: Bearer <token>" or
+// "?api_token=<token>". Answers are enveloped as the Anbox gateway does:
+// {"type":"sync","status":"success","status_code":200,"metadata":...} or
+// {"type":"error","status":"error","status_code":N,"error":"..."}, the
+// status code always matching the HTTP one.
+//
+// # Create answers at once
+//
+// POST /1.0/sessions stores the record (status "created"), queues the
+// placement request and answers 201 without waiting for an agent to place
+// the session or for its streamer to start. The client opens the websocket
+// in url straight away and sends its offer; the frames wait in the
+// signaling stream (JetStream, memory storage, SignalMaxAge) until the
+// streamer reads them from the start, and the streamer's answer waits
+// likewise until the gateway's consumer delivers it. Waiting in the API
+// call instead would add the placement and process start time to the
+// request and hold an HTTP request open per starting session, for nothing
+// the client could use earlier. A session that cannot be placed ends with
+// status error and a reason, which closes its websocket ("session ended").
+// Config.RequireCapacity makes create refuse up front (503) when no live
+// agent has free units.
+//
+// # Signaling
+//
+// Each websocket gets a random connection id. Client text frames (each a
+// JSON object with a string "type", at most Config.MaxFrameBytes, within
+// the rate limit) are published unchanged to
+// subjects.Signal(id, subjects.ToStreamer, conn); an ordered consumer on
+// subjects.Signal(id, subjects.ToClient, conn), created before the
+// websocket is accepted, writes the streamer's frames to the client
+// unchanged. SDP is never parsed. A bad frame is answered with
+// {"type":"error","message":"..."} and the connection stays open; an
+// oversized one closes it with status 1009. The client closing the websocket
+// is normal (the SDK does once ICE connects) and ends nothing; the session
+// ending closes it with status 1000 and reason "session ended".
+package gateway

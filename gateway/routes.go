@@ -1,0 +1,39 @@
+package gateway
+
+import "net/http"
+
+// route is one entry of the API. The table is the single list the mux is
+// built from and the OpenAPI test walks.
+type route struct {
+	method  string
+	pattern string // a ServeMux path pattern
+	handler http.HandlerFunc
+}
+
+// URL shapes. The websocket path is what create and join answer in url.
+const (
+	pathSessions = "/1.0/sessions"
+	pathSocket   = "/1.0/sessions/{id}/sockets/client"
+)
+
+func (s *Server) routeTable() []route {
+	return []route{
+		// Open: health for load balancers (agents only with a token) and
+		// the API description.
+		{http.MethodGet, "/1.0/status", s.handleStatus},
+		{http.MethodGet, "/1.0/openapi.json", s.handleOpenAPI},
+
+		{http.MethodGet, "/1.0/regions", s.requireToken(s.handleRegions)},
+		// The Anbox SDK posts to /1.0/sessions/; both forms are served.
+		{http.MethodPost, pathSessions, s.requireToken(s.handleCreate)},
+		{http.MethodPost, pathSessions + "/{$}", s.requireToken(s.handleCreate)},
+		{http.MethodGet, pathSessions, s.requireToken(s.handleList)},
+		{http.MethodGet, pathSessions + "/{$}", s.requireToken(s.handleList)},
+		{http.MethodGet, pathSessions + "/{id}", s.requireToken(s.handleGet)},
+		{http.MethodDelete, pathSessions + "/{id}", s.requireToken(s.handleDelete)},
+		{http.MethodPost, pathSessions + "/{id}/join", s.requireToken(s.handleJoin)},
+
+		// The websocket carries its own session token in ?token=.
+		{http.MethodGet, pathSocket, s.handleClientSocket},
+	}
+}

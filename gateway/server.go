@@ -1,0 +1,261 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/streamstack/streamstack/auth"
+	"github.com/streamstack/streamstack/jetstream"
+	"github.com/streamstack/streamstack/session"
+)
+
+// StunServer is one STUN/TURN server a client may use, in the shape the
+// Anbox streaming SDK reads from stun_servers.
+type StunServer struct {
+	URLs     []string `json:"urls"`
+	Username string   `json:"username"`
+	Password string   `json:"password"`
+}
+
+// Deps are the parts the gateway works with; cmd builds them.
+type Deps struct {
+	// Conn is the NATS connection Resources were made on; /1.0/status
+	// reports its state.
+	Conn *nats.Conn
+	// Resources are the JetStream handles: the signaling stream and the
+	// agents bucket are read directly.
+	Resources *jetstream.Resources
+	// Sessions reads and writes session records.
+	Sessions *session.Store
+	// Tokens verifies API tokens and signs session tokens.
+	Tokens *auth.Tokens
+	// Log receives every log line; nil uses slog.Default().
+	Log *slog.Logger
+	// ICEServers returns the STUN/TURN servers for a session's client
+	// (create and join answer them as stun_servers). Nil answers none.
+	ICEServers func(sessionID string) []StunServer
+	// Fallback serves requests outside /1.0/ (a web client, for example).
+	// Nil answers them 404 in the error envelope.
+	Fallback http.Handler
+}
+
+// Server is the HTTP API and the signaling bridge. It keeps no state of its
+// own beyond open websockets: any instance serves any session.
+type Server struct {
+	cfg        Config
+	nc         *nats.Conn
+	res        *jetstream.Resources
+	sessions   *session.Store
+	tokens     *auth.Tokens
+	log        *slog.Logger
+	iceServers func(string) []StunServer
+	fallback   http.Handler
+	publicBase string // ws(s)://host[/prefix] from PublicURL, or ""
+
+	mux     *http.ServeMux
+	handler http.Handler
+	routes  []route
+
+	// Open websockets: closing is closed once shutdown begins; sockets
+	// counts the websocket handlers still running.
+	mu      sync.Mutex
+	closed  bool
+	closing chan struct{}
+	sockets sync.WaitGroup
+}
+
+// New checks cfg and deps and builds the server.
+func New(cfg Config, deps Deps) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	switch {
+	case deps.Conn == nil:
+		return nil, fmt.Errorf("%w: Conn", ErrDeps)
+	case deps.Resources == nil || deps.Resources.JS == nil || deps.Resources.Agents == nil:
+		return nil, fmt.Errorf("%w: Resources (JS and Agents)", ErrDeps)
+	case deps.Sessions == nil:
+		return nil, fmt.Errorf("%w: Sessions", ErrDeps)
+	case deps.Tokens == nil:
+		return nil, fmt.Errorf("%w: Tokens", ErrDeps)
+	}
+	s := &Server{
+		cfg:        cfg,
+		nc:         deps.Conn,
+		res:        deps.Resources,
+		sessions:   deps.Sessions,
+		tokens:     deps.Tokens,
+		log:        deps.Log,
+		iceServers: deps.ICEServers,
+		fallback:   deps.Fallback,
+		closing:    make(chan struct{}),
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if cfg.PublicURL != "" {
+		s.publicBase, _ = wsBase(cfg.PublicURL) // checked by Validate
+	}
+	s.routes = s.routeTable()
+	s.mux = http.NewServeMux()
+	for _, rt := range s.routes {
+		s.mux.HandleFunc(rt.method+" "+rt.pattern, rt.handler)
+	}
+	s.handler = http.HandlerFunc(s.serveHTTP)
+	return s, nil
+}
+
+// Handler returns the HTTP handler of the API and the websocket bridge.
+// Serve uses it; mount it yourself to serve it another way (its websockets
+// then end when their clients or sessions do).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Serve answers on ln until ctx ends, then shuts down gracefully: new
+// requests are refused, websockets are closed with status 1001, and running
+// requests get Config.ShutdownTimeout to finish. It returns nil after a
+// shutdown that ctx asked for, and no goroutine of it is left running.
+// Serve may be called once.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-served:
+		served = nil
+	}
+	s.log.Info("gateway shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	s.closeSockets()
+	err := hs.Shutdown(shutdownCtx)
+	if served != nil {
+		if e := <-served; !errors.Is(e, http.ErrServerClosed) && serveErr == nil {
+			serveErr = e
+		}
+	}
+	if werr := s.waitSockets(shutdownCtx); err == nil {
+		err = werr
+	}
+	if err != nil {
+		_ = hs.Close()
+		err = fmt.Errorf("gateway: shutdown: %w", err)
+	}
+	return errors.Join(serveErr, err)
+}
+
+// closeSockets starts closing every websocket and refuses new ones.
+func (s *Server) closeSockets() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closed {
+		s.closed = true
+		close(s.closing)
+	}
+}
+
+// waitSockets waits until every websocket handler has returned.
+func (s *Server) waitSockets(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { s.sockets.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("websockets still open: %w", ctx.Err())
+	}
+}
+
+// addSocket counts a new websocket, or reports false once shutdown began.
+func (s *Server) addSocket() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.sockets.Add(1)
+	return true
+}
+
+// serveHTTP routes a request: the API under /1.0/, Fallback elsewhere, and
+// JSON 404 and 405 answers in the envelope where ServeMux would answer text.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w}
+	defer func() {
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		attrs := []any{"method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", time.Since(start)}
+		if id := r.PathValue("id"); id != "" {
+			attrs = append(attrs, "session", id)
+		}
+		s.log.Debug("http request", attrs...)
+	}()
+	if s.fallback != nil && r.URL.Path != "/1.0" && !strings.HasPrefix(r.URL.Path, "/1.0/") {
+		s.fallback.ServeHTTP(sw, r)
+		return
+	}
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		s.noRoute(sw, r)
+		return
+	}
+	s.mux.ServeHTTP(sw, r)
+}
+
+// noRoute answers 405 with Allow when another method has the path, 404
+// otherwise.
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
+		s.fail(w, r, fmt.Errorf("%w: no route for %s", ErrRouteNotFound, r.URL.Path))
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	s.fail(w, r, fmt.Errorf("%w: %s %s (allowed: %s)", ErrMethodNotAllowed, r.Method, r.URL.Path, strings.Join(allow, ", ")))
+}
+
+// statusWriter records the status for the access log. Unwrap lets the
+// websocket library reach the http.Hijacker underneath.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

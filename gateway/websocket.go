@@ -1,0 +1,287 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/nats-io/nats.go"
+	njs "github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/time/rate"
+
+	"github.com/streamstack/streamstack/auth"
+	"github.com/streamstack/streamstack/session"
+	"github.com/streamstack/streamstack/subjects"
+)
+
+// Close reasons the client sees.
+const (
+	reasonSessionEnded = "session ended"
+	reasonShutdown     = "gateway shutting down"
+)
+
+// consumerInactiveThreshold lets the server drop a signaling consumer whose
+// gateway vanished without deleting it.
+const consumerInactiveThreshold = time.Minute
+
+var connIDEncoding = base32.NewEncoding("0123456789abcdefghijklmnopqrstuv").WithPadding(base32.NoPadding)
+
+// newConnID returns a random 16-character connection id, safe as a subject
+// token.
+func newConnID() string {
+	var b [10]byte
+	_, _ = rand.Read(b[:])
+	return connIDEncoding.EncodeToString(b[:])
+}
+
+// acceptOptions is where origin checks go: browsers open the websocket from
+// the page that embeds the SDK, on another origin than the gateway. Any
+// origin is accepted until an allowed-origins setting exists; the session
+// token in the URL is what authorizes the connection.
+func (s *Server) acceptOptions(*http.Request) *websocket.AcceptOptions {
+	return &websocket.AcceptOptions{InsecureSkipVerify: true}
+}
+
+// handleClientSocket bridges a client's websocket and its streamer through
+// JetStream: client frames go to Signal(id, ToStreamer, conn), frames on
+// Signal(id, ToClient, conn) go to the client, unchanged both ways.
+func (s *Server) handleClientSocket(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	log := s.log.With("session", id)
+	token := r.URL.Query().Get("token")
+	if token == "" {
+		writeError(w, log, fmt.Errorf("%w: missing session token (?token=)", auth.ErrUnauthorized))
+		return
+	}
+	if err := s.tokens.VerifySession(token, id, time.Now()); err != nil {
+		writeError(w, log, fmt.Errorf("invalid session token: %w", err))
+		return
+	}
+	ctx, cancel := s.requestCtx(r)
+	defer cancel()
+	sess, _, err := s.sessions.Get(ctx, id)
+	if err != nil {
+		writeError(w, log, err)
+		return
+	}
+	if sess.Status.Ended() {
+		writeError(w, log, fmt.Errorf("%w: %s is %s", session.ErrEnded, id, sess.Status))
+		return
+	}
+	if !s.addSocket() {
+		writeError(w, log, fmt.Errorf("%w: gateway shutting down", ErrUnavailable))
+		return
+	}
+	defer s.sockets.Done()
+
+	connID := newConnID()
+	log = log.With("conn", connID)
+	b, err := s.newBridge(ctx, id, connID, log)
+	if err != nil {
+		writeError(w, log, err)
+		return
+	}
+	defer b.deleteConsumer()
+
+	c, err := websocket.Accept(w, r, s.acceptOptions(r))
+	if err != nil {
+		log.Info("websocket upgrade failed", "err", err) // Accept answered the client
+		return
+	}
+	c.SetReadLimit(s.cfg.MaxFrameBytes)
+	b.run(c)
+}
+
+// bridge is one client websocket's relay.
+type bridge struct {
+	s        *Server
+	id       string
+	connID   string
+	toStream string // where client frames go
+	log      *slog.Logger
+	cons     njs.Consumer
+	limiter  *rate.Limiter
+}
+
+// newBridge creates the ordered consumer of the frames for the client
+// before the websocket is accepted, so nothing the streamer answers can be
+// missed and a JetStream failure is still a plain 503.
+func (s *Server) newBridge(ctx context.Context, id, connID string, log *slog.Logger) (*bridge, error) {
+	toStreamer, err := subjects.Signal(id, subjects.ToStreamer, connID)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", session.ErrNotFound, err)
+	}
+	toClient, err := subjects.Signal(id, subjects.ToClient, connID)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", session.ErrNotFound, err)
+	}
+	cons, err := s.res.JS.OrderedConsumer(ctx, subjects.StreamSignal, njs.OrderedConsumerConfig{
+		FilterSubjects:    []string{toClient},
+		DeliverPolicy:     njs.DeliverAllPolicy,
+		InactiveThreshold: consumerInactiveThreshold,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: signaling consumer: %w", ErrUnavailable, err)
+	}
+	return &bridge{
+		s:        s,
+		id:       id,
+		connID:   connID,
+		toStream: toStreamer,
+		log:      log,
+		cons:     cons,
+		limiter:  rate.NewLimiter(rate.Limit(s.cfg.MaxFramesPerSecond), s.cfg.FrameBurst),
+	}, nil
+}
+
+// run relays until the websocket closes: the client leaving (normal, the
+// SDK closes once ICE connects), the session ending, the gateway shutting
+// down, or a broken connection. It returns when every goroutine it started
+// has returned.
+func (b *bridge) run(c *websocket.Conn) {
+	b.log.Info("websocket open")
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	var closeOnce sync.Once
+	closeWith := func(code websocket.StatusCode, reason string) {
+		closeOnce.Do(func() {
+			b.log.Info("closing websocket", "reason", reason)
+			_ = c.Close(code, reason)
+		})
+	}
+
+	// The session ending closes the websocket. Without the watch the
+	// bridge cannot tell, so it does not run.
+	watch, err := b.s.sessions.Watch(ctx, b.id)
+	if err != nil {
+		b.log.Error("watch session", "err", err)
+		cancel()
+		closeWith(websocket.StatusTryAgainLater, "signaling unavailable")
+		return
+	}
+	wg.Go(func() {
+		for sess := range watch { // closed once ctx ends
+			if sess.Status.Ended() {
+				closeWith(websocket.StatusNormalClosure, reasonSessionEnded)
+			}
+		}
+	})
+
+	// Streamer → client, in order, bytes unchanged.
+	cc, err := b.cons.Consume(func(m njs.Msg) {
+		wctx, wcancel := context.WithTimeout(ctx, b.s.cfg.WriteTimeout)
+		defer wcancel()
+		if err := c.Write(wctx, websocket.MessageText, m.Data()); err != nil {
+			b.log.Debug("write to client", "err", err)
+			_ = c.CloseNow()
+		}
+	}, njs.ConsumeErrHandler(func(_ njs.ConsumeContext, err error) {
+		b.log.Debug("signaling consumer", "err", err)
+	}))
+	if err != nil {
+		b.log.Error("signaling consumer", "err", err)
+		cancel()
+		wg.Wait()
+		closeWith(websocket.StatusTryAgainLater, "signaling unavailable")
+		return
+	}
+
+	// The gateway shutting down closes it too.
+	wg.Go(func() {
+		select {
+		case <-ctx.Done():
+		case <-b.s.closing:
+			closeWith(websocket.StatusGoingAway, reasonShutdown)
+		}
+	})
+
+	err = b.readLoop(c)
+	switch status := websocket.CloseStatus(err); status {
+	case websocket.StatusNormalClosure, websocket.StatusGoingAway:
+		b.log.Info("websocket closed", "status", int(status))
+	case -1:
+		b.log.Info("websocket closed", "err", err)
+	default:
+		b.log.Info("websocket closed", "status", int(status), "err", err)
+	}
+
+	cancel()
+	cc.Stop()
+	select {
+	case <-cc.Closed():
+	case <-time.After(b.s.cfg.WriteTimeout):
+		b.log.Warn("signaling consumer did not stop in time")
+	}
+	wg.Wait()
+	_ = c.CloseNow() // no-op when a close handshake already ended it
+}
+
+// readLoop relays client frames until the connection ends. It reads with
+// no deadline: closing the websocket is what ends it.
+func (b *bridge) readLoop(c *websocket.Conn) error {
+	ctx := context.Background()
+	for {
+		typ, data, err := c.Read(ctx)
+		if err != nil {
+			return err
+		}
+		if !b.limiter.Allow() {
+			b.reject(c, fmt.Sprintf("rate limit: more than %g frames per second, frame dropped", b.s.cfg.MaxFramesPerSecond))
+			continue
+		}
+		if typ != websocket.MessageText {
+			b.reject(c, "binary frames are not accepted: send JSON text frames")
+			continue
+		}
+		if err := ValidateFrame(data); err != nil {
+			b.reject(c, err.Error())
+			continue
+		}
+		if err := b.publish(data); err != nil {
+			b.log.Warn("relay to streamer", "err", err)
+			b.reject(c, "could not relay the frame to the streamer, send it again")
+		}
+	}
+}
+
+// publish stores one frame in the signaling stream and waits for the ack:
+// the frame is in JetStream (and delivered to a listening streamer) before
+// the next one is read, which keeps them in order.
+func (b *bridge) publish(data []byte) error {
+	ctx, cancel := context.WithTimeout(context.Background(), b.s.cfg.PublishTimeout)
+	defer cancel()
+	msg := &nats.Msg{Subject: b.toStream, Data: data}
+	_, err := b.s.res.JS.PublishMsg(ctx, msg, njs.WithExpectStream(subjects.StreamSignal))
+	return err
+}
+
+// reject answers an error frame for a frame that was not relayed.
+func (b *bridge) reject(c *websocket.Conn, msg string) {
+	b.log.Debug("frame rejected", "reason", msg)
+	ctx, cancel := context.WithTimeout(context.Background(), b.s.cfg.WriteTimeout)
+	defer cancel()
+	if err := c.Write(ctx, websocket.MessageText, errorFrame(msg)); err != nil {
+		b.log.Debug("write error frame", "err", err)
+	}
+}
+
+// deleteConsumer removes the server side of the ordered consumer at once
+// rather than after its inactivity threshold.
+func (b *bridge) deleteConsumer() {
+	info := b.cons.CachedInfo()
+	if info == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), b.s.cfg.PublishTimeout)
+	defer cancel()
+	if err := b.s.res.JS.DeleteConsumer(ctx, subjects.StreamSignal, info.Name); err != nil && !errors.Is(err, njs.ErrConsumerNotFound) {
+		b.log.Debug("delete signaling consumer", "err", err)
+	}
+}

@@ -1,0 +1,189 @@
+// Package localstack wires a whole streamstack on one host: NATS (embedded
+// or external), the gateway on a listener, and an agent launching streamer
+// processes. `streamstack serve`, `streamstack bench` and the integration
+// tests all build the stack here, so they run the same thing. It must not
+// parse flags: callers hand it configs.
+package localstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	njs "github.com/nats-io/nats.go/jetstream"
+
+	"github.com/streamstack/streamstack/agent"
+	"github.com/streamstack/streamstack/auth"
+	"github.com/streamstack/streamstack/gateway"
+	"github.com/streamstack/streamstack/jetstream"
+	"github.com/streamstack/streamstack/session"
+)
+
+// Options configure a stack.
+type Options struct {
+	// NATSURL of an external NATS; empty starts the embedded server.
+	NATSURL string
+	// Server configures the embedded server when NATSURL is empty.
+	Server jetstream.ServerConfig
+	// Listener for the gateway; nil listens on Gateway.HTTPAddr.
+	Listener net.Listener
+	Gateway  gateway.Config
+	Agent    agent.Config
+	// NoAgent runs the gateway alone.
+	NoAgent bool
+	// Source names this host in events.
+	Source string
+	Log    *slog.Logger
+}
+
+// Stack is a running stack.
+type Stack struct {
+	Server  *jetstream.Server // nil with an external NATS
+	Conn    *nats.Conn
+	Res     *jetstream.Resources
+	Store   *session.Store
+	Tokens  *auth.Tokens
+	NATSURL string
+	// URL a person or client uses, like http://localhost:8080/.
+	URL string
+
+	gw     *gateway.Server
+	ag     *agent.Agent
+	ln     net.Listener
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	errs   chan error
+}
+
+// Connect connects to NATS (starting the embedded server when natsURL is
+// empty) and creates every stream and bucket; with setup false it only binds
+// to them, for short-lived processes.
+func Connect(ctx context.Context, natsURL string, server jetstream.ServerConfig, name string, setup bool) (*jetstream.Server, *nats.Conn, *jetstream.Resources, error) {
+	var srv *jetstream.Server
+	var nc *nats.Conn
+	var err error
+	if natsURL == "" {
+		if srv, err = jetstream.StartServer(server); err != nil {
+			return nil, nil, nil, err
+		}
+		nc, err = srv.Connect(name)
+	} else {
+		nc, err = nats.Connect(natsURL, nats.Name(name), nats.MaxReconnects(-1))
+	}
+	fail := func(err error) (*jetstream.Server, *nats.Conn, *jetstream.Resources, error) {
+		if nc != nil {
+			nc.Close()
+		}
+		if srv != nil {
+			srv.Shutdown()
+		}
+		return nil, nil, nil, err
+	}
+	if err != nil {
+		return fail(fmt.Errorf("connect to NATS: %w", err))
+	}
+	js, err := njs.New(nc)
+	if err != nil {
+		return fail(err)
+	}
+	setupCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	var res *jetstream.Resources
+	if setup {
+		res, err = jetstream.Setup(setupCtx, js, jetstream.DefaultLimits())
+	} else {
+		res, err = jetstream.Bind(setupCtx, js)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	return srv, nc, res, nil
+}
+
+// Start brings the stack up; Run then serves until ctx ends.
+func Start(ctx context.Context, opts Options) (*Stack, error) {
+	log := opts.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	srv, nc, res, err := Connect(ctx, opts.NATSURL, opts.Server, "streamstack-"+opts.Source, true)
+	if err != nil {
+		return nil, err
+	}
+	s := &Stack{Server: srv, Conn: nc, Res: res, NATSURL: opts.NATSURL, errs: make(chan error, 2)}
+	if srv != nil {
+		s.NATSURL = srv.ClientURL()
+	}
+	fail := func(err error) (*Stack, error) {
+		s.closeNATS()
+		return nil, err
+	}
+	if s.Tokens, err = auth.New(ctx, res.Tokens); err != nil {
+		return fail(err)
+	}
+	s.Store = session.NewStore(res.JS, res.Sessions, opts.Source, log)
+	if !opts.NoAgent {
+		acfg := opts.Agent
+		acfg.NATSURL = s.NATSURL
+		if s.ag, err = agent.New(acfg, agent.Deps{JS: res.JS, Agents: res.Agents, Sessions: s.Store, Log: log}); err != nil {
+			return fail(err)
+		}
+	}
+	if s.gw, err = gateway.New(opts.Gateway, gateway.Deps{Conn: nc, Resources: res, Sessions: s.Store, Tokens: s.Tokens, Log: log}); err != nil {
+		return fail(err)
+	}
+	s.ln = opts.Listener
+	if s.ln == nil {
+		if s.ln, err = net.Listen("tcp", opts.Gateway.HTTPAddr); err != nil {
+			return fail(err)
+		}
+	}
+	s.URL = browseURL(s.ln.Addr())
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.cancel = cancel
+	if s.ag != nil {
+		s.wg.Go(func() { s.errs <- s.ag.Run(runCtx); cancel() })
+	}
+	s.wg.Go(func() { s.errs <- s.gw.Serve(runCtx, s.ln); cancel() })
+	return s, nil
+}
+
+// Close stops the gateway and the agent (which ends its sessions and their
+// streamers), then NATS, and returns the first error either stopped with.
+func (s *Stack) Close() error {
+	s.cancel()
+	s.wg.Wait()
+	close(s.errs)
+	var first error
+	for err := range s.errs {
+		if err != nil && !errors.Is(err, context.Canceled) && first == nil {
+			first = err
+		}
+	}
+	s.closeNATS()
+	return first
+}
+
+func (s *Stack) closeNATS() {
+	s.Conn.Close()
+	if s.Server != nil {
+		s.Server.Shutdown()
+	}
+}
+
+// browseURL turns a listen address into a URL a person can open.
+func browseURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String() + "/"
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
+}
