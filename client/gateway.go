@@ -1,0 +1,141 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/streamstack/streamstack/session"
+)
+
+// Gateway calls a streamstack (or Anbox Cloud Stream Gateway compatible)
+// HTTP API.
+type Gateway struct {
+	// BaseURL like http://localhost:8080.
+	BaseURL string
+	// Token is sent as "Authorization: Macaroon root=<token>", the way the
+	// Anbox SDK sends it.
+	Token string
+	HTTP  *http.Client
+}
+
+// StunServer is one ICE server as the API lists it.
+type StunServer struct {
+	URLs     []string `json:"urls"`
+	Username string   `json:"username,omitempty"`
+	Password string   `json:"password,omitempty"`
+}
+
+// SessionInfo is a session as the API shows it.
+type SessionInfo struct {
+	session.Session
+	URL         string       `json:"url"`
+	StunServers []StunServer `json:"stun_servers"`
+}
+
+// CreateRequest is the body of POST /1.0/sessions.
+type CreateRequest struct {
+	App         string          `json:"app"`
+	Region      string          `json:"region,omitempty"`
+	Joinable    bool            `json:"joinable"`
+	IdleTimeMin int             `json:"idle_time_min,omitempty"`
+	Screen      *session.Screen `json:"screen,omitempty"`
+	ExtraData   any             `json:"extra_data,omitempty"`
+}
+
+// APIError is an error answer of the API.
+type APIError struct {
+	StatusCode int
+	Message    string
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("gateway: %d: %s", e.StatusCode, e.Message)
+}
+
+// ErrGateway wraps transport-level failures talking to the gateway.
+var ErrGateway = errors.New("gateway request failed")
+
+type envelope struct {
+	Type       string          `json:"type"`
+	Status     string          `json:"status"`
+	StatusCode int             `json:"status_code"`
+	Error      string          `json:"error"`
+	Metadata   json.RawMessage `json:"metadata"`
+}
+
+func (g *Gateway) do(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(g.BaseURL, "/")+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Macaroon root="+g.Token)
+	req.Header.Set("Content-Type", "application/json")
+	hc := g.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrGateway, err)
+	}
+	defer resp.Body.Close()
+	var env envelope
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(&env); err != nil {
+		return fmt.Errorf("%w: %s %s: HTTP %d with undecodable body: %w", ErrGateway, method, path, resp.StatusCode, err)
+	}
+	if resp.StatusCode >= 300 || env.Status != "success" {
+		return &APIError{StatusCode: resp.StatusCode, Message: env.Error}
+	}
+	if out != nil {
+		return json.Unmarshal(env.Metadata, out)
+	}
+	return nil
+}
+
+// Create starts a session.
+func (g *Gateway) Create(ctx context.Context, req CreateRequest) (*SessionInfo, error) {
+	var s SessionInfo
+	if err := g.do(ctx, http.MethodPost, "/1.0/sessions", req, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// Get reads one session.
+func (g *Gateway) Get(ctx context.Context, id string) (*SessionInfo, error) {
+	var s SessionInfo
+	if err := g.do(ctx, http.MethodGet, "/1.0/sessions/"+url.PathEscape(id), nil, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// Join asks for a fresh websocket URL of a running session.
+func (g *Gateway) Join(ctx context.Context, id string, screen session.Screen) (*SessionInfo, error) {
+	var s SessionInfo
+	body := map[string]any{"screen": map[string]int{"width": screen.Width, "height": screen.Height}}
+	if err := g.do(ctx, http.MethodPost, "/1.0/sessions/"+url.PathEscape(id)+"/join", body, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// Delete ends a session.
+func (g *Gateway) Delete(ctx context.Context, id string) error {
+	return g.do(ctx, http.MethodDelete, "/1.0/sessions/"+url.PathEscape(id), nil, nil)
+}

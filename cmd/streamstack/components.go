@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"text/tabwriter"
+
+	"github.com/streamstack/streamstack/agent"
+	"github.com/streamstack/streamstack/auth"
+	"github.com/streamstack/streamstack/gateway"
+	"github.com/streamstack/streamstack/internal/localstack"
+	"github.com/streamstack/streamstack/jetstream"
+	"github.com/streamstack/streamstack/session"
+	"github.com/streamstack/streamstack/streamer"
+)
+
+func runGateway(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
+	c, gcfg := addCommon(fs), addGatewayFlags(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if c.NATSURL == "" {
+		return errors.New("--nats-url is required (use serve for an embedded NATS)")
+	}
+	if err := gcfg.Validate(); err != nil {
+		return err
+	}
+	log := c.logger()
+	_, nc, res, err := localstack.Connect(ctx, c.NATSURL, jetstream.ServerConfig{}, "streamstack-gateway", true)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	tokens, err := auth.New(ctx, res.Tokens)
+	if err != nil {
+		return err
+	}
+	host, _ := os.Hostname()
+	store := session.NewStore(res.JS, res.Sessions, "gateway/"+host, log)
+	gw, err := gateway.New(*gcfg, gateway.Deps{Conn: nc, Resources: res, Sessions: store, Tokens: tokens, Log: log})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", gcfg.HTTPAddr)
+	if err != nil {
+		return err
+	}
+	log.Info("gateway ready", "url", "http://"+ln.Addr().String()+"/", "nats", c.NATSURL)
+	return gw.Serve(ctx, ln)
+}
+
+func runAgent(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("agent", flag.ContinueOnError)
+	c, acfg := addCommon(fs), addAgentFlags(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if c.NATSURL == "" {
+		return errors.New("--nats-url is required (use serve for an embedded NATS)")
+	}
+	log := c.logger()
+	_, nc, res, err := localstack.Connect(ctx, c.NATSURL, jetstream.ServerConfig{}, "streamstack-agent", true)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	acfg.NATSURL = c.NATSURL
+	store := session.NewStore(res.JS, res.Sessions, "agent/"+acfg.ID, log)
+	ag, err := agent.New(*acfg, agent.Deps{JS: res.JS, Agents: res.Agents, Sessions: store, Log: log})
+	if err != nil {
+		return err
+	}
+	return ag.Run(ctx)
+}
+
+type streamerFlags struct {
+	common *common
+	cfg    streamer.Config
+}
+
+func newStreamerFlags(fs *flag.FlagSet) *streamerFlags {
+	f := &streamerFlags{common: addCommon(fs), cfg: streamer.DefaultConfig()}
+	fs.StringVar(&f.cfg.SessionID, "session-id", "", "the session to stream (set by the agent)")
+	fs.DurationVar(&f.cfg.DisconnectGrace, "disconnect-grace", f.cfg.DisconnectGrace, "how long an ephemeral session outlives its client's stream::disconnect")
+	fs.DurationVar(&f.cfg.ConnectTimeout, "connect-timeout", f.cfg.ConnectTimeout, "how long a client connection may take to reach ICE connected")
+	return f
+}
+
+func runStreamer(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("streamer", flag.ContinueOnError)
+	f := newStreamerFlags(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if f.common.NATSURL == "" {
+		return errors.New("--nats-url is required")
+	}
+	log := f.common.logger()
+	_, nc, res, err := localstack.Connect(ctx, f.common.NATSURL, jetstream.ServerConfig{}, "streamstack-streamer-"+f.cfg.SessionID, false)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	host, _ := os.Hostname()
+	f.cfg.Source = "streamer/" + host
+	store := session.NewStore(res.JS, res.Sessions, f.cfg.Source, log)
+	return streamer.Run(ctx, f.cfg, streamer.Deps{Conn: nc, JS: res.JS, Sessions: store, Log: log})
+}
+
+func runToken(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	natsURL := fs.String("nats-url", "nats://127.0.0.1:4222", "NATS of the stack (serve's embedded one by default)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	_, nc, res, err := localstack.Connect(ctx, *natsURL, jetstream.ServerConfig{}, "streamstack-token", true)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	tokens, err := auth.New(ctx, res.Tokens)
+	if err != nil {
+		return err
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		return errors.New("usage: streamstack token create NAME | list | revoke ID")
+	}
+	switch {
+	case rest[0] == "create" && len(rest) == 2:
+		secret, info, err := tokens.Create(ctx, rest[1])
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%s\n", secret)
+		fmt.Fprintf(os.Stderr, "created token %s (%s); it is shown only now\n", info.ID, info.Name)
+	case rest[0] == "list" && len(rest) == 1:
+		list, err := tokens.List(ctx)
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "ID\tNAME\tCREATED")
+		for _, t := range list {
+			fmt.Fprintf(w, "%s\t%s\t%s\n", t.ID, t.Name, t.CreatedAt.Format("2006-01-02 15:04:05"))
+		}
+		return w.Flush()
+	case rest[0] == "revoke" && len(rest) == 2:
+		if err := tokens.Revoke(ctx, rest[1]); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "revoked %s\n", rest[1])
+	default:
+		return errors.New("usage: streamstack token create NAME | list | revoke ID")
+	}
+	return nil
+}

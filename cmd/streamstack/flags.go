@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/streamstack/streamstack/agent"
+	"github.com/streamstack/streamstack/gateway"
+	"github.com/streamstack/streamstack/internal/flagenv"
+)
+
+// common holds the settings every long-running command shares.
+type common struct {
+	NATSURL  string
+	LogLevel string
+	LogJSON  bool
+}
+
+func addCommon(fs *flag.FlagSet) *common {
+	c := &common{}
+	fs.StringVar(&c.NATSURL, "nats-url", "", "URL of an external NATS (with JetStream); empty runs the embedded server (serve only)")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.BoolVar(&c.LogJSON, "log-json", false, "log JSON lines instead of text")
+	return c
+}
+
+func (c *common) logger() *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogJSON {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// stateDirOrDefault follows the XDG base directory spec when dir is empty.
+func stateDirOrDefault(dir string) string {
+	if dir != "" {
+		return dir
+	}
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "streamstack")
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "state", "streamstack")
+	}
+	return filepath.Join(os.TempDir(), "streamstack")
+}
+
+func addAgentFlags(fs *flag.FlagSet) *agent.Config {
+	c := agent.DefaultConfig()
+	fs.StringVar(&c.ID, "agent-id", c.ID, "agent id in heartbeats and session records; empty: host name and a random suffix")
+	fs.StringVar(&c.Region, "region", c.Region, "region this agent serves")
+	fs.IntVar(&c.MaxSessions, "max-sessions", c.MaxSessions, "most sessions one agent runs at once")
+	fs.IntVar(&c.Cores, "cores", c.Cores, "CPU cores the agent may use for software encoding; 0: all")
+	fs.Float64Var(&c.UnitsPerCore, "units-per-core", c.UnitsPerCore, "software encoder capacity per core, in 720p30 streams")
+	fs.DurationVar(&c.PlacementTimeout, "placement-timeout", c.PlacementTimeout, "how long a session waits for capacity before it ends with reason \"no capacity\"")
+	fs.DurationVar(&c.HeartbeatInterval, "heartbeat-interval", c.HeartbeatInterval, "interval between agent capacity heartbeats")
+	fs.DurationVar(&c.StopTimeout, "stop-timeout", c.StopTimeout, "how long a streamer gets to exit before it is signalled")
+	return &c
+}
+
+func addGatewayFlags(fs *flag.FlagSet) *gateway.Config {
+	c := gateway.DefaultConfig()
+	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "address the HTTP API and web client listen on")
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "external base URL of the gateway (for websocket URLs behind a proxy); empty derives it from each request")
+	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest HTTP request body")
+	fs.Int64Var(&c.MaxFrameBytes, "max-frame-bytes", c.MaxFrameBytes, "largest signaling websocket frame")
+	fs.Float64Var(&c.MaxFramesPerSecond, "max-frames-per-second", c.MaxFramesPerSecond, "signaling frames per second one websocket may send")
+	fs.DurationVar(&c.SessionTokenTTL, "session-token-ttl", c.SessionTokenTTL, "how long a session's websocket URL stays valid")
+	return &c
+}
+
+// parse parses flags with the STREAMSTACK_* overlay.
+func parse(fs *flag.FlagSet, args []string) error {
+	return flagenv.Parse(fs, args, os.Getenv)
+}
+
+// settingsFlagSets lists every command's flags, for the settings table.
+func settingsFlagSets() []*flag.FlagSet {
+	var sets []*flag.FlagSet
+	for _, name := range []string{"serve", "streamer", "probe", "bench"} {
+		fs := flag.NewFlagSet(name, flag.ContinueOnError)
+		switch name {
+		case "serve":
+			newServeFlags(fs)
+		case "streamer":
+			newStreamerFlags(fs)
+		case "probe":
+			newProbeFlags(fs)
+		case "bench":
+			newBenchFlags(fs)
+		}
+		sets = append(sets, fs)
+	}
+	return sets
+}
+
+func runSettings(_ context.Context, _ []string) error {
+	fmt.Print(settingsMarkdown())
+	return nil
+}
+
+// settingsMarkdown is the README's settings section.
+func settingsMarkdown() string {
+	var b strings.Builder
+	for _, fs := range settingsFlagSets() {
+		fmt.Fprintf(&b, "\n`streamstack %s`", fs.Name())
+		if fs.Name() == "serve" {
+			b.WriteString(" (and `gateway` / `agent`, which take the subset that concerns them)")
+		}
+		b.WriteString(":\n\n")
+		flagenv.WriteTable(&b, fs)
+	}
+	return b.String()
+}

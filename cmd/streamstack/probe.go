@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/streamstack/streamstack/client"
+	"github.com/streamstack/streamstack/session"
+)
+
+type probeFlags struct {
+	url, token, app, sessionID string
+	width, height, fps         int
+	duration                   time.Duration
+	joinable, keep             bool
+}
+
+func newProbeFlags(fs *flag.FlagSet) *probeFlags {
+	f := &probeFlags{}
+	fs.StringVar(&f.url, "url", "http://localhost:8080", "gateway URL")
+	fs.StringVar(&f.token, "token", "", "API token")
+	fs.StringVar(&f.app, "app", "test-pattern", "application to start")
+	fs.StringVar(&f.sessionID, "session-id", "", "join this session instead of creating one")
+	fs.IntVar(&f.width, "width", 1280, "screen width")
+	fs.IntVar(&f.height, "height", 720, "screen height")
+	fs.IntVar(&f.fps, "fps", 30, "frames per second")
+	fs.DurationVar(&f.duration, "duration", 5*time.Second, "how long to watch the stream")
+	fs.BoolVar(&f.joinable, "joinable", false, "create a joinable session")
+	fs.BoolVar(&f.keep, "keep", false, "leave the session running when done")
+	return f
+}
+
+// runProbe is a diagnostic client: it does what a user's client does and
+// prints what arrived.
+func runProbe(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("probe", flag.ContinueOnError)
+	f := newProbeFlags(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if f.token == "" {
+		return errors.New("--token (or STREAMSTACK_TOKEN) is required")
+	}
+	api := &client.Gateway{BaseURL: f.url, Token: f.token}
+	screen := session.Screen{Width: f.width, Height: f.height, FPS: f.fps}
+	ctx, cancel := context.WithTimeout(ctx, f.duration+30*time.Second)
+	defer cancel()
+
+	start := time.Now()
+	var info *client.SessionInfo
+	var err error
+	if f.sessionID != "" {
+		info, err = api.Join(ctx, f.sessionID, screen)
+	} else {
+		info, err = api.Create(ctx, client.CreateRequest{App: f.app, Joinable: f.joinable, Screen: &screen})
+	}
+	if err != nil {
+		return err
+	}
+	created := time.Since(start)
+	if f.sessionID == "" && !f.keep {
+		defer func() { _ = api.Delete(context.WithoutCancel(ctx), info.ID) }()
+	}
+	sig, err := client.DialWebsocket(ctx, info.URL)
+	if err != nil {
+		return err
+	}
+	peer, err := client.NewPeer(sig, client.Options{Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		_ = sig.Close()
+		return err
+	}
+	defer peer.Close()
+	if err := peer.Connect(ctx); err != nil {
+		return fmt.Errorf("session %s: %w", info.ID, err)
+	}
+	if err := peer.WaitFrames(ctx, 1); err != nil {
+		return fmt.Errorf("session %s: no frame: %w", info.ID, err)
+	}
+	firstFrame := time.Since(start)
+	watch, stop := context.WithTimeout(ctx, f.duration)
+	<-watch.Done()
+	stop()
+	st := peer.Stats()
+
+	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "session\t%s\n", info.ID)
+	fmt.Fprintf(w, "api answer\t%s\n", created.Round(time.Microsecond))
+	fmt.Fprintf(w, "peer connected\t%s after connect\n", st.ConnectTime.Round(time.Microsecond))
+	fmt.Fprintf(w, "time to first frame\t%s from the API call\n", firstFrame.Round(time.Microsecond))
+	fmt.Fprintf(w, "frames decoded\t%d (dropped %d, keyframes %d)\n", st.FramesDecoded, st.FramesDropped, st.Keyframes)
+	fmt.Fprintf(w, "fps\t%.1f\n", st.FPS)
+	fmt.Fprintf(w, "bitrate\t%.0f kbit/s\n", st.BitrateKbps)
+	fmt.Fprintf(w, "latency (picture strip)\t%s capture to decode\n", st.Latency.Round(time.Microsecond))
+	fmt.Fprintf(w, "audio packets\t%d\n", st.AudioPackets)
+	for _, e := range st.StreamerErrors {
+		fmt.Fprintf(w, "streamer error\t%s\n", e)
+	}
+	return w.Flush()
+}

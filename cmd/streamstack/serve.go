@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/streamstack/streamstack/agent"
+	"github.com/streamstack/streamstack/auth"
+	"github.com/streamstack/streamstack/gateway"
+	"github.com/streamstack/streamstack/internal/localstack"
+	"github.com/streamstack/streamstack/jetstream"
+)
+
+type serveFlags struct {
+	common     *common
+	gateway    *gateway.Config
+	agent      *agent.Config
+	stateDir   string
+	natsListen string
+	adminToken string
+}
+
+func newServeFlags(fs *flag.FlagSet) *serveFlags {
+	f := &serveFlags{common: addCommon(fs), gateway: addGatewayFlags(fs), agent: addAgentFlags(fs)}
+	fs.StringVar(&f.stateDir, "state-dir", "", "where the embedded NATS keeps its JetStream files; empty: $XDG_STATE_HOME/streamstack or ~/.local/state/streamstack")
+	fs.StringVar(&f.natsListen, "nats-listen", "127.0.0.1:4222", "where the embedded NATS listens for clients (streamers, tools, NATS users)")
+	fs.StringVar(&f.adminToken, "admin-token", "", "API token to register at start (at least 16 characters); without it the first start makes one and prints it once")
+	return f
+}
+
+func runServe(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	f := newServeFlags(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	log := f.common.logger()
+	f.stateDir = stateDirOrDefault(f.stateDir)
+	srv := jetstream.DefaultServerConfig(filepath.Join(f.stateDir, "nats"))
+	srv.Listen = f.natsListen
+	host, _ := os.Hostname()
+	st, err := localstack.Start(ctx, localstack.Options{
+		NATSURL: f.common.NATSURL, Server: srv,
+		Gateway: *f.gateway, Agent: *f.agent,
+		Source: "serve/" + host, Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	newToken, err := ensureAdminToken(ctx, st.Tokens, f.adminToken)
+	if err != nil {
+		_ = st.Close()
+		return err
+	}
+	log.Info("streamstack ready", "url", st.URL, "nats", st.NATSURL, "state_dir", f.stateDir)
+	if newToken != "" {
+		fmt.Fprintf(os.Stderr, "\nAdmin API token (shown once; only its hash is stored):\n\n    %s\n\n", newToken)
+	}
+	<-ctx.Done()
+	log.Info("streamstack stopping")
+	return st.Close()
+}
+
+// ensureAdminToken registers the operator's token, or on a first start
+// (no token at all yet) makes one to print.
+func ensureAdminToken(ctx context.Context, tokens *auth.Tokens, chosen string) (string, error) {
+	if chosen != "" {
+		_, err := tokens.Ensure(ctx, "admin", chosen)
+		return "", err
+	}
+	list, err := tokens.List(ctx)
+	if err != nil || len(list) > 0 {
+		return "", err
+	}
+	secret, _, err := tokens.Create(ctx, "admin")
+	return secret, err
+}

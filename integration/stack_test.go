@@ -1,0 +1,111 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/streamstack/streamstack/agent"
+	"github.com/streamstack/streamstack/client"
+	"github.com/streamstack/streamstack/gateway"
+	"github.com/streamstack/streamstack/internal/localstack"
+	"github.com/streamstack/streamstack/internal/natstest"
+	"github.com/streamstack/streamstack/jetstream"
+	"github.com/streamstack/streamstack/session"
+)
+
+// binary is the streamstack binary the agent launches streamers from, built
+// once for the package (without -race: streamers encode video, and the race
+// detector would make them too slow to keep their frame rate).
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "streamstack-it-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "streamstack")
+	build := exec.Command("go", "build", "-o", binary, "../cmd/streamstack")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build streamstack:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// stack is one running streamstack: NATS, gateway, agent.
+type stack struct {
+	*localstack.Stack
+	token   string
+	baseURL string
+	api     *client.Gateway
+}
+
+type stackOptions struct {
+	agent   func(*agent.Config)
+	gateway func(*gateway.Config)
+	noAgent bool
+}
+
+func startStack(t *testing.T, opts stackOptions) *stack {
+	t.Helper()
+	acfg := agent.DefaultConfig()
+	acfg.StreamerCommand = []string{binary, "streamer"}
+	acfg.StreamerEnv = []string{"STREAMSTACK_LOG_LEVEL=warn"}
+	acfg.Cores, acfg.UnitsPerCore = 2, 4
+	acfg.StopTimeout = 2 * time.Second
+	if opts.agent != nil {
+		opts.agent(&acfg)
+	}
+	gcfg := gateway.DefaultConfig()
+	gcfg.HTTPAddr = "127.0.0.1:0"
+	if opts.gateway != nil {
+		opts.gateway(&gcfg)
+	}
+	srv := jetstream.DefaultServerConfig(t.TempDir())
+	srv.Listen = "127.0.0.1:-1"
+	st, err := localstack.Start(context.Background(), localstack.Options{
+		Server: srv, Gateway: gcfg, Agent: acfg, NoAgent: opts.noAgent, Source: "integration",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := st.Close(); err != nil {
+			t.Errorf("stack: %v", err)
+		}
+	})
+	token, _, err := st.Tokens.Create(context.Background(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := strings.TrimSuffix(st.URL, "/")
+	return &stack{Stack: st, token: token, baseURL: base, api: &client.Gateway{BaseURL: base, Token: token}}
+}
+
+// waitStatus waits until the session's record satisfies ok.
+func (s *stack) waitStatus(t *testing.T, id string, ok func(*session.Session) bool) *session.Session {
+	t.Helper()
+	var last *session.Session
+	natstest.CheckFor(t, 20*time.Second, 10*time.Millisecond, func() error {
+		rec, _, err := s.Store.Get(context.Background(), id)
+		if err != nil {
+			return err
+		}
+		last = rec
+		if !ok(rec) {
+			return fmt.Errorf("session %s is %s (%s) reason %q", id, rec.Status, rec.StatusMessage, rec.Reason)
+		}
+		return nil
+	})
+	return last
+}
