@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,11 +57,11 @@ type stackOptions struct {
 	noAgent bool
 }
 
-func startStack(t *testing.T, opts stackOptions) *stack {
+func startStack(t testing.TB, opts stackOptions) *stack {
 	t.Helper()
 	acfg := agent.DefaultConfig()
 	acfg.StreamerCommand = []string{binary, "streamer"}
-	acfg.StreamerEnv = []string{"STREAMSTACK_LOG_LEVEL=warn"}
+	acfg.StreamerEnv = []string{"STREAMSTACK_LOG_LEVEL=error"}
 	acfg.Cores, acfg.UnitsPerCore = 2, 4
 	acfg.StopTimeout = 2 * time.Second
 	if opts.agent != nil {
@@ -75,6 +76,7 @@ func startStack(t *testing.T, opts stackOptions) *stack {
 	srv.Listen = "127.0.0.1:-1"
 	st, err := localstack.Start(context.Background(), localstack.Options{
 		Server: srv, Gateway: gcfg, Agent: acfg, NoAgent: opts.noAgent, Source: "integration",
+		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		t.Fatal(err)
