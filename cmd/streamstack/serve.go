@@ -42,22 +42,28 @@ func runServe(ctx context.Context, args []string) error {
 	srv := jetstream.DefaultServerConfig(filepath.Join(f.stateDir, "nats"))
 	srv.Listen = f.natsListen
 	host, _ := os.Hostname()
+	var tokenErr error
 	st, err := localstack.Start(ctx, localstack.Options{
 		NATSURL: f.common.NATSURL, Server: srv,
 		Gateway: *f.gateway, Agent: *f.agent,
 		Source: "serve/" + host, Log: log,
+		Ready: func(st *localstack.Stack) {
+			var newToken string
+			if newToken, tokenErr = ensureAdminToken(ctx, st.Tokens, f.adminToken); tokenErr != nil {
+				return
+			}
+			log.Info("streamstack ready", "url", st.URL, "nats", st.NATSURL, "state_dir", f.stateDir)
+			if newToken != "" {
+				fmt.Fprintf(os.Stderr, "\nAdmin API token (shown once; only its hash is stored):\n\n    %s\n\n", newToken)
+			}
+		},
 	})
 	if err != nil {
 		return err
 	}
-	newToken, err := ensureAdminToken(ctx, st.Tokens, f.adminToken)
-	if err != nil {
+	if tokenErr != nil {
 		_ = st.Close()
-		return err
-	}
-	log.Info("streamstack ready", "url", st.URL, "nats", st.NATSURL, "state_dir", f.stateDir)
-	if newToken != "" {
-		fmt.Fprintf(os.Stderr, "\nAdmin API token (shown once; only its hash is stored):\n\n    %s\n\n", newToken)
+		return tokenErr
 	}
 	<-ctx.Done()
 	log.Info("streamstack stopping")

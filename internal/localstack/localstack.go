@@ -38,6 +38,9 @@ type Options struct {
 	NoAgent bool
 	// Source names this host in events.
 	Source string
+	// Ready, when set, is called once everything is bound and before any
+	// component serves, so the caller's ready line is the first one logged.
+	Ready func(*Stack)
 	Log    *slog.Logger
 }
 
@@ -144,6 +147,9 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		}
 	}
 	s.URL = browseURL(s.ln.Addr())
+	if opts.Ready != nil {
+		opts.Ready(s)
+	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
 	if s.ag != nil {
