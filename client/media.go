@@ -1,0 +1,160 @@
+package client
+
+import (
+	"context"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/streamstack/streamstack/internal/vpx"
+	"github.com/streamstack/streamstack/streamer/pattern"
+)
+
+// keyRequestInterval rate-limits picture loss indications: one per round
+// trip or so is enough, more only adds keyframes.
+const keyRequestInterval = 200 * time.Millisecond
+
+// Stats are the client's view of the stream.
+type Stats struct {
+	// ConnectTime is from Connect to the peer connection's connected
+	// state; FirstFrame from Connect to the first decoded frame.
+	ConnectTime time.Duration
+	FirstFrame  time.Duration
+
+	FramesDecoded    uint64
+	FramesDropped    uint64 // incomplete, undecodable or waiting for a keyframe
+	Keyframes        uint64
+	KeyframeRequests uint64
+	BytesReceived    uint64 // VP8 payload
+	AudioPackets     uint64
+	// FPS and BitrateKbps are averages from the first frame to the last.
+	FPS         float64
+	BitrateKbps float64
+	// LastStamp is the strip of the last decoded frame, Latency its age
+	// when decoded (capture → decode, same clock on one host).
+	LastStamp   pattern.Stamp
+	Latency     time.Duration
+	StripErrors uint64
+	// StreamerErrors are the messages of the streamer's error frames.
+	StreamerErrors []string
+}
+
+// Stats returns a snapshot.
+func (p *Peer) Stats() Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := p.stats
+	s.StreamerErrors = append([]string(nil), s.StreamerErrors...)
+	if d := p.lastFrameAt.Sub(p.firstFrameAt); d > 0 {
+		s.FPS = float64(s.FramesDecoded-1) / d.Seconds()
+		s.BitrateKbps = float64(s.BytesReceived) * 8 / d.Seconds() / 1000
+	}
+	return s
+}
+
+// WaitFrames waits until n frames in all have been decoded.
+func (p *Peer) WaitFrames(ctx context.Context, n int) error {
+	return p.wait(ctx, func() (bool, error) {
+		if p.stats.FramesDecoded >= uint64(n) {
+			return true, nil
+		}
+		return false, p.err
+	})
+}
+
+func (p *Peer) readVideo(t *webrtc.TrackRemote) {
+	dec, err := vpx.NewVP8Decoder()
+	if err != nil {
+		p.log.Error("vp8 decoder", "err", err)
+		return
+	}
+	defer func() { _ = dec.Close() }()
+	asm := newAssembler()
+	needKey := true
+	for {
+		pkt, _, err := t.ReadRTP()
+		if err != nil {
+			return
+		}
+		frame, key, lost := asm.push(pkt)
+		p.mu.Lock()
+		p.stats.BytesReceived += uint64(len(pkt.Payload))
+		p.mu.Unlock()
+		if lost {
+			needKey = true
+			p.dropped()
+			p.requestKeyframe(t)
+		}
+		if frame == nil {
+			continue
+		}
+		if needKey && !key {
+			p.dropped()
+			p.requestKeyframe(t)
+			continue
+		}
+		img, err := dec.Decode(frame)
+		if err != nil {
+			needKey = true
+			p.dropped()
+			p.requestKeyframe(t)
+			continue
+		}
+		needKey = false
+		stamp, serr := pattern.Decode(img)
+		now := time.Now()
+		// OnFrame first: a WaitFrames that returns has seen its frames.
+		if p.opts.OnFrame != nil {
+			p.opts.OnFrame(img, stamp)
+		}
+		p.update(func() {
+			s := &p.stats
+			if s.FramesDecoded == 0 {
+				p.firstFrameAt = now
+				s.FirstFrame = now.Sub(p.started)
+			}
+			p.lastFrameAt = now
+			s.FramesDecoded++
+			if key {
+				s.Keyframes++
+			}
+			if serr != nil {
+				s.StripErrors++
+				return
+			}
+			s.LastStamp = stamp
+			s.Latency = stamp.Latency(now)
+		})
+	}
+}
+
+func (p *Peer) dropped() {
+	p.update(func() { p.stats.FramesDropped++ })
+}
+
+func (p *Peer) requestKeyframe(t *webrtc.TrackRemote) {
+	p.mu.Lock()
+	if time.Since(p.lastKeyRequest) < keyRequestInterval {
+		p.mu.Unlock()
+		return
+	}
+	p.lastKeyRequest = time.Now()
+	p.stats.KeyframeRequests++
+	p.mu.Unlock()
+	err := p.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(t.SSRC())}})
+	if err != nil {
+		p.log.Debug("send PLI", "err", err)
+	}
+}
+
+func (p *Peer) readAudio(t *webrtc.TrackRemote) {
+	for {
+		if _, _, err := t.ReadRTP(); err != nil {
+			return
+		}
+		p.mu.Lock()
+		p.stats.AudioPackets++
+		p.mu.Unlock()
+	}
+}

@@ -1,0 +1,159 @@
+package streamer
+
+import (
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/streamstack/streamstack/subjects"
+)
+
+// Config configures one streamer, which serves one session. Every limit
+// is a named field; DefaultConfig fills them all.
+type Config struct {
+	// SessionID is the session the streamer serves.
+	SessionID string
+	// Source names this component in session events ("streamer/host1").
+	Source string
+
+	// DisconnectGrace is how long an ephemeral session outlives its client
+	// after stream::disconnect or a closed peer connection: a reload comes
+	// back within it on a new connection and finds the session still there.
+	DisconnectGrace time.Duration
+	// ConnectTimeout bounds the time from a client's first frame to ICE
+	// connected; a peer that takes longer is dropped as failed.
+	ConnectTimeout time.Duration
+	// IdleUnit is the unit of the record's idle_time_min: a minute, which
+	// tests shorten.
+	IdleUnit time.Duration
+	// StatusTimeout bounds each write of the session record.
+	StatusTimeout time.Duration
+
+	// ICEServers are passed to every PeerConnection (STUN/TURN).
+	ICEServers []webrtc.ICEServer
+	// UDPPortMin and UDPPortMax restrict the ports ICE binds; both zero
+	// leaves the choice to the OS.
+	UDPPortMin, UDPPortMax uint16
+	// NAT1To1IPs are public addresses to advertise as host candidates for
+	// a host behind a 1:1 NAT (a cloud VM's floating IP).
+	NAT1To1IPs []string
+	// NetworkTypes restricts ICE to these network types; empty means UDP
+	// over IPv4 and IPv6.
+	NetworkTypes []webrtc.NetworkType
+	// IncludeLoopback gathers loopback host candidates too: for tests and
+	// single-host setups without another interface.
+	IncludeLoopback bool
+	// MDNSQuery resolves clients' mDNS (.local) host candidates by
+	// multicast. Off by default: a server seldom shares a link with its
+	// clients, and those clients are reached through peer-reflexive
+	// candidates anyway.
+	MDNSQuery bool
+
+	// Candidate acceptance waits of the controlling ICE agent: how long
+	// after checks start a succeeded pair of each remote candidate type
+	// may be nominated. pion's defaults (0, 500 ms, 1 s, 2 s) make an
+	// offerer wait a full second for the peer-reflexive pair every browser
+	// produces; see ice.go.
+	HostAcceptanceMinWait  time.Duration
+	SrflxAcceptanceMinWait time.Duration
+	PrflxAcceptanceMinWait time.Duration
+	RelayAcceptanceMinWait time.Duration
+	// ICE liveness: a connected peer silent for ICEDisconnectedTimeout is
+	// disconnected, and failed ICEFailedTimeout later; keepalives go out
+	// every ICEKeepaliveInterval.
+	ICEDisconnectedTimeout time.Duration
+	ICEFailedTimeout       time.Duration
+	ICEKeepaliveInterval   time.Duration
+
+	// MinBitrateKbps and MaxBitrateKbps bound the video bitrate the
+	// bandwidth estimate may choose. The start value is derived from the
+	// session's resolution and frame rate and clamped to them.
+	MinBitrateKbps int
+	MaxBitrateKbps int
+	// BitrateHysteresis is the relative change of the estimate that
+	// reconfigures the encoder (0.1: 10%).
+	BitrateHysteresis float64
+	// BitratePollInterval is how often the estimate is read.
+	BitratePollInterval time.Duration
+	// Pacing smooths bursts (keyframes) through a leaky-bucket pacer at
+	// 1.5× the estimate. Off by default: at start-up it delays the first
+	// keyframe by its size over the initial rate (100+ ms at 720p).
+	Pacing bool
+	// EncoderCPUUsed is libvpx's cpu-used: negative fixes the speed (a
+	// predictable cost per frame, what capacity planning needs), positive
+	// is a CPU budget libvpx adapts to load. See internal/vpx.
+	EncoderCPUUsed int
+
+	// AudioTone sends a quiet 440 Hz tone on the audio track instead of
+	// silence.
+	AudioTone bool
+	// AudioBitrate is the Opus target in bits per second.
+	AudioBitrate int
+}
+
+// DefaultConfig returns the production defaults.
+func DefaultConfig() Config {
+	return Config{
+		Source:                 "streamer",
+		DisconnectGrace:        2 * time.Second,
+		ConnectTimeout:         30 * time.Second,
+		IdleUnit:               time.Minute,
+		StatusTimeout:          5 * time.Second,
+		HostAcceptanceMinWait:  0,
+		SrflxAcceptanceMinWait: 0,
+		PrflxAcceptanceMinWait: 0,
+		RelayAcceptanceMinWait: 200 * time.Millisecond,
+		ICEDisconnectedTimeout: 5 * time.Second,
+		ICEFailedTimeout:       10 * time.Second,
+		ICEKeepaliveInterval:   2 * time.Second,
+		MinBitrateKbps:         300,
+		MaxBitrateKbps:         8000,
+		BitrateHysteresis:      0.1,
+		BitratePollInterval:    time.Second,
+		EncoderCPUUsed:         -8,
+		AudioBitrate:           32000,
+	}
+}
+
+// Validate reports the first field out of range.
+func (c Config) Validate() error {
+	switch {
+	case !subjects.ValidToken(c.SessionID):
+		return fmt.Errorf("%w: session id %q", ErrConfig, c.SessionID)
+	case c.Source == "":
+		return fmt.Errorf("%w: empty source", ErrConfig)
+	case c.DisconnectGrace < 0:
+		return fmt.Errorf("%w: disconnect grace %s", ErrConfig, c.DisconnectGrace)
+	case c.ConnectTimeout <= 0:
+		return fmt.Errorf("%w: connect timeout %s", ErrConfig, c.ConnectTimeout)
+	case c.IdleUnit <= 0:
+		return fmt.Errorf("%w: idle unit %s", ErrConfig, c.IdleUnit)
+	case c.StatusTimeout <= 0:
+		return fmt.Errorf("%w: status timeout %s", ErrConfig, c.StatusTimeout)
+	case (c.UDPPortMin == 0) != (c.UDPPortMax == 0) || c.UDPPortMin > c.UDPPortMax:
+		return fmt.Errorf("%w: UDP port range %d-%d", ErrConfig, c.UDPPortMin, c.UDPPortMax)
+	case c.HostAcceptanceMinWait < 0 || c.SrflxAcceptanceMinWait < 0 ||
+		c.PrflxAcceptanceMinWait < 0 || c.RelayAcceptanceMinWait < 0:
+		return fmt.Errorf("%w: negative candidate acceptance wait", ErrConfig)
+	case c.ICEDisconnectedTimeout <= 0 || c.ICEFailedTimeout <= 0 || c.ICEKeepaliveInterval <= 0:
+		return fmt.Errorf("%w: ICE timeouts must be positive", ErrConfig)
+	case c.MinBitrateKbps <= 0 || c.MaxBitrateKbps < c.MinBitrateKbps:
+		return fmt.Errorf("%w: bitrate range %d-%d kbps", ErrConfig, c.MinBitrateKbps, c.MaxBitrateKbps)
+	case c.BitrateHysteresis < 0 || c.BitrateHysteresis >= 1:
+		return fmt.Errorf("%w: bitrate hysteresis %v", ErrConfig, c.BitrateHysteresis)
+	case c.BitratePollInterval <= 0:
+		return fmt.Errorf("%w: bitrate poll interval %s", ErrConfig, c.BitratePollInterval)
+	case c.EncoderCPUUsed == 0 || c.EncoderCPUUsed < -16 || c.EncoderCPUUsed > 16:
+		return fmt.Errorf("%w: encoder cpu-used %d", ErrConfig, c.EncoderCPUUsed)
+	case c.AudioBitrate < 6000 || c.AudioBitrate > 510000:
+		return fmt.Errorf("%w: audio bitrate %d", ErrConfig, c.AudioBitrate)
+	}
+	for _, ip := range c.NAT1To1IPs {
+		if net.ParseIP(ip) == nil {
+			return fmt.Errorf("%w: NAT 1:1 IP %q", ErrConfig, ip)
+		}
+	}
+	return nil
+}

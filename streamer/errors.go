@@ -1,0 +1,16 @@
+package streamer
+
+import "errors"
+
+var (
+	// ErrConfig reports a Config field out of range.
+	ErrConfig = errors.New("streamer: invalid config")
+	// ErrSession reports a session record the streamer cannot serve (not
+	// found, already ending, or a screen it cannot encode).
+	ErrSession = errors.New("streamer: cannot serve session")
+	// ErrWatchEnded reports that the session record's watch stopped while
+	// the streamer was still running: it can no longer see a DELETE.
+	ErrWatchEnded = errors.New("streamer: session watch ended")
+	// ErrSignaling reports a signaling frame the streamer could not act on.
+	ErrSignaling = errors.New("streamer: signaling error")
+)

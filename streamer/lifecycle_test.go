@@ -1,0 +1,212 @@
+package streamer_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/streamstack/streamstack/client"
+	"github.com/streamstack/streamstack/session"
+	"github.com/streamstack/streamstack/streamer"
+	"github.com/streamstack/streamstack/streamer/protocol"
+)
+
+func shortGrace(_ *session.Session, c *streamer.Config) { c.DisconnectGrace = 100 * time.Millisecond }
+
+func TestDeleteStopsRun(t *testing.T) {
+	h := start(t)
+	p := h.connect(client.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	if err := p.WaitFrames(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.store.Update(ctx, h.id, func(s *session.Session) error {
+		s.Status, s.Reason = session.StatusTerminating, session.ReasonDeleted
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.waitRun(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	// The streamer left the gateway's reason alone.
+	h.waitRecord(func(s *session.Session) error {
+		if s.Reason != session.ReasonDeleted {
+			return fmt.Errorf("reason %q", s.Reason)
+		}
+		return nil
+	})
+}
+
+func TestDisconnectEndsEphemeralSessionAfterGrace(t *testing.T) {
+	h := start(t, ephemeral, shortGrace)
+	p := h.connect(client.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	if err := p.WaitFrames(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Disconnect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.waitRun(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	h.waitRecord(func(s *session.Session) error {
+		if s.Status != session.StatusTerminating || s.Reason != session.ReasonClientLeft {
+			return fmt.Errorf("status %s reason %q", s.Status, s.Reason)
+		}
+		return nil
+	})
+}
+
+func TestReloadWithinGraceKeepsEphemeralSession(t *testing.T) {
+	h := start(t, ephemeral, func(_ *session.Session, c *streamer.Config) { c.DisconnectGrace = time.Minute })
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	first := h.connect(client.Options{})
+	if err := first.Disconnect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h.waitRecord(func(s *session.Session) error {
+		if s.StatusMessage != "client disconnected" {
+			return fmt.Errorf("status message %q", s.StatusMessage)
+		}
+		return nil
+	})
+	again := h.connect(client.Options{})
+	if err := again.WaitFrames(ctx, 5); err != nil {
+		t.Fatal(err)
+	}
+	h.waitStats(func(s streamer.Stats) error {
+		if s.PeersConnected != 2 || !s.Connected {
+			return fmt.Errorf("stats %+v", s)
+		}
+		return nil
+	})
+}
+
+func TestJoinReplacesPeer(t *testing.T) {
+	h := start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	first := h.connect(client.Options{})
+	if err := first.WaitFrames(ctx, 5); err != nil {
+		t.Fatal(err)
+	}
+	second := h.connect(client.Options{})
+	if err := second.WaitFrames(ctx, 30); err != nil {
+		t.Fatal(err)
+	}
+	// The first connection was dropped: waiting for more of its frames fails.
+	if err := first.WaitFrames(ctx, 1<<30); err == nil || ctx.Err() != nil {
+		t.Fatalf("old peer still streaming: %v", err)
+	}
+	h.waitStats(func(s streamer.Stats) error {
+		if s.PeersConnected != 2 || !s.Connected {
+			return fmt.Errorf("stats %+v", s)
+		}
+		return nil
+	})
+}
+
+func TestJoinableSessionSurvivesClientLeaving(t *testing.T) {
+	// A grace far shorter than a connect: were it applied, the session
+	// would be gone before the second client got in.
+	h := start(t, func(_ *session.Session, c *streamer.Config) { c.DisconnectGrace = time.Millisecond })
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	first := h.connect(client.Options{})
+	if err := first.Disconnect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h.waitStats(func(s streamer.Stats) error {
+		if s.Connected {
+			return fmt.Errorf("still connected")
+		}
+		return nil
+	})
+	again := h.connect(client.Options{})
+	if err := again.WaitFrames(ctx, 5); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestIdleTimeoutEndsJoinableSession(t *testing.T) {
+	h := start(t, func(s *session.Session, c *streamer.Config) {
+		s.IdleTimeMin = 1
+		c.IdleUnit = 300 * time.Millisecond
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	// A client keeps the session alive past the idle time…
+	p := h.connect(client.Options{})
+	if err := p.WaitFrames(ctx, 15); err != nil { // 500 ms at 30 fps
+		t.Fatal(err)
+	}
+	// …and once it leaves, the session ends after the idle time.
+	if err := p.Disconnect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.waitRun(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	h.waitRecord(func(s *session.Session) error {
+		if s.Status != session.StatusTerminating || s.Reason != session.ReasonIdle {
+			return fmt.Errorf("status %s reason %q", s.Status, s.Reason)
+		}
+		return nil
+	})
+}
+
+func TestICEFailureEndsSession(t *testing.T) {
+	h := start(t, func(_ *session.Session, c *streamer.Config) { c.ConnectTimeout = 500 * time.Millisecond })
+	r := h.raw()
+	r.send(`{"type":"settings","api_version":2}`)
+	offer := r.recv(protocol.TypeOffer).(*protocol.Offer)
+	// A real answer from a peer that is gone before ICE can run.
+	pc, err := webrtc.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer.SDP}); err != nil {
+		t.Fatal(err)
+	}
+	answer, err := pc.CreateAnswer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r.sendMsg(&protocol.Answer{SDP: answer.SDP})
+	if err := h.waitRun(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	h.waitRecord(func(s *session.Session) error {
+		if s.Status != session.StatusTerminating || s.Reason != session.ReasonICEFailed {
+			return fmt.Errorf("status %s reason %q", s.Status, s.Reason)
+		}
+		return nil
+	})
+}
+
+func TestContextEndStopsRun(t *testing.T) {
+	h := start(t)
+	h.connect(client.Options{})
+	h.stop()
+	if err := h.waitRun(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	// Stopping is not ending: the record is left to whoever stopped it.
+	h.waitRecord(func(s *session.Session) error {
+		if s.Status != session.StatusActive {
+			return fmt.Errorf("status %s", s.Status)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,257 @@
+package streamer
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/pion/interceptor/pkg/cc"
+	"github.com/pion/rtcp"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/streamstack/streamstack/session"
+	"github.com/streamstack/streamstack/streamer/protocol"
+)
+
+// ownChannel is the data channel the streamer opens itself, so that its
+// offer carries the m=application section the client's channels need:
+// the browser SDK creates them before the offer arrives and never
+// renegotiates.
+const ownChannel = "streamstack"
+
+// peer is one client connection (one connID). It is owned by the event
+// loop, except pc, which pion drives.
+type peer struct {
+	connID    string
+	first     time.Time // its first signaling frame
+	pc        *webrtc.PeerConnection
+	bwe       cc.BandwidthEstimator
+	remote    bool // remote description set
+	pending   []webrtc.ICECandidateInit
+	connected bool // ICE+DTLS connected now
+	was       bool // was connected at some point
+}
+
+type peerEventKind int
+
+const (
+	evCandidate peerEventKind = iota
+	evState
+	evDisconnect // stream::disconnect on the control channel
+)
+
+// peerEvent is what pion callbacks and data channels tell the loop. The
+// peer pointer tells events of a replaced peer from the current one's.
+type peerEvent struct {
+	peer      *peer
+	kind      peerEventKind
+	candidate *webrtc.ICECandidate
+	state     webrtc.PeerConnectionState
+}
+
+// post hands an event to the loop, or drops it once the loop is gone.
+func (s *server) post(ev peerEvent) {
+	select {
+	case s.events <- ev:
+	case <-s.done:
+	}
+}
+
+// newPeer makes connID the current connection, replacing any other.
+func (s *server) newPeer(connID string) *peer {
+	if s.peer != nil {
+		s.log.Info("new client connection replaces the old one", "old", s.peer.connID, "conn", connID)
+		s.dropPeer(s.peer)
+	}
+	s.grace.stop()
+	s.peer = &peer{connID: connID, first: time.Now()}
+	s.status.set(msgConnecting)
+	return s.peer
+}
+
+// createPC builds p's PeerConnection with the session's tracks.
+func (s *server) createPC(p *peer) error {
+	pc, bwe, err := s.eng.newPeerConnection(webrtc.Configuration{ICEServers: s.cfg.ICEServers})
+	if err != nil {
+		return fmt.Errorf("new peer connection: %w", err)
+	}
+	p.pc, p.bwe = pc, bwe
+	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
+		if c != nil {
+			s.post(peerEvent{peer: p, kind: evCandidate, candidate: c})
+		}
+	})
+	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+		s.post(peerEvent{peer: p, kind: evState, state: st})
+	})
+	pc.OnDataChannel(func(dc *webrtc.DataChannel) { s.attachChannel(p, dc) })
+	s.connect.start(s.cfg.ConnectTimeout)
+	return nil
+}
+
+// addTracks adds the video and audio tracks and reads each sender's RTCP:
+// the interceptors (NACK, reports, congestion control) see RTCP only if
+// someone reads it, and PLI/FIR ask for a keyframe.
+func (s *server) addTracks(p *peer) error {
+	for _, t := range []webrtc.TrackLocal{s.media.video.track, s.media.audio.track} {
+		sender, err := p.pc.AddTrack(t)
+		if err != nil {
+			return fmt.Errorf("add %s track: %w", t.Kind(), err)
+		}
+		video := t.Kind() == webrtc.RTPCodecTypeVideo
+		s.closing.Go(func() { s.readRTCP(sender, video) })
+	}
+	return nil
+}
+
+func (s *server) readRTCP(sender *webrtc.RTPSender, video bool) {
+	buf := make([]byte, 1500)
+	for {
+		n, _, err := sender.Read(buf)
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrClosedPipe) {
+				s.log.Debug("rtcp read", "err", err)
+			}
+			return
+		}
+		if !video {
+			continue
+		}
+		pkts, err := rtcp.Unmarshal(buf[:n])
+		if err != nil {
+			continue
+		}
+		for _, pkt := range pkts {
+			switch pkt.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				s.stats.keyframeReqs.Add(1)
+				s.media.video.enc.ForceKeyframe()
+			}
+		}
+	}
+}
+
+// attachChannel wires a data channel the client opened.
+func (s *server) attachChannel(p *peer, dc *webrtc.DataChannel) {
+	label := dc.Label()
+	if label != protocol.ControlChannel {
+		dc.OnMessage(func(webrtc.DataChannelMessage) { s.stats.channelMessage(label) })
+		return
+	}
+	dc.OnMessage(func(m webrtc.DataChannelMessage) {
+		ev, err := protocol.DecodeControl(m.Data, s.width, s.height)
+		if err != nil {
+			s.stats.inputErrors.Add(1)
+			s.log.Debug("bad control message", "conn", p.connID, "err", err)
+			return
+		}
+		s.stats.input(ev.Type)
+		if ev.Type == protocol.StreamDisconnect {
+			s.post(peerEvent{peer: p, kind: evDisconnect})
+			return
+		}
+		s.sink.HandleInput(ev)
+	})
+}
+
+func (s *server) handlePeerEvent(ev peerEvent) {
+	p := ev.peer
+	if p != s.peer {
+		return // a replaced peer's late news
+	}
+	switch ev.kind {
+	case evCandidate:
+		c := ev.candidate.ToJSON()
+		s.send(p.connID, &protocol.Candidate{Candidate: c.Candidate, SDPMid: c.SDPMid, SDPMLineIndex: c.SDPMLineIndex})
+	case evDisconnect:
+		s.log.Info("client disconnected", "conn", p.connID)
+		s.clientLeft(p)
+	case evState:
+		s.log.Debug("peer state", "conn", p.connID, "state", ev.state)
+		switch ev.state {
+		case webrtc.PeerConnectionStateConnected:
+			s.peerConnected(p)
+		case webrtc.PeerConnectionStateFailed:
+			if p.was {
+				s.clientLeft(p)
+			} else {
+				s.iceFailed(p)
+			}
+		case webrtc.PeerConnectionStateClosed:
+			s.clientLeft(p)
+		}
+	}
+}
+
+func (s *server) peerConnected(p *peer) {
+	if p.connected {
+		return
+	}
+	took := time.Since(p.first)
+	p.connected, p.was = true, true
+	s.connect.stop()
+	s.idle.stop()
+	s.grace.stop()
+	s.stats.connected.Store(true)
+	s.stats.peersConnected.Add(1)
+	s.stats.connectNanos.Store(int64(took))
+	s.media.start(p.bwe)
+	s.log.Info("peer connected", "conn", p.connID, "took", took)
+	s.status.set(msgConnected)
+}
+
+// clientLeft drops p; an ephemeral session ends after the grace period
+// unless another connection arrives, any other waits for one.
+func (s *server) clientLeft(p *peer) {
+	s.dropPeer(p)
+	s.status.set(msgDisconnected)
+	if s.rec.Ephemeral {
+		s.grace.start(s.cfg.DisconnectGrace)
+		return
+	}
+	s.startIdle()
+}
+
+// iceFailed drops a peer that never connected; the session cannot be
+// delivered to that client and ends.
+func (s *server) iceFailed(p *peer) {
+	s.dropPeer(p)
+	s.status.set(msgICEFailed)
+	s.end(session.ReasonICEFailed)
+}
+
+// dropPeer stops media to p, closes its PeerConnection in the
+// background and retires its connID: its late frames are ignored.
+func (s *server) dropPeer(p *peer) {
+	if p.connected {
+		s.media.stop()
+		s.stats.connected.Store(false)
+		p.connected = false
+	}
+	if s.peer == p {
+		s.peer = nil
+		s.connect.stop()
+	}
+	s.retire(p.connID)
+	if pc := p.pc; pc != nil {
+		p.pc = nil
+		s.closing.Go(func() {
+			if err := pc.Close(); err != nil {
+				s.log.Debug("close peer connection", "conn", p.connID, "err", err)
+			}
+		})
+	}
+}
+
+func (s *server) retire(connID string) {
+	if s.retired[connID] {
+		return
+	}
+	s.retired[connID] = true
+	s.order = append(s.order, connID)
+	if len(s.order) > maxRetired {
+		delete(s.retired, s.order[0])
+		s.order = s.order[1:]
+	}
+}

@@ -1,0 +1,336 @@
+package streamer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/streamstack/streamstack/session"
+	"github.com/streamstack/streamstack/streamer/pattern"
+	"github.com/streamstack/streamstack/streamer/protocol"
+	"github.com/streamstack/streamstack/subjects"
+)
+
+// Deps are the connections a streamer works through.
+type Deps struct {
+	Conn *nats.Conn
+	JS   jetstream.JetStream
+	// Sessions writes the record; create it with Config.Source as its
+	// source so the events name this streamer.
+	Sessions *session.Store
+	Log      *slog.Logger
+	// Input receives the client's input; nil shows it in the test pattern
+	// (PatternSink).
+	Input InputSink
+}
+
+// Screen used when the record leaves a field zero.
+const (
+	defaultWidth  = 1280
+	defaultHeight = 720
+	defaultFPS    = 30
+	maxFPS        = 120
+)
+
+// Channel sizes of the event loop. Frames are few per connection; peer
+// events are bounded by candidates and state changes of one peer at a
+// time, so neither fills unless the loop is stuck.
+const (
+	frameQueue     = 64
+	eventQueue     = 256
+	maxPendingCand = 64
+	maxRetired     = 256
+)
+
+// Status messages, what clients polling the session see.
+const (
+	msgReady        = "streamer ready"
+	msgConnecting   = "client connecting"
+	msgConnected    = "peer connected"
+	msgDisconnected = "client disconnected"
+	msgICEFailed    = "ice failed"
+)
+
+// Run serves the session cfg.SessionID until it ends: the record turns
+// terminating (a DELETE), the streamer ends it itself (the client of an
+// ephemeral session left, ICE failed, a garbage SDP answer, an idle
+// timeout: then it sets the record terminating with the reason), or ctx
+// ends. It returns nil on any of those, an error only when it cannot serve
+// the session at all, and leaves no goroutine behind.
+func Run(ctx context.Context, cfg Config, deps Deps) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if deps.Conn == nil || deps.JS == nil || deps.Sessions == nil {
+		return fmt.Errorf("%w: Deps needs Conn, JS and Sessions", ErrConfig)
+	}
+	log := deps.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	log = log.With("session", cfg.SessionID, "source", cfg.Source)
+	rec, _, err := deps.Sessions.Get(ctx, cfg.SessionID)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrSession, err)
+	}
+	if rec.Status == session.StatusTerminating || rec.Status.Ended() {
+		log.Info("session already ending", "status", rec.Status)
+		return nil
+	}
+	w, h, fps := screenOf(rec)
+	gen, err := pattern.New(w, h)
+	if err != nil {
+		return fmt.Errorf("%w: screen %dx%d: %w", ErrSession, w, h, err)
+	}
+	sink := deps.Input
+	if sink == nil {
+		sink = PatternSink{Gen: gen}
+	}
+	s := &server{
+		cfg: cfg, deps: deps, log: log, rec: rec, sink: sink,
+		width: w, height: h, fps: fps,
+		stats:   newCounters(),
+		frames:  make(chan frame, frameQueue),
+		events:  make(chan peerEvent, eventQueue),
+		done:    make(chan struct{}),
+		retired: map[string]bool{},
+	}
+	eng, err := newEngine(cfg, log, initialKbps(cfg, w, h, fps)*1000)
+	if err != nil {
+		return err
+	}
+	s.eng = eng
+	video, err := newVideoLoop(cfg, log, s.stats, gen, w, h, fps)
+	if err != nil {
+		return err
+	}
+	audio, err := newAudioLoop(cfg, log, s.stats)
+	if err != nil {
+		_ = video.enc.Close()
+		return err
+	}
+	s.media = startMedia(video, audio)
+	defer s.media.close()
+	return s.run(ctx)
+}
+
+func screenOf(rec *session.Session) (w, h, fps int) {
+	w, h, fps = rec.Screen.Width, rec.Screen.Height, rec.Screen.FPS
+	if w <= 0 || h <= 0 {
+		w, h = defaultWidth, defaultHeight
+	}
+	if fps <= 0 {
+		fps = defaultFPS
+	}
+	return w, h, min(fps, maxFPS)
+}
+
+// frame is one signaling frame read from JetStream.
+type frame struct {
+	subject string
+	data    []byte
+}
+
+// server is one Run. Everything below the channels is owned by the event
+// loop goroutine; other goroutines reach it only through frames and
+// events.
+type server struct {
+	cfg   Config
+	deps  Deps
+	log   *slog.Logger
+	rec   *session.Session
+	sink  InputSink
+	eng   *engine
+	media *mediaLoops
+	stats *counters
+
+	width, height, fps int
+
+	frames chan frame
+	events chan peerEvent
+	done   chan struct{} // closed when the event loop exits
+
+	status  *statusWriter
+	peer    *peer
+	retired map[string]bool
+	order   []string // retired ids, oldest first
+	closing sync.WaitGroup
+
+	grace, idle, connect timer
+	reason               string // set when the streamer ends the session
+}
+
+func (s *server) run(ctx context.Context) (err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	id := s.cfg.SessionID
+
+	watch, err := s.deps.Sessions.Watch(ctx, id)
+	if err != nil {
+		return err
+	}
+	statsSubject, err := subjects.StreamerStats(id)
+	if err != nil {
+		return err
+	}
+	sub, err := s.deps.Conn.Subscribe(statsSubject, s.answerStats)
+	if err != nil {
+		return fmt.Errorf("streamer: stats subscription: %w", err)
+	}
+	defer func() { _ = sub.Unsubscribe() }()
+
+	filter, err := subjects.SignalToStreamerAll(id)
+	if err != nil {
+		return err
+	}
+	cons, err := s.deps.JS.OrderedConsumer(ctx, subjects.StreamSignal, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{filter},
+		DeliverPolicy:  jetstream.DeliverAllPolicy,
+	})
+	if err != nil {
+		return fmt.Errorf("streamer: signaling consumer: %w", err)
+	}
+	consumer, err := cons.Consume(func(m jetstream.Msg) {
+		select {
+		case s.frames <- frame{subject: m.Subject(), data: m.Data()}:
+		case <-s.done:
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("streamer: signaling consume: %w", err)
+	}
+	defer func() {
+		consumer.Stop()
+		<-consumer.Closed()
+	}()
+	// Runs first among the defers: nothing may block on the loop after it.
+	defer close(s.done)
+
+	ready, err := s.deps.Sessions.Update(ctx, id, func(r *session.Session) error {
+		if r.Status == session.StatusTerminating {
+			return session.ErrNoChange
+		}
+		r.Status = session.StatusActive
+		r.StatusMessage = msgReady
+		r.Codec = protocol.CodecVP8
+		return nil
+	})
+	if errors.Is(err, session.ErrEnded) || (err == nil && ready.Status != session.StatusActive) {
+		s.log.Info("session ended before the streamer was ready")
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("streamer: set active: %w", err)
+	}
+	s.log.Info("streamer ready", "width", s.width, "height", s.height, "fps", s.fps)
+	s.status = newStatusWriter(s.deps.Sessions, id, s.cfg.StatusTimeout, s.log)
+	s.startIdle()
+
+	err = s.loop(ctx, watch)
+
+	if s.peer != nil {
+		s.dropPeer(s.peer)
+	}
+	s.grace.stop()
+	s.idle.stop()
+	s.connect.stop()
+	s.closing.Wait()
+	s.status.close()
+	if s.reason != "" {
+		s.terminate(ctx)
+	}
+	return err
+}
+
+// loop is the event loop. It returns when the session ends.
+func (s *server) loop(ctx context.Context, watch <-chan *session.Session) error {
+	for s.reason == "" {
+		select {
+		case <-ctx.Done():
+			s.log.Info("streamer stopped", "cause", context.Cause(ctx))
+			return nil
+		case rec, ok := <-watch:
+			if !ok {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return ErrWatchEnded
+			}
+			if rec.Status == session.StatusTerminating || rec.Status.Ended() {
+				s.log.Info("session ending", "status", rec.Status, "reason", rec.Reason)
+				return nil
+			}
+		case f := <-s.frames:
+			s.handleFrame(f)
+		case ev := <-s.events:
+			s.handlePeerEvent(ev)
+		case <-s.grace.c:
+			s.grace.stop()
+			s.end(session.ReasonClientLeft)
+		case <-s.idle.c:
+			s.idle.stop()
+			s.end(session.ReasonIdle)
+		case <-s.connect.c:
+			s.connect.stop()
+			if s.peer != nil && !s.peer.connected {
+				s.log.Warn("peer did not connect in time", "conn", s.peer.connID, "timeout", s.cfg.ConnectTimeout)
+				s.iceFailed(s.peer)
+			}
+		}
+	}
+	return nil
+}
+
+// end records that the streamer ends the session for reason; the loop
+// exits and run sets the record terminating.
+func (s *server) end(reason string) {
+	if s.reason == "" {
+		s.log.Info("ending session", "reason", reason)
+		s.reason = reason
+	}
+}
+
+func (s *server) terminate(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.StatusTimeout)
+	defer cancel()
+	_, err := s.deps.Sessions.Update(ctx, s.cfg.SessionID, func(r *session.Session) error {
+		if r.Status == session.StatusTerminating {
+			return session.ErrNoChange
+		}
+		r.Status = session.StatusTerminating
+		r.Reason = s.reason
+		r.StatusMessage = "streamer ended the session: " + s.reason
+		return nil
+	})
+	if err != nil && !errors.Is(err, session.ErrEnded) {
+		s.log.Error("set terminating", "reason", s.reason, "err", err)
+	}
+}
+
+// startIdle arms the idle timeout of a session that outlives its client.
+func (s *server) startIdle() {
+	if !s.rec.Ephemeral && s.rec.IdleTimeMin > 0 {
+		s.idle.start(time.Duration(s.rec.IdleTimeMin) * s.cfg.IdleUnit)
+	}
+}
+
+func (s *server) answerStats(m *nats.Msg) {
+	st := s.stats.snapshot()
+	st.SessionID = s.cfg.SessionID
+	st.Width, st.Height, st.FPS = s.width, s.height, s.fps
+	b, err := json.Marshal(st)
+	if err != nil {
+		s.log.Error("stats encode", "err", err)
+		return
+	}
+	if err := m.Respond(b); err != nil {
+		s.log.Debug("stats respond", "err", err)
+	}
+}

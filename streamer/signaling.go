@@ -1,0 +1,213 @@
+package streamer
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/streamstack/streamstack/session"
+	"github.com/streamstack/streamstack/streamer/protocol"
+	"github.com/streamstack/streamstack/subjects"
+)
+
+// handleFrame acts on one frame a client sent. A frame from a connID the
+// streamer has not seen makes that connection current (a join or a
+// reload); frames of connections it replaced are ignored.
+func (s *server) handleFrame(f frame) {
+	_, _, connID, err := subjects.ParseSignal(f.subject)
+	if err != nil {
+		s.log.Warn("signaling frame on unexpected subject", "subject", f.subject)
+		return
+	}
+	if s.retired[connID] {
+		s.log.Debug("frame of a replaced connection", "conn", connID)
+		return
+	}
+	msg, err := protocol.Decode(f.data)
+	if err != nil {
+		s.signalError(connID, err.Error())
+		return
+	}
+	p := s.peer
+	if p == nil || p.connID != connID {
+		p = s.newPeer(connID)
+	}
+	switch m := msg.(type) {
+	case *protocol.Discover:
+		s.send(connID, &protocol.DiscoverResponse{
+			MaxAPIVersion: protocol.MaxAPIVersion,
+			FPS:           s.fps,
+			Capabilities:  []string{},
+			Codecs:        []string{protocol.CodecVP8},
+		})
+	case *protocol.Settings:
+		s.onSettings(p, m)
+	case *protocol.Offer:
+		s.onOffer(p, m)
+	case *protocol.Answer:
+		s.onAnswer(p, m)
+	case *protocol.Candidate:
+		s.onCandidate(p, m)
+	case *protocol.Error:
+		s.log.Warn("client reported an error", "conn", connID, "message", m.Message)
+	default:
+		s.signalError(connID, fmt.Sprintf("unexpected message type %q", msg.Type()))
+	}
+}
+
+func (s *server) onSettings(p *peer, m *protocol.Settings) {
+	if len(m.PreferredCodecs) > 0 && !slices.ContainsFunc(m.PreferredCodecs, func(c string) bool {
+		return strings.EqualFold(c, protocol.CodecVP8)
+	}) {
+		s.signalError(p.connID, fmt.Sprintf("no common video codec: client prefers %v, streamer offers [%s]",
+			m.PreferredCodecs, protocol.CodecVP8))
+		return
+	}
+	if m.APIVersion < 2 {
+		return // the client makes the offer
+	}
+	if p.pc != nil {
+		s.signalError(p.connID, "settings already received on this connection")
+		return
+	}
+	if err := s.offer(p); err != nil {
+		s.log.Error("make offer", "conn", p.connID, "err", err)
+		s.signalError(p.connID, "cannot make an offer: "+err.Error())
+		s.dropPeer(p)
+	}
+}
+
+// offer creates the PeerConnection and sends the streamer's offer.
+func (s *server) offer(p *peer) error {
+	if err := s.createPC(p); err != nil {
+		return err
+	}
+	if err := s.addTracks(p); err != nil {
+		return err
+	}
+	if _, err := p.pc.CreateDataChannel(ownChannel, nil); err != nil {
+		return fmt.Errorf("data channel: %w", err)
+	}
+	offer, err := p.pc.CreateOffer(nil)
+	if err != nil {
+		return fmt.Errorf("create offer: %w", err)
+	}
+	if err := p.pc.SetLocalDescription(offer); err != nil {
+		return fmt.Errorf("set local description: %w", err)
+	}
+	s.send(p.connID, &protocol.Offer{SDP: offer.SDP})
+	return nil
+}
+
+// onOffer answers an API version 1 client, which makes the offer itself.
+func (s *server) onOffer(p *peer, m *protocol.Offer) {
+	if p.pc != nil {
+		s.signalError(p.connID, "unexpected offer: the streamer already has a peer connection for this client")
+		return
+	}
+	if err := s.createPC(p); err != nil {
+		s.log.Error("answer offer", "conn", p.connID, "err", err)
+		s.signalError(p.connID, err.Error())
+		s.dropPeer(p)
+		return
+	}
+	err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: m.SDP})
+	if err != nil {
+		s.badSDP(p, "offer", err)
+		return
+	}
+	p.remote = true
+	if err := s.addTracks(p); err != nil {
+		s.signalError(p.connID, err.Error())
+		s.dropPeer(p)
+		return
+	}
+	answer, err := p.pc.CreateAnswer(nil)
+	if err == nil {
+		err = p.pc.SetLocalDescription(answer)
+	}
+	if err != nil {
+		s.signalError(p.connID, "cannot answer: "+err.Error())
+		s.dropPeer(p)
+		return
+	}
+	s.send(p.connID, &protocol.Answer{SDP: answer.SDP})
+	s.flushCandidates(p)
+}
+
+func (s *server) onAnswer(p *peer, m *protocol.Answer) {
+	if p.pc == nil || p.pc.SignalingState() != webrtc.SignalingStateHaveLocalOffer {
+		s.signalError(p.connID, "unexpected answer: no offer is waiting for one")
+		return
+	}
+	err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: m.SDP})
+	if err != nil {
+		s.badSDP(p, "answer", err)
+		return
+	}
+	p.remote = true
+	s.flushCandidates(p)
+}
+
+// badSDP ends the session: a client that sends an SDP the streamer cannot
+// use will not get a stream, and waiting would only hold the slot.
+func (s *server) badSDP(p *peer, what string, err error) {
+	s.log.Warn("unusable SDP", "conn", p.connID, "kind", what, "err", err)
+	s.signalError(p.connID, fmt.Sprintf("cannot use the %s: %v", what, err))
+	s.dropPeer(p)
+	s.end(session.ReasonSignaling)
+}
+
+func (s *server) onCandidate(p *peer, m *protocol.Candidate) {
+	if m.Candidate == "" {
+		return // end of candidates: pion needs no marker
+	}
+	c := webrtc.ICECandidateInit{Candidate: m.Candidate, SDPMid: m.SDPMid, SDPMLineIndex: m.SDPMLineIndex}
+	if p.pc == nil || !p.remote {
+		if len(p.pending) >= maxPendingCand {
+			s.signalError(p.connID, "too many candidates before the session description")
+			return
+		}
+		p.pending = append(p.pending, c)
+		return
+	}
+	if err := p.pc.AddICECandidate(c); err != nil {
+		s.signalError(p.connID, "bad candidate: "+err.Error())
+	}
+}
+
+func (s *server) flushCandidates(p *peer) {
+	for _, c := range p.pending {
+		if err := p.pc.AddICECandidate(c); err != nil {
+			s.signalError(p.connID, "bad candidate: "+err.Error())
+		}
+	}
+	p.pending = nil
+}
+
+// signalError counts a signaling problem and tells the client.
+func (s *server) signalError(connID, message string) {
+	s.stats.signalingErrors.Add(1)
+	s.log.Info("signaling error", "conn", connID, "message", message)
+	s.send(connID, &protocol.Error{Message: message})
+}
+
+// send publishes a frame to one client connection. The signaling stream
+// captures it, so a client that subscribes late still reads it.
+func (s *server) send(connID string, m protocol.Message) {
+	subject, err := subjects.Signal(s.cfg.SessionID, subjects.ToClient, connID)
+	if err != nil {
+		s.log.Error("signal subject", "conn", connID, "err", err)
+		return
+	}
+	b, err := protocol.Encode(m)
+	if err != nil {
+		s.log.Error("signal encode", "type", m.Type(), "err", err)
+		return
+	}
+	if err := s.deps.Conn.Publish(subject, b); err != nil {
+		s.log.Error("signal publish", "conn", connID, "type", m.Type(), "err", err)
+	}
+}

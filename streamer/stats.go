@@ -1,0 +1,134 @@
+package streamer
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/streamstack/streamstack/streamer/protocol"
+)
+
+// Stats is the JSON a streamer answers on subjects.StreamerStats.
+type Stats struct {
+	SessionID string `json:"session_id"`
+	Codec     string `json:"codec"`
+	Width     int    `json:"width"`
+	Height    int    `json:"height"`
+	FPS       int    `json:"fps"`
+
+	// Connected reports a peer with ICE connected now; PeersConnected
+	// counts every peer that got there.
+	Connected      bool   `json:"connected"`
+	PeersConnected uint64 `json:"peers_connected"`
+	// ConnectMillis is the last peer's time from its first signaling
+	// frame to ICE connected.
+	ConnectMillis float64 `json:"connect_ms"`
+
+	FramesEncoded uint64 `json:"frames_encoded"`
+	Keyframes     uint64 `json:"keyframes"`
+	BytesEncoded  uint64 `json:"bytes_encoded"`
+	// BitrateKbps is the encoder's target; EstimateKbps the bandwidth
+	// estimate it follows.
+	BitrateKbps  int `json:"bitrate_kbps"`
+	EstimateKbps int `json:"estimate_kbps"`
+	// EncodeMicrosAvg and EncodeMicrosMax cover draw + encode of a frame.
+	EncodeMicrosAvg  float64 `json:"encode_us_avg"`
+	EncodeMicrosMax  float64 `json:"encode_us_max"`
+	KeyframeRequests uint64  `json:"keyframe_requests"`
+	AudioPackets     uint64  `json:"audio_packets"`
+
+	Inputs          map[string]uint64 `json:"inputs"`
+	InputErrors     uint64            `json:"input_errors"`
+	ChannelMessages map[string]uint64 `json:"channel_messages"`
+	SignalingErrors uint64            `json:"signaling_errors"`
+}
+
+// counters are written by the media loops, the data channel handlers and
+// the event loop, and read by stats requests.
+type counters struct {
+	connected       atomic.Bool
+	peersConnected  atomic.Uint64
+	connectNanos    atomic.Int64
+	frames          atomic.Uint64
+	keyframes       atomic.Uint64
+	bytes           atomic.Uint64
+	bitrateKbps     atomic.Int64
+	estimateKbps    atomic.Int64
+	encodeNanos     atomic.Int64
+	encodeMaxNanos  atomic.Int64
+	keyframeReqs    atomic.Uint64
+	audioPackets    atomic.Uint64
+	inputErrors     atomic.Uint64
+	signalingErrors atomic.Uint64
+
+	mu       sync.Mutex
+	inputs   map[string]uint64
+	channels map[string]uint64
+}
+
+func newCounters() *counters {
+	return &counters{inputs: map[string]uint64{}, channels: map[string]uint64{}}
+}
+
+func (c *counters) input(typ string) {
+	c.mu.Lock()
+	c.inputs[typ]++
+	c.mu.Unlock()
+}
+
+func (c *counters) channelMessage(label string) {
+	c.mu.Lock()
+	// Labels come from the client; bound the map.
+	if _, ok := c.channels[label]; ok || len(c.channels) < 64 {
+		c.channels[label]++
+	}
+	c.mu.Unlock()
+}
+
+func (c *counters) encoded(n int, key bool, took time.Duration) {
+	c.frames.Add(1)
+	if key {
+		c.keyframes.Add(1)
+	}
+	c.bytes.Add(uint64(n))
+	c.encodeNanos.Add(int64(took))
+	for {
+		old := c.encodeMaxNanos.Load()
+		if int64(took) <= old || c.encodeMaxNanos.CompareAndSwap(old, int64(took)) {
+			return
+		}
+	}
+}
+
+func (c *counters) snapshot() Stats {
+	s := Stats{
+		Codec:            protocol.CodecVP8,
+		Connected:        c.connected.Load(),
+		PeersConnected:   c.peersConnected.Load(),
+		ConnectMillis:    float64(c.connectNanos.Load()) / 1e6,
+		FramesEncoded:    c.frames.Load(),
+		Keyframes:        c.keyframes.Load(),
+		BytesEncoded:     c.bytes.Load(),
+		BitrateKbps:      int(c.bitrateKbps.Load()),
+		EstimateKbps:     int(c.estimateKbps.Load()),
+		EncodeMicrosMax:  float64(c.encodeMaxNanos.Load()) / 1e3,
+		KeyframeRequests: c.keyframeReqs.Load(),
+		AudioPackets:     c.audioPackets.Load(),
+		InputErrors:      c.inputErrors.Load(),
+		SignalingErrors:  c.signalingErrors.Load(),
+	}
+	if s.FramesEncoded > 0 {
+		s.EncodeMicrosAvg = float64(c.encodeNanos.Load()) / float64(s.FramesEncoded) / 1e3
+	}
+	c.mu.Lock()
+	s.Inputs = make(map[string]uint64, len(c.inputs))
+	for k, v := range c.inputs {
+		s.Inputs[k] = v
+	}
+	s.ChannelMessages = make(map[string]uint64, len(c.channels))
+	for k, v := range c.channels {
+		s.ChannelMessages[k] = v
+	}
+	c.mu.Unlock()
+	return s
+}

@@ -1,0 +1,102 @@
+package streamer
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/streamstack/streamstack/session"
+)
+
+// statusWriter writes the session's status_message off the event loop:
+// each write is a KV compare-and-set plus an event, and the loop is on the
+// path of time to first frame. Only the latest message matters, so a
+// message that is overtaken before it is written is dropped.
+type statusWriter struct {
+	store   *session.Store
+	id      string
+	timeout time.Duration
+	log     *slog.Logger
+
+	mu      sync.Mutex
+	pending string
+	has     bool
+	kick    chan struct{}
+	stop    chan struct{}
+	wg      sync.WaitGroup
+}
+
+func newStatusWriter(store *session.Store, id string, timeout time.Duration, log *slog.Logger) *statusWriter {
+	w := &statusWriter{store: store, id: id, timeout: timeout, log: log,
+		kick: make(chan struct{}, 1), stop: make(chan struct{})}
+	w.wg.Go(w.run)
+	return w
+}
+
+// set queues msg as the next status message.
+func (w *statusWriter) set(msg string) {
+	w.mu.Lock()
+	w.pending, w.has = msg, true
+	w.mu.Unlock()
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (w *statusWriter) run() {
+	for {
+		select {
+		case <-w.stop:
+			return
+		case <-w.kick:
+		}
+		w.mu.Lock()
+		msg, has := w.pending, w.has
+		w.has = false
+		w.mu.Unlock()
+		if !has {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
+		_, err := w.store.Update(ctx, w.id, func(s *session.Session) error {
+			if s.Status != session.StatusActive || s.StatusMessage == msg {
+				return session.ErrNoChange
+			}
+			s.StatusMessage = msg
+			return nil
+		})
+		cancel()
+		if err != nil && !errors.Is(err, session.ErrEnded) {
+			w.log.Warn("status message", "message", msg, "err", err)
+		}
+	}
+}
+
+// close stops the writer; a message not yet written is dropped.
+func (w *statusWriter) close() {
+	close(w.stop)
+	w.wg.Wait()
+}
+
+// timer is a stoppable one-shot whose channel is nil while it is not
+// running, so the event loop can select on it unconditionally.
+type timer struct {
+	t *time.Timer
+	c <-chan time.Time
+}
+
+func (t *timer) start(d time.Duration) {
+	t.stop()
+	t.t = time.NewTimer(d)
+	t.c = t.t.C
+}
+
+func (t *timer) stop() {
+	if t.t != nil {
+		t.t.Stop()
+		t.t, t.c = nil, nil
+	}
+}
