@@ -12,9 +12,9 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/streamstack/streamstack/internal/pionlog"
 	"github.com/streamstack/streamstack/internal/vpx"
 	"github.com/streamstack/streamstack/streamer/pattern"
-	"github.com/streamstack/streamstack/internal/pionlog"
 	"github.com/streamstack/streamstack/streamer/protocol"
 )
 

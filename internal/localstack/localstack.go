@@ -41,7 +41,7 @@ type Options struct {
 	// Ready, when set, is called once everything is bound and before any
 	// component serves, so the caller's ready line is the first one logged.
 	Ready func(*Stack)
-	Log    *slog.Logger
+	Log   *slog.Logger
 }
 
 // Stack is a running stack.
