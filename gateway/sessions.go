@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -87,31 +88,39 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	sess, err := s.newSession(req)
+	ctx, cancel := s.requestCtx(r)
+	defer cancel()
+	sess, err := s.createSession(ctx, req)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	ctx, cancel := s.requestCtx(r)
-	defer cancel()
+	// Answer at once, status "created": the client opens the websocket
+	// straight away and its frames wait in JetStream until the streamer runs.
+	writeSync(w, http.StatusCreated, s.withURL(r, sess))
+}
+
+// createSession validates req, stores the record and queues its placement:
+// what both the HTTP API and the NATS service do to create a session.
+func (s *Server) createSession(ctx context.Context, req CreateRequest) (*session.Session, error) {
+	sess, err := s.newSession(req)
+	if err != nil {
+		return nil, err
+	}
 	if s.cfg.RequireCapacity {
 		if err := s.checkCapacity(ctx, sess.Region); err != nil {
-			s.fail(w, r, err)
-			return
+			return nil, err
 		}
 	}
 	if err := s.sessions.Create(ctx, sess); err != nil {
 		if !errors.Is(err, njs.ErrKeyExists) { // never touch another session's record
 			s.abandon(sess.ID, err)
 		}
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	s.log.Info("session created", "session", sess.ID, "app", sess.App, "region", sess.Region,
 		"screen", fmt.Sprintf("%dx%d@%d", sess.Screen.Width, sess.Screen.Height, sess.Screen.FPS), "joinable", sess.Joinable)
-	// Answer at once, status "created": the client opens the websocket
-	// straight away and its frames wait in JetStream until the streamer runs.
-	writeSync(w, http.StatusCreated, s.withURL(r, sess))
+	return sess, nil
 }
 
 // newSession validates a create request and fills the defaults.
@@ -306,25 +315,11 @@ var listStatuses = []session.Status{
 
 func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	var status session.Status
-	if v := q.Get("status"); v != "" {
-		status = session.Status(v)
-		valid := false
-		for _, st := range listStatuses {
-			valid = valid || st == status
-		}
-		if !valid {
-			s.fail(w, r, badRequest("status must be one of created, active, error, terminating, terminated; got %q", truncate(v, 32)))
-			return
-		}
-	}
+	status := session.Status(q.Get("status"))
 	limit, err := queryInt(q, "limit")
 	if err != nil {
 		s.fail(w, r, err)
 		return
-	}
-	if s.cfg.MaxListLimit > 0 && (limit == 0 || limit > s.cfg.MaxListLimit) {
-		limit = s.cfg.MaxListLimit
 	}
 	offset, err := queryInt(q, "offset")
 	if err != nil {
@@ -345,25 +340,49 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
 
 	ctx, cancel := s.requestCtx(r)
 	defer cancel()
-	list, err := s.sessions.List(ctx, func(x *session.Session) bool { return status == "" || x.Status == status })
+	out, err := s.listSessions(ctx, ListQuery{Status: status, Limit: limit, Offset: offset, Recursive: recursive})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	list = list[min(offset, len(list)):]
-	if limit > 0 {
-		list = list[:min(limit, len(list))]
+	writeSync(w, http.StatusOK, out)
+}
+
+// ListQuery selects sessions: by status, a page of them, ids or records.
+type ListQuery struct {
+	Status    session.Status `json:"status,omitempty"`
+	Limit     int            `json:"limit,omitempty"`
+	Offset    int            `json:"offset,omitempty"`
+	Recursive bool           `json:"recursive,omitempty"`
+}
+
+// listSessions answers ids, or records when q.Recursive.
+func (s *Server) listSessions(ctx context.Context, q ListQuery) (any, error) {
+	if q.Status != "" && !slices.Contains(listStatuses, q.Status) {
+		return nil, badRequest("status must be one of created, active, error, terminating, terminated; got %q", truncate(string(q.Status), 32))
 	}
-	if recursive {
-		out := make([]*session.Session, 0, len(list))
-		writeSync(w, http.StatusOK, append(out, list...))
-		return
+	if q.Limit < 0 || q.Offset < 0 {
+		return nil, badRequest("limit and offset must be non-negative")
+	}
+	if s.cfg.MaxListLimit > 0 && (q.Limit == 0 || q.Limit > s.cfg.MaxListLimit) {
+		q.Limit = s.cfg.MaxListLimit
+	}
+	list, err := s.sessions.List(ctx, func(x *session.Session) bool { return q.Status == "" || x.Status == q.Status })
+	if err != nil {
+		return nil, err
+	}
+	list = list[min(q.Offset, len(list)):]
+	if q.Limit > 0 {
+		list = list[:min(q.Limit, len(list))]
+	}
+	if q.Recursive {
+		return append(make([]*session.Session, 0, len(list)), list...), nil
 	}
 	ids := make([]string, 0, len(list))
 	for _, x := range list {
 		ids = append(ids, x.ID)
 	}
-	writeSync(w, http.StatusOK, ids)
+	return ids, nil
 }
 
 // queryInt parses an optional non-negative integer parameter; absent is 0.
@@ -380,9 +399,19 @@ func queryInt(q url.Values, key string) (int, error) {
 }
 
 func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
 	ctx, cancel := s.requestCtx(r)
 	defer cancel()
+	after, err := s.deleteSession(ctx, r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeSync(w, http.StatusOK, after)
+}
+
+// deleteSession ends a session: at once when nobody runs it yet, otherwise
+// by marking it terminating for its agent and streamer to finish.
+func (s *Server) deleteSession(ctx context.Context, id string) (*session.Session, error) {
 	after, err := s.sessions.Update(ctx, id, func(x *session.Session) error {
 		if x.Status == session.StatusTerminating {
 			return session.ErrNoChange // already on its way out
@@ -401,11 +430,10 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
 		return nil
 	})
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	s.log.Info("session deleted", "session", id, "status", after.Status)
-	writeSync(w, http.StatusOK, after)
+	return after, nil
 }
 
 func (s *Server) handleJoin(w http.ResponseWriter, r *http.Request) {
@@ -416,17 +444,25 @@ func (s *Server) handleJoin(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := s.requestCtx(r)
 	defer cancel()
-	sess, _, err := s.sessions.Get(ctx, r.PathValue("id"))
+	sess, err := s.joinSession(ctx, r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	writeSync(w, http.StatusOK, s.withURL(r, sess))
+}
+
+// joinSession checks a session can take a new client.
+func (s *Server) joinSession(ctx context.Context, id string) (*session.Session, error) {
+	sess, _, err := s.sessions.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
 	if sess.Status.Ended() {
-		s.fail(w, r, fmt.Errorf("%w: %s is %s", session.ErrEnded, sess.ID, sess.Status))
-		return
+		return nil, fmt.Errorf("%w: %s is %s", session.ErrEnded, sess.ID, sess.Status)
 	}
 	s.log.Info("session joined", "session", sess.ID)
-	writeSync(w, http.StatusOK, s.withURL(r, sess))
+	return sess, nil
 }
 
 func truncate(s string, n int) string {
