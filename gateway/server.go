@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
 
 	"github.com/streamstack/streamstack/auth"
 	"github.com/streamstack/streamstack/jetstream"
@@ -59,6 +60,7 @@ type Server struct {
 	log        *slog.Logger
 	iceServers func(string) []StunServer
 	fallback   http.Handler
+	svc        micro.Service // the session operations over NATS
 	publicBase string // ws(s)://host[/prefix] from PublicURL, or ""
 
 	mux     *http.ServeMux
@@ -111,6 +113,13 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		s.mux.HandleFunc(rt.method+" "+rt.pattern, rt.handler)
 	}
 	s.handler = http.HandlerFunc(s.serveHTTP)
+	// The NATS service answers from here on, so a NATS client never races
+	// Serve; Serve stops it when it returns.
+	svc, err := s.startService()
+	if err != nil {
+		return nil, err
+	}
+	s.svc = svc
 	return s, nil
 }
 
@@ -125,6 +134,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // shutdown that ctx asked for, and no goroutine of it is left running.
 // Serve may be called once.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	defer func() { _ = s.svc.Stop() }()
 	hs := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,

@@ -231,22 +231,34 @@ func (s *Server) abandon(id string, cause error) {
 // withURL adds the websocket URL with a fresh session token and the STUN
 // servers to a record.
 func (s *Server) withURL(r *http.Request, sess *session.Session) SessionWithURL {
-	stun := []StunServer{}
+	return SessionWithURL{Session: sess, URL: s.socketURL(r, sess.ID), StunServers: s.stunServers(sess.ID)}
+}
+
+// stunServers are a session client's ICE servers; never nil.
+func (s *Server) stunServers(id string) []StunServer {
 	if s.iceServers != nil {
-		if list := s.iceServers(sess.ID); list != nil {
-			stun = list
+		if list := s.iceServers(id); list != nil {
+			return list
 		}
 	}
-	return SessionWithURL{Session: sess, URL: s.socketURL(r, sess.ID), StunServers: stun}
+	return []StunServer{}
 }
 
 // socketURL is the absolute websocket URL of a session's client socket.
 func (s *Server) socketURL(r *http.Request, id string) string {
-	token := s.tokens.SessionToken(id, time.Now().Add(s.cfg.SessionTokenTTL))
 	base := s.publicBase
 	if base == "" {
 		base = s.requestBase(r)
 	}
+	return s.socketURLFor(base, id)
+}
+
+// socketURLFor is the websocket URL under base; empty without a base.
+func (s *Server) socketURLFor(base, id string) string {
+	if base == "" {
+		return ""
+	}
+	token := s.tokens.SessionToken(id, time.Now().Add(s.cfg.SessionTokenTTL))
 	return base + pathSessions + "/" + url.PathEscape(id) + "/sockets/client?token=" + url.QueryEscape(token)
 }
 

@@ -34,6 +34,10 @@ const (
 	SignalAll   = Prefix + ".signal.>"
 )
 
+// API is the subject prefix of the session service (a NATS micro service):
+// API + ".sessions.create" and so on.
+const API = Prefix + ".api"
+
 // Signaling directions: the last-but-one token of a signaling subject.
 const (
 	ToStreamer = "streamer"
