@@ -2,7 +2,12 @@
 # Installs the Debian packages streamstack's build and tests need, only when
 # missing. Used by the Taskfile and .ci/run so both stay in step.
 set -euo pipefail
-packages=(pkg-config gcc libvpx-dev libopus-dev)
+# natscli, from the Go module proxy: tests check the NATS service with it.
+if ! command -v nats >/dev/null && [ ! -x "$(go env GOPATH)/bin/nats" ]; then
+	echo "installing: natscli"
+	GOFLAGS= go install github.com/nats-io/natscli/nats@v0.5.1
+fi
+packages=(pkg-config gcc libvpx-dev libopus-dev libx264-dev libavcodec-dev)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
