@@ -37,6 +37,8 @@ type SessionInfo struct {
 	session.Session
 	URL         string       `json:"url"`
 	StunServers []StunServer `json:"stun_servers"`
+	// Stats is the streamer's latest report (Get only).
+	Stats json.RawMessage `json:"stats,omitempty"`
 }
 
 // CreateRequest is the body of POST /1.0/sessions.

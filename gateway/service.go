@@ -166,8 +166,7 @@ func (s *Server) serviceGet(ctx context.Context, data []byte) (any, error) {
 	if err := decodeJSON(data, &req, false); err != nil {
 		return nil, err
 	}
-	sess, _, err := s.sessions.Get(ctx, req.ID)
-	return sess, err
+	return s.getSession(ctx, req.ID)
 }
 
 func (s *Server) serviceList(ctx context.Context, data []byte) (any, error) {

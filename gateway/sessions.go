@@ -311,12 +311,36 @@ func validHost(h string) bool {
 func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := s.requestCtx(r)
 	defer cancel()
-	sess, _, err := s.sessions.Get(ctx, r.PathValue("id"))
+	sess, err := s.getSession(ctx, r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	writeSync(w, http.StatusOK, sess)
+}
+
+// SessionWithStats is a record with its streamer's latest report.
+type SessionWithStats struct {
+	*session.Session
+	// Stats is the data of the latest session.stats event, when the
+	// streamer has sent one; StatsAt is when.
+	Stats   json.RawMessage `json:"stats,omitempty"`
+	StatsAt *time.Time      `json:"stats_at,omitempty"`
+}
+
+// getSession reads a record and the latest stats its streamer reported.
+func (s *Server) getSession(ctx context.Context, id string) (*SessionWithStats, error) {
+	sess, _, err := s.sessions.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := &SessionWithStats{Session: sess}
+	if ev, err := s.sessions.LatestStats(ctx, id); err != nil {
+		s.log.Warn("latest stats", "session", id, "err", err)
+	} else if ev != nil {
+		out.Stats, out.StatsAt = ev.Data, &ev.Time
+	}
+	return out, nil
 }
 
 // listStatuses are the values the status filter accepts.

@@ -61,7 +61,7 @@ func startStack(t testing.TB, opts stackOptions) *stack {
 	t.Helper()
 	acfg := agent.DefaultConfig()
 	acfg.StreamerCommand = []string{binary, "streamer"}
-	acfg.StreamerEnv = []string{"STREAMSTACK_LOG_LEVEL=error"}
+	acfg.StreamerEnv = []string{"STREAMSTACK_LOG_LEVEL=error", "STREAMSTACK_STATS_INTERVAL=100ms"}
 	acfg.Cores, acfg.UnitsPerCore = 2, 4
 	acfg.StopTimeout = 2 * time.Second
 	if opts.agent != nil {

@@ -16,13 +16,21 @@ const (
 	EventTerminating = "session.terminating.v1"
 	EventTerminated  = "session.terminated.v1"
 	EventError       = "session.error.v1"
+	// EventClientConnected and EventClientDisconnected follow the client's
+	// peer connection; a session may see several of each (joins, reloads).
+	EventClientConnected    = "session.client_connected.v1"
+	EventClientDisconnected = "session.client_disconnected.v1"
+	// EventStats is a streamer's periodic report of a running session; its
+	// data is the streamer's counters, not the record.
+	EventStats = "session.stats.v1"
 )
 
 // CloudEventsPrefix is prepended to event types in the CloudEvents envelope.
 const CloudEventsPrefix = "io.streamstack."
 
-// Event is a CloudEvents 1.0 JSON envelope. Subject is the session id and
-// Data a snapshot of the record after the change.
+// Event is a CloudEvents 1.0 JSON envelope. Subject is the session id;
+// Data is the record after the change (a Session), or a streamer's counters
+// for EventStats.
 type Event struct {
 	SpecVersion     string    `json:"specversion"`
 	ID              string    `json:"id"`
@@ -31,7 +39,16 @@ type Event struct {
 	Time            time.Time `json:"time"`
 	Subject         string    `json:"subject"`
 	DataContentType string    `json:"datacontenttype"`
-	Data            *Session  `json:"data"`
+	Data            json.RawMessage `json:"data"`
+}
+
+// Session decodes Data as the record, for every type but EventStats.
+func (e *Event) Session() (*Session, error) {
+	var s Session
+	if err := json.Unmarshal(e.Data, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
 }
 
 // eventType picks the event a change from before to after represents.
@@ -54,10 +71,20 @@ func eventType(before, after *Session) string {
 	if before.Agent == "" && after.Agent != "" {
 		return EventPlaced
 	}
+	if before.ClientConnected != after.ClientConnected {
+		if after.ClientConnected {
+			return EventClientConnected
+		}
+		return EventClientDisconnected
+	}
 	return EventUpdated
 }
 
-func newEvent(source, typ string, s *Session) ([]byte, error) {
+func newEvent(source, typ, sessionID string, at time.Time, data any) ([]byte, error) {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return nil, err
+	}
 	var id [8]byte
 	_, _ = rand.Read(id[:])
 	return json.Marshal(Event{
@@ -65,9 +92,9 @@ func newEvent(source, typ string, s *Session) ([]byte, error) {
 		ID:              hex.EncodeToString(id[:]),
 		Source:          source,
 		Type:            CloudEventsPrefix + typ,
-		Time:            s.UpdatedAt,
-		Subject:         s.ID,
+		Time:            at,
+		Subject:         sessionID,
 		DataContentType: "application/json",
-		Data:            s,
+		Data:            raw,
 	})
 }

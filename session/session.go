@@ -48,6 +48,8 @@ type Session struct {
 	UpdatedAt     time.Time       `json:"updated_at"`
 	// Agent is the id of the agent that placed the session, once placed.
 	Agent string `json:"agent,omitempty"`
+	// ClientConnected reports a client's peer connection is up now.
+	ClientConnected bool `json:"client_connected"`
 	// Codec is the video codec the streamer sends, once negotiated.
 	Codec string `json:"codec,omitempty"`
 	// Reason says why a session ended or failed.

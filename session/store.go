@@ -163,20 +163,74 @@ func (st *Store) publishEvent(ctx context.Context, before, after *Session, rev u
 		st.log.Error("event subject", "session", after.ID, "err", err)
 		return
 	}
-	data, err := newEvent(st.source, typ, after)
+	data, err := newEvent(st.source, typ, after.ID, after.UpdatedAt, after)
 	if err != nil {
 		st.log.Error("event encode", "session", after.ID, "err", err)
 		return
 	}
+	if err := st.publish(ctx, subj, data, fmt.Sprintf("%s-%d", after.ID, rev)); err != nil {
+		st.log.Error("event publish", "session", after.ID, "type", typ, "err", err)
+	}
+}
+
+// publish retries a little: the message id makes a retry harmless.
+func (st *Store) publish(ctx context.Context, subj string, data []byte, msgID string) error {
 	msg := nats.NewMsg(subj)
 	msg.Data = data
-	msgID := fmt.Sprintf("%s-%d", after.ID, rev)
+	var err error
 	for attempt := 0; attempt < 3; attempt++ {
 		if _, err = st.js.PublishMsg(ctx, msg, njs.WithMsgID(msgID)); err == nil {
-			return
+			return nil
 		}
 	}
-	st.log.Error("event publish", "session", after.ID, "type", typ, "err", err)
+	return err
+}
+
+// statsEventSubject is where a session's stats events go.
+func statsEventSubject(id string) (string, error) {
+	return subjects.Event(id, strings.TrimSuffix(EventStats, ".v1"))
+}
+
+// PublishStats publishes a streamer's report on a running session as an
+// EventStats event; seq numbers a streamer's reports, for deduplication.
+func (st *Store) PublishStats(ctx context.Context, id string, seq uint64, data any) error {
+	subj, err := statsEventSubject(id)
+	if err != nil {
+		return err
+	}
+	ev, err := newEvent(st.source, EventStats, id, time.Now().UTC(), data)
+	if err != nil {
+		return fmt.Errorf("session: encode stats: %w", err)
+	}
+	if err := st.publish(ctx, subj, ev, fmt.Sprintf("%s-stats-%d", id, seq)); err != nil {
+		return fmt.Errorf("session: publish stats: %w", err)
+	}
+	return nil
+}
+
+// LatestStats returns the latest stats event of a session, or nil when its
+// streamer has reported none.
+func (st *Store) LatestStats(ctx context.Context, id string) (*Event, error) {
+	subj, err := statsEventSubject(id)
+	if err != nil {
+		return nil, err
+	}
+	stream, err := st.js.Stream(ctx, subjects.StreamEvents)
+	if err != nil {
+		return nil, fmt.Errorf("session: events stream: %w", err)
+	}
+	msg, err := stream.GetLastMsgForSubject(ctx, subj)
+	if errors.Is(err, njs.ErrMsgNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("session: latest stats: %w", err)
+	}
+	var ev Event
+	if err := json.Unmarshal(msg.Data, &ev); err != nil {
+		return nil, fmt.Errorf("session: decode stats: %w", err)
+	}
+	return &ev, nil
 }
 
 // List returns every session record, newest first, keeping those keep

@@ -30,6 +30,9 @@ type Config struct {
 	IdleUnit time.Duration
 	// StatusTimeout bounds each write of the session record.
 	StatusTimeout time.Duration
+	// StatsInterval is how often a connected session's counters go out as
+	// a session.stats event; zero sends none.
+	StatsInterval time.Duration
 
 	// ICEServers are passed to every PeerConnection (STUN/TURN).
 	ICEServers []webrtc.ICEServer
@@ -101,6 +104,7 @@ func DefaultConfig() Config {
 		ConnectTimeout:         30 * time.Second,
 		IdleUnit:               time.Minute,
 		StatusTimeout:          5 * time.Second,
+		StatsInterval:          5 * time.Second,
 		HostAcceptanceMinWait:  0,
 		SrflxAcceptanceMinWait: 0,
 		PrflxAcceptanceMinWait: 0,

@@ -185,6 +185,9 @@ func (s *server) run(ctx context.Context) (err error) {
 		return fmt.Errorf("streamer: stats subscription: %w", err)
 	}
 	defer func() { _ = sub.Unsubscribe() }()
+	var reporter sync.WaitGroup
+	defer func() { cancel(); reporter.Wait() }()
+	reporter.Go(func() { s.reportStats(ctx) })
 
 	filter, err := subjects.SignalToStreamerAll(id)
 	if err != nil {
@@ -321,11 +324,16 @@ func (s *server) startIdle() {
 	}
 }
 
-func (s *server) answerStats(m *nats.Msg) {
+// snapshot is the counters with the session's identity.
+func (s *server) snapshot() Stats {
 	st := s.stats.snapshot()
 	st.SessionID = s.cfg.SessionID
 	st.Width, st.Height, st.FPS = s.width, s.height, s.fps
-	b, err := json.Marshal(st)
+	return st
+}
+
+func (s *server) answerStats(m *nats.Msg) {
+	b, err := json.Marshal(s.snapshot())
 	if err != nil {
 		s.log.Error("stats encode", "err", err)
 		return

@@ -61,11 +61,12 @@ func (w *statusWriter) run() {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
+		connected := msg == msgConnected
 		_, err := w.store.Update(ctx, w.id, func(s *session.Session) error {
-			if s.Status != session.StatusActive || s.StatusMessage == msg {
+			if s.Status != session.StatusActive || (s.StatusMessage == msg && s.ClientConnected == connected) {
 				return session.ErrNoChange
 			}
-			s.StatusMessage = msg
+			s.StatusMessage, s.ClientConnected = msg, connected
 			return nil
 		})
 		cancel()

@@ -88,6 +88,7 @@ func newStreamerFlags(fs *flag.FlagSet) *streamerFlags {
 	fs.StringVar(&f.cfg.SessionID, "session-id", "", "the session to stream (set by the agent)")
 	fs.DurationVar(&f.cfg.DisconnectGrace, "disconnect-grace", f.cfg.DisconnectGrace, "how long an ephemeral session outlives its client's stream::disconnect")
 	fs.DurationVar(&f.cfg.ConnectTimeout, "connect-timeout", f.cfg.ConnectTimeout, "how long a client connection may take to reach ICE connected")
+	fs.DurationVar(&f.cfg.StatsInterval, "stats-interval", f.cfg.StatsInterval, "how often a connected session's counters go out as a session.stats event; 0: never")
 	return f
 }
 
