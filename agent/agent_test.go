@@ -139,7 +139,7 @@ func TestCrashedStreamerIsAnError(t *testing.T) {
 
 func TestStreamerGetsSessionAndNATS(t *testing.T) {
 	// The script fails unless it was given both flags.
-	f := startAgent(t, `[ "$1" = --session-id ] && [ -n "$2" ] && [ "$3" = --nats-url ] && [ -n "$4" ] || exit 9`, nil)
+	f := startAgent(t, `[ "$1" = --session-id ] && [ -n "$2" ] && [ -n "$STREAMSTACK_NATS_URL" ] || exit 9`, nil)
 	id := f.create(t)
 	s := f.waitFor(t, id, func(s *session.Session) bool { return s.Status.Ended() })
 	if s.Status != session.StatusTerminated {

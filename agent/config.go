@@ -39,7 +39,8 @@ type Config struct {
 	// before SIGTERM and then SIGKILL.
 	StopTimeout time.Duration
 	// StreamerCommand starts a streamer; the agent appends --session-id and
-	// --nats-url. Defaults to this binary's "streamer" subcommand.
+	// sets STREAMSTACK_NATS_URL. Defaults to this binary's
+	// "streamer" subcommand.
 	StreamerCommand []string
 	// NATSURL is passed to streamers so they reach the same NATS.
 	NATSURL string

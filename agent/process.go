@@ -23,9 +23,12 @@ type streamerProc struct {
 // launch starts the streamer of a placed session and watches it until it
 // exits, then frees its capacity and finishes the record.
 func (a *Agent) launch(ctx context.Context, s *session.Session) error {
-	args := append(append([]string{}, a.cfg.StreamerCommand[1:]...), "--session-id", s.ID, "--nats-url", a.cfg.NATSURL)
+	args := append(append([]string{}, a.cfg.StreamerCommand[1:]...), "--session-id", s.ID)
 	cmd := exec.Command(a.cfg.StreamerCommand[0], args...)
+	// The URL may carry NATS credentials: the environment keeps them out of
+	// every user's ps listing.
 	cmd.Env = append(cmd.Environ(), a.cfg.StreamerEnv...)
+	cmd.Env = append(cmd.Env, "STREAMSTACK_NATS_URL="+a.cfg.NATSURL)
 	// The streamer's slog lines carry the session id, so they can share stderr.
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	// Its own process group, so a stop reaches anything the streamer started.
