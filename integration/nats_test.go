@@ -32,13 +32,14 @@ func serviceCall(t *testing.T, nc *nats.Conn, op, body string) map[string]any {
 	return env["metadata"].(map[string]any)
 }
 
-// A client with only a NATS connection runs a whole session: create over the
-// micro service, signaling over the documented subjects, frames decoded.
+// A client with only a NATS connection and the client user's credentials
+// runs a whole session: create over the micro service, signaling over the
+// documented subjects, frames decoded.
 func TestNATSOnlyClientStreams(t *testing.T) {
 	checkLeaks(t)
-	st := startStack(t, stackOptions{})
+	st := startStack(t, stackOptions{natsAuth: true})
 	ctx := testCtx(t)
-	nc, err := nats.Connect(st.NATSURL, nats.Name("nats-user"))
+	nc, err := nats.Connect(st.NATSURL, nats.Name("nats-user"), nats.UserInfo(st.clientUser.Name, st.clientUser.Password))
 	if err != nil {
 		t.Fatal(err)
 	}

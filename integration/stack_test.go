@@ -49,12 +49,17 @@ type stack struct {
 	token   string
 	baseURL string
 	api     *client.Gateway
+	// clientUser is the NATS client user when natsAuth is on.
+	clientUser jetstream.User
 }
 
 type stackOptions struct {
 	agent   func(*agent.Config)
 	gateway func(*gateway.Config)
 	noAgent bool
+	// natsAuth turns on the embedded server's users, as serve does; the
+	// client user's credentials end up in stack.clientUser.
+	natsAuth bool
 }
 
 func startStack(t testing.TB, opts stackOptions) *stack {
@@ -74,6 +79,10 @@ func startStack(t testing.TB, opts stackOptions) *stack {
 	}
 	srv := jetstream.DefaultServerConfig(t.TempDir())
 	srv.Listen = "127.0.0.1:-1"
+	creds := jetstream.NewCredentials()
+	if opts.natsAuth {
+		creds.Apply(&srv)
+	}
 	st, err := localstack.Start(context.Background(), localstack.Options{
 		Server: srv, Gateway: gcfg, Agent: acfg, NoAgent: opts.noAgent, Source: "integration",
 		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
@@ -91,7 +100,7 @@ func startStack(t testing.TB, opts stackOptions) *stack {
 		t.Fatal(err)
 	}
 	base := strings.TrimSuffix(st.URL, "/")
-	return &stack{Stack: st, token: token, baseURL: base, api: &client.Gateway{BaseURL: base, Token: token}}
+	return &stack{Stack: st, token: token, baseURL: base, api: &client.Gateway{BaseURL: base, Token: token}, clientUser: creds.Client}
 }
 
 // waitStatus waits until the session's record satisfies ok.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -25,6 +26,16 @@ type ServerConfig struct {
 	ReadyTimeout time.Duration
 	// Name of the server, shown in monitoring; defaults to nats-server's own.
 	Name string
+	// Users, when set, turn on authentication: every client must be one of
+	// them. Internal is the user streamstack's own components connect as.
+	Users    []User
+	Internal User
+}
+
+// User is a NATS user of the embedded server. Nil Permissions allow all.
+type User struct {
+	Name, Password string
+	Permissions    *server.Permissions
 }
 
 // DefaultServerConfig listens on loopback only: the embedded server is for
@@ -35,7 +46,8 @@ func DefaultServerConfig(storeDir string) ServerConfig {
 
 // Server is a running embedded nats-server with JetStream.
 type Server struct {
-	ns *server.Server
+	ns       *server.Server
+	internal User
 }
 
 // StartServer starts an embedded nats-server with JetStream and waits until it
@@ -69,6 +81,9 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 		}
 		opts.Host, opts.Port = host, port
 	}
+	for _, u := range cfg.Users {
+		opts.Users = append(opts.Users, &server.User{Username: u.Name, Password: u.Password, Permissions: u.Permissions})
+	}
 	ns, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: new server: %w", err)
@@ -79,7 +94,7 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 		ns.WaitForShutdown()
 		return nil, fmt.Errorf("%w after %s", ErrNotReady, cfg.ReadyTimeout)
 	}
-	return &Server{ns: ns}, nil
+	return &Server{ns: ns, internal: cfg.Internal}, nil
 }
 
 // ClientURL is the nats:// URL clients on other processes use. Empty when
@@ -91,10 +106,28 @@ func (s *Server) ClientURL() string {
 	return s.ns.ClientURL()
 }
 
-// Connect opens a client connection: in-process when there is no listener,
-// over loopback otherwise.
+// InternalURL is ClientURL with the internal user's credentials, for
+// streamstack's own child processes.
+func (s *Server) InternalURL() string {
+	u := s.ClientURL()
+	if u == "" || s.internal.Name == "" {
+		return u
+	}
+	parsed, err := url.Parse(u)
+	if err != nil {
+		return u
+	}
+	parsed.User = url.UserPassword(s.internal.Name, s.internal.Password)
+	return parsed.String()
+}
+
+// Connect opens a client connection as the internal user: in-process when
+// there is no listener, over loopback otherwise.
 func (s *Server) Connect(name string, opts ...nats.Option) (*nats.Conn, error) {
 	opts = append([]nats.Option{nats.Name(name), nats.MaxReconnects(-1)}, opts...)
+	if s.internal.Name != "" {
+		opts = append(opts, nats.UserInfo(s.internal.Name, s.internal.Password))
+	}
 	if s.ns.Addr() == nil {
 		opts = append(opts, nats.InProcessServer(s.ns))
 		return nats.Connect("", opts...)

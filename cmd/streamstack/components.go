@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"text/tabwriter"
 
@@ -115,9 +116,17 @@ func runStreamer(ctx context.Context, args []string) error {
 
 func runToken(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
-	natsURL := fs.String("nats-url", "nats://127.0.0.1:4222", "NATS of the stack (serve's embedded one by default)")
+	natsURL := fs.String("nats-url", "", "NATS of the stack; empty: serve's embedded one on 127.0.0.1:4222, with the credentials in --state-dir")
+	stateDir := fs.String("state-dir", "", "serve's state dir, for the embedded NATS credentials; empty: serve's default")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *natsURL == "" {
+		creds, err := jetstream.LoadCredentials(credentialsPath(stateDirOrDefault(*stateDir)))
+		if err != nil {
+			return err
+		}
+		*natsURL = "nats://" + url.UserPassword(creds.Internal.Name, creds.Internal.Password).String() + "@127.0.0.1:4222"
 	}
 	_, nc, res, err := localstack.Connect(ctx, *natsURL, jetstream.ServerConfig{}, "streamstack-token", true)
 	if err != nil {

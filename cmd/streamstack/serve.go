@@ -41,6 +41,14 @@ func runServe(ctx context.Context, args []string) error {
 	f.stateDir = stateDirOrDefault(f.stateDir)
 	srv := jetstream.DefaultServerConfig(filepath.Join(f.stateDir, "nats"))
 	srv.Listen = f.natsListen
+	credsPath := credentialsPath(f.stateDir)
+	if f.common.NATSURL == "" {
+		creds, err := jetstream.LoadOrCreateCredentials(credsPath)
+		if err != nil {
+			return err
+		}
+		creds.Apply(&srv)
+	}
 	host, _ := os.Hostname()
 	var tokenErr error
 	st, err := localstack.Start(ctx, localstack.Options{
@@ -52,7 +60,11 @@ func runServe(ctx context.Context, args []string) error {
 			if newToken, tokenErr = ensureAdminToken(ctx, st.Tokens, f.adminToken); tokenErr != nil {
 				return
 			}
-			log.Info("streamstack ready", "url", st.URL, "nats", st.NATSURL, "state_dir", f.stateDir)
+			if f.common.NATSURL == "" {
+				log.Info("streamstack ready", "url", st.URL, "nats", st.NATSURL, "nats_credentials", credsPath, "state_dir", f.stateDir)
+			} else {
+				log.Info("streamstack ready", "url", st.URL, "nats", st.NATSURL)
+			}
 			if newToken != "" {
 				fmt.Fprintf(os.Stderr, "\nAdmin API token (shown once; only its hash is stored):\n\n    %s\n\n", newToken)
 			}
@@ -83,4 +95,11 @@ func ensureAdminToken(ctx context.Context, tokens *auth.Tokens, chosen string) (
 	}
 	secret, _, err := tokens.Create(ctx, "admin")
 	return secret, err
+}
+
+// credentialsPath is where serve keeps the embedded NATS users: "client" for
+// NATS users (session service, signaling, events), "internal" for
+// streamstack itself.
+func credentialsPath(stateDir string) string {
+	return filepath.Join(stateDir, "nats-users.json")
 }

@@ -119,8 +119,9 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		return nil, err
 	}
 	s := &Stack{Server: srv, Conn: nc, Res: res, NATSURL: opts.NATSURL, errs: make(chan error, 2)}
+	internalURL := opts.NATSURL
 	if srv != nil {
-		s.NATSURL = srv.ClientURL()
+		s.NATSURL, internalURL = srv.ClientURL(), srv.InternalURL()
 	}
 	fail := func(err error) (*Stack, error) {
 		s.closeNATS()
@@ -132,7 +133,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	s.Store = session.NewStore(res.JS, res.Sessions, opts.Source, log)
 	if !opts.NoAgent {
 		acfg := opts.Agent
-		acfg.NATSURL = s.NATSURL
+		acfg.NATSURL = internalURL
 		if s.ag, err = agent.New(acfg, agent.Deps{JS: res.JS, Agents: res.Agents, Sessions: s.Store, Log: log}); err != nil {
 			return fail(err)
 		}
