@@ -5,12 +5,14 @@ package vpx
 import (
 	"fmt"
 	"testing"
+
+	"github.com/streamstack/streamstack/internal/yuv"
 )
 
 // benchFrames pre-renders distinct frames so the benchmark times only the
 // codec, with content that keeps changing like a live stream.
-func benchFrames(b *testing.B, w, h, n int) []*Image {
-	frames := make([]*Image, n)
+func benchFrames(b *testing.B, w, h, n int) []*yuv.Image {
+	frames := make([]*yuv.Image, n)
 	for i := range frames {
 		frames[i] = mustImage(b, w, h)
 		fillMoving(frames[i], i)

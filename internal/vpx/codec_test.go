@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+
+	"github.com/streamstack/streamstack/internal/yuv"
 )
 
 func newEncoder(tb testing.TB, cfg EncoderConfig) *Encoder {
@@ -187,7 +189,7 @@ func TestEncodeStridedImage(t *testing.T) {
 	const w, h = 320, 240
 	packed := mustImage(t, w, h)
 	fillMoving(packed, 3)
-	padded := &Image{Width: w, Height: h, YStride: w + 32, UVStride: w/2 + 16}
+	padded := &yuv.Image{Width: w, Height: h, YStride: w + 32, UVStride: w/2 + 16}
 	padded.Y = make([]byte, padded.YStride*h)
 	padded.U = make([]byte, padded.UVStride*h/2)
 	padded.V = make([]byte, padded.UVStride*h/2)

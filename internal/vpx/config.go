@@ -1,6 +1,10 @@
 package vpx
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/streamstack/streamstack/internal/yuv"
+)
 
 // Bitrate bounds for DefaultEncoderConfig. Below ~300 kbps VP8 turns
 // screen text to mush; above ~8 Mbps a single real-time stream mostly
@@ -72,7 +76,7 @@ func (c EncoderConfig) withDefaults() EncoderConfig {
 }
 
 func (c EncoderConfig) validate() error {
-	if err := checkDimensions(c.Width, c.Height); err != nil {
+	if err := yuv.CheckDimensions(c.Width, c.Height); err != nil {
 		return err
 	}
 	switch {

@@ -6,12 +6,14 @@ import "C"
 import (
 	"fmt"
 	"unsafe"
+
+	"github.com/streamstack/streamstack/internal/yuv"
 )
 
 // Decoder is a VP8 decoder. It is not safe for concurrent use.
 type Decoder struct {
 	c   *C.ss_dec
-	img *Image
+	img *yuv.Image
 }
 
 // NewVP8Decoder creates a single-threaded VP8 decoder.
@@ -32,8 +34,8 @@ func NewVP8Decoder() (*Decoder, error) {
 // the decoder and valid only until the next Decode or Close; it is copied
 // out of libvpx's buffers so it stays stable even as libvpx recycles them.
 // Streams with odd dimensions (never produced by Encoder) are rejected
-// with ErrBadDimensions, since Image cannot represent them.
-func (d *Decoder) Decode(frame []byte) (*Image, error) {
+// with ErrBadDimensions, since yuv.Image cannot represent them.
+func (d *Decoder) Decode(frame []byte) (*yuv.Image, error) {
 	if d.c == nil {
 		return nil, ErrClosed
 	}
@@ -52,7 +54,7 @@ func (d *Decoder) Decode(frame []byte) (*Image, error) {
 	}
 	w, h := int(src.d_w), int(src.d_h)
 	if d.img == nil || d.img.Width != w || d.img.Height != h {
-		img, err := NewImage(w, h)
+		img, err := yuv.NewImage(w, h)
 		if err != nil {
 			return nil, err
 		}

@@ -1,10 +1,10 @@
 // Package vpx is a thin cgo wrapper over the system libvpx (VP8 only),
 // tuned for one-pass, real-time, low-latency encoding of generated frames.
 //
-// It owns the libvpx encoder/decoder contexts and the I420 frame type
-// ([Image]) that producers and codecs exchange. It must not grow transport,
+// It owns the libvpx encoder/decoder contexts; frames are yuv.Image, the
+// I420 type every producer and codec exchanges. It must not grow transport,
 // packetisation (RTP) or pacing concerns, nor depend on other streamstack
-// packages: it sits at the bottom of the dependency graph.
+// packages than internal/yuv: it sits at the bottom of the dependency graph.
 //
 // Encoder configuration is applied once, at construction; per-frame work is
 // a single vpx_codec_encode call plus copying the compressed packets out.

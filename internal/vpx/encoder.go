@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/streamstack/streamstack/internal/yuv"
 )
 
 // Encoder is a real-time VP8 encoder. Encode and Close must not run
@@ -74,15 +76,15 @@ func (e *Encoder) SetBitrate(kbps int) error {
 // returning the extended slice (pass buf[:0] to reuse a buffer; steady
 // state then allocates nothing). keyframe reports whether the output is a
 // keyframe. img must have the encoder's dimensions.
-func (e *Encoder) Encode(img *Image, forceKeyframe bool, dst []byte) (out []byte, keyframe bool, err error) {
+func (e *Encoder) Encode(img *yuv.Image, forceKeyframe bool, dst []byte) (out []byte, keyframe bool, err error) {
 	if e.c == nil {
 		return dst, false, ErrClosed
 	}
 	if img == nil || img.Width != e.cfg.Width || img.Height != e.cfg.Height {
 		return dst, false, fmt.Errorf("%w: want %dx%d", ErrImageMismatch, e.cfg.Width, e.cfg.Height)
 	}
-	if err := img.validate(); err != nil {
-		return dst, false, err
+	if err := img.Validate(); err != nil {
+		return dst, false, fmt.Errorf("%w: %w", ErrImageMismatch, err)
 	}
 	if err := e.applyBitrate(); err != nil {
 		return dst, false, err

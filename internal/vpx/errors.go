@@ -1,19 +1,23 @@
 package vpx
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/streamstack/streamstack/internal/yuv"
+)
 
 var (
-	// ErrBadDimensions reports a non-positive or odd width/height: I420
-	// subsamples chroma by two in both directions, so odd sizes would need
-	// padding rules that callers would have to agree on.
-	ErrBadDimensions = errors.New("vpx: width and height must be positive and even")
+	// ErrBadDimensions is yuv.ErrBadDimensions: a non-positive or odd
+	// width/height.
+	ErrBadDimensions = yuv.ErrBadDimensions
 
 	// ErrBadConfig reports an encoder configuration libvpx would reject or
 	// that makes no sense for real-time use (e.g. zero FPS).
 	ErrBadConfig = errors.New("vpx: invalid encoder configuration")
 
 	// ErrImageMismatch reports an image whose size differs from the
-	// encoder's, or whose planes are too short for the declared strides.
+	// encoder's, or whose planes are too short for the declared strides
+	// (then it wraps yuv.ErrShortPlanes too).
 	ErrImageMismatch = errors.New("vpx: image does not match encoder")
 
 	// ErrClosed reports use of an encoder or decoder after Close.

@@ -3,12 +3,14 @@ package vpx
 import (
 	"math"
 	"testing"
+
+	"github.com/streamstack/streamstack/internal/yuv"
 )
 
 // fillMoving draws a deterministic picture that changes every frame:
 // a diagonal gradient scrolling right, textured stripes and a moving box,
 // roughly the complexity of a desktop with motion.
-func fillMoving(img *Image, frame int) {
+func fillMoving(img *yuv.Image, frame int) {
 	w, h := img.Width, img.Height
 	for y := range h {
 		row := img.Y[y*img.YStride : y*img.YStride+w]
@@ -38,16 +40,16 @@ func fillMoving(img *Image, frame int) {
 	}
 }
 
-func mustImage(tb testing.TB, w, h int) *Image {
+func mustImage(tb testing.TB, w, h int) *yuv.Image {
 	tb.Helper()
-	img, err := NewImage(w, h)
+	img, err := yuv.NewImage(w, h)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return img
 }
 
-func psnrY(a, b *Image) float64 {
+func psnrY(a, b *yuv.Image) float64 {
 	var sse float64
 	for y := range a.Height {
 		ra := a.Y[y*a.YStride : y*a.YStride+a.Width]

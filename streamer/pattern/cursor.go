@@ -3,7 +3,7 @@ package pattern
 import (
 	"math"
 
-	"github.com/streamstack/streamstack/internal/vpx"
+	"github.com/streamstack/streamstack/internal/yuv"
 )
 
 const (
@@ -53,7 +53,7 @@ func clampInt16(v int) int16 {
 }
 
 // drawCursor paints a bordered square, clipped to the frame.
-func (g *Generator) drawCursor(img *vpx.Image) {
+func (g *Generator) drawCursor(img *yuv.Image) {
 	st := g.cursor.Load()
 	if st&cursorVisible == 0 {
 		return
@@ -72,7 +72,7 @@ func (g *Generator) drawCursor(img *vpx.Image) {
 
 // rect fills a size×size square at (x0, y0) clipped to the frame. Chroma
 // covers every 2×2 cell the square touches.
-func (g *Generator) rect(img *vpx.Image, x0, y0, size int, y, u, v byte) {
+func (g *Generator) rect(img *yuv.Image, x0, y0, size int, y, u, v byte) {
 	x1, y1 := min(x0+size, g.width), min(y0+size, g.height)
 	x0, y0 = max(x0, 0), max(y0, 0)
 	if x0 >= x1 || y0 >= y1 {

@@ -4,7 +4,7 @@
 //
 // It owns picture generation and the strip format only. It must not
 // encode, packetise or pace frames, and must stay pure Go (no cgo of its
-// own; vpx.Image is used as the frame type).
+// own; yuv.Image is the frame type).
 //
 // # Strip layout (public contract)
 //

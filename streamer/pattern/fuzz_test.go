@@ -3,7 +3,7 @@ package pattern
 import (
 	"testing"
 
-	"github.com/streamstack/streamstack/internal/vpx"
+	"github.com/streamstack/streamstack/internal/yuv"
 )
 
 // FuzzDecode feeds arbitrary bytes as the luma plane of a 320x8 image
@@ -14,7 +14,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(make([]byte, 320*8), 320)
 	f.Add(make([]byte, 320*3+319), 320)
 	f.Fuzz(func(t *testing.T, y []byte, stride int) {
-		img := &vpx.Image{Width: 320, Height: 8, Y: y, YStride: stride}
+		img := &yuv.Image{Width: 320, Height: 8, Y: y, YStride: stride}
 		s, err := Decode(img)
 		if err == nil && len(y) >= 320*8 && stride == 320 {
 			// Decoding is a pure function of the centre samples.

@@ -5,7 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/streamstack/streamstack/internal/vpx"
+	"github.com/streamstack/streamstack/internal/yuv"
 )
 
 // Motion per frame. Even values keep luma and chroma aligned, so the
@@ -44,7 +44,7 @@ type Generator struct {
 // and large enough for the strip (at least 320×4).
 func New(width, height int) (*Generator, error) {
 	if width <= 0 || height <= 0 || width%2 != 0 || height%2 != 0 {
-		return nil, fmt.Errorf("pattern: %dx%d: %w", width, height, vpx.ErrBadDimensions)
+		return nil, fmt.Errorf("pattern: %dx%d: %w", width, height, yuv.ErrBadDimensions)
 	}
 	if err := checkStripFits(width, height); err != nil {
 		return nil, err
@@ -84,7 +84,7 @@ func New(width, height int) (*Generator, error) {
 // moving picture, the pointer overlay, then the timestamp strip carrying
 // frame and capture. It panics on a size mismatch, a programming error
 // that would otherwise produce a silently corrupt strip.
-func (g *Generator) Draw(img *vpx.Image, frame uint32, capture time.Time) {
+func (g *Generator) Draw(img *yuv.Image, frame uint32, capture time.Time) {
 	if img.Width != g.width || img.Height != g.height {
 		panic(fmt.Sprintf("pattern: Draw into %dx%d image, generator is %dx%d",
 			img.Width, img.Height, g.width, g.height))
@@ -97,7 +97,7 @@ func (g *Generator) Draw(img *vpx.Image, frame uint32, capture time.Time) {
 
 // drawBackground scrolls the colour bars right and the grey ramp left, so
 // motion is visible in both directions at any frame rate.
-func (g *Generator) drawBackground(img *vpx.Image, frame uint32) {
+func (g *Generator) drawBackground(img *yuv.Image, frame uint32) {
 	w, cw := g.width, g.width/2
 	off := int(uint64(frame) * scrollPx % uint64(w))
 	barsY := g.barsY[w-off : 2*w-off]
@@ -123,7 +123,7 @@ func (g *Generator) drawBackground(img *vpx.Image, frame uint32) {
 }
 
 // drawBox bounces a solid box around the frame.
-func (g *Generator) drawBox(img *vpx.Image, frame uint32) {
+func (g *Generator) drawBox(img *yuv.Image, frame uint32) {
 	bx := bounce(uint64(frame)*boxDX, g.width-g.boxSize) &^ 1
 	by := bounce(uint64(frame)*boxDY, g.height-g.boxSize) &^ 1
 	for y := by; y < by+g.boxSize; y++ {

@@ -6,18 +6,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/streamstack/streamstack/internal/vpx"
+	"github.com/streamstack/streamstack/internal/yuv"
 )
 
 var sizes = [][2]int{{1280, 720}, {640, 360}, {320, 240}}
 
-func newPair(tb testing.TB, w, h int) (*Generator, *vpx.Image) {
+func newPair(tb testing.TB, w, h int) (*Generator, *yuv.Image) {
 	tb.Helper()
 	g, err := New(w, h)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	img, err := vpx.NewImage(w, h)
+	img, err := yuv.NewImage(w, h)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func TestCursorConcurrent(t *testing.T) {
 
 func TestNewErrors(t *testing.T) {
 	for _, sz := range [][2]int{{0, 240}, {321, 240}, {320, 241}, {-320, 240}} {
-		if _, err := New(sz[0], sz[1]); !errors.Is(err, vpx.ErrBadDimensions) {
+		if _, err := New(sz[0], sz[1]); !errors.Is(err, yuv.ErrBadDimensions) {
 			t.Errorf("New(%v): %v", sz, err)
 		}
 	}
@@ -190,7 +190,7 @@ func TestLatency(t *testing.T) {
 
 func TestDecodeHostileGeometry(t *testing.T) {
 	y := make([]byte, 320*8)
-	for _, img := range []*vpx.Image{
+	for _, img := range []*yuv.Image{
 		{Width: 1 << 62, Height: 1 << 62, Y: y, YStride: 320},
 		{Width: 1 << 62, Height: 1 << 62, Y: y, YStride: 1 << 62},
 		{Width: -320, Height: 8, Y: y, YStride: 320},

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/streamstack/streamstack/internal/vpx"
+	"github.com/streamstack/streamstack/internal/yuv"
 )
 
 const (
@@ -65,7 +65,7 @@ func checkStripFits(width, height int) error {
 
 // drawStrip renders the strip's first luma row block by block, then
 // copies it down: B-1 row copies are cheaper than B*80 block fills.
-func drawStrip(img *vpx.Image, b int, s Stamp, grey []byte) {
+func drawStrip(img *yuv.Image, b int, s Stamp, grey []byte) {
 	first := img.Y[:stripBlocks*b]
 	for i := range stripBlocks {
 		v := byte(lumaBlack)
@@ -87,7 +87,7 @@ func drawStrip(img *vpx.Image, b int, s Stamp, grey []byte) {
 // Decode reads the strip from img. It tolerates arbitrary image contents
 // and geometry (it reads only the strip's centre samples, after bounds
 // checks) so it can run on untrusted decoder output.
-func Decode(img *vpx.Image) (Stamp, error) {
+func Decode(img *yuv.Image) (Stamp, error) {
 	if img == nil {
 		return Stamp{}, fmt.Errorf("%w: nil image", ErrTooSmall)
 	}
