@@ -1,0 +1,304 @@
+// The streamstack web client, built on the SDK in /sdk/streamstack.js.
+//
+// URL parameters: token (stored in localStorage, then removed from the
+// address bar), session (join that session), app, autostart=1 (start at
+// once), joinable=0|1, idle (minutes a joinable session waits for its
+// client), codec (preferred video codec), width, height, fps, stats=0,
+// pointerlock=1.
+
+import { StreamstackClient, ErrorCode } from "./sdk/streamstack.js";
+
+const $ = (id) => document.getElementById(id);
+const TOKEN_KEY = "streamstack.token";
+const DEFAULT_APPS = ["test-pattern"];
+
+const params = new URLSearchParams(location.search);
+if (params.has("token")) {
+  localStorage.setItem(TOKEN_KEY, params.get("token"));
+  params.delete("token");
+  const q = params.toString();
+  history.replaceState(null, "", location.pathname + (q ? "?" + q : "") + location.hash);
+}
+const token = () => localStorage.getItem(TOKEN_KEY) || "";
+
+const video = $("video");
+let client = null;
+let stopInput = null;
+let pointerLock = params.get("pointerlock") === "1";
+let lastError = null;
+
+// What tests, benchmarks and the console read.
+window.streamstack = {
+  get client() { return client; },
+  get state() { return client ? client.state : "idle"; },
+  get sessionId() { return client ? client.sessionId : ""; },
+  get frames() { return client ? Math.max(client.framesRendered, client.stats?.framesDecoded || 0) : 0; },
+  get firstFrameMs() { return client?.firstFrame ? client.firstFrame.sinceLoadMs : 0; },
+  get error() { return lastError ? { code: lastError.code, message: lastError.message } : null; },
+};
+
+function show(el, on = true) {
+  el.hidden = !on;
+}
+
+function setStatus(text) {
+  $("status").textContent = text;
+  show($("status"), !!text);
+}
+
+// ---- launcher ----
+
+async function listApps() {
+  // A later gateway lists its applications; until then, the test pattern.
+  try {
+    const resp = await fetch("/1.0/applications", {
+      headers: { Accept: "application/json", Authorization: "Macaroon root=" + token() },
+    });
+    if (!resp.ok) return DEFAULT_APPS;
+    const env = await resp.json();
+    const list = (env.metadata || []).map((a) => (typeof a === "string" ? a : a?.name)).filter(Boolean);
+    return list.length ? list : DEFAULT_APPS;
+  } catch {
+    return DEFAULT_APPS;
+  }
+}
+
+async function showLauncher(note = "") {
+  show($("error"), false);
+  show($("toolbar"), false);
+  setStatus("");
+  $("token").value = token();
+  $("launcher-note").textContent = note;
+  show($("launcher-note"), !!note);
+  $("joinable").checked = params.get("joinable") !== "0";
+  show($("launcher"));
+  const select = $("app");
+  const apps = await listApps();
+  select.replaceChildren(...apps.map((a) => new Option(a, a)));
+  if (params.get("app") && apps.includes(params.get("app"))) select.value = params.get("app");
+  (token() ? $("start") : $("token")).focus();
+}
+
+$("launcher").addEventListener("submit", (e) => {
+  e.preventDefault();
+  localStorage.setItem(TOKEN_KEY, $("token").value.trim());
+  start({ app: $("app").value, joinable: $("joinable").checked, resume: false });
+});
+
+$("join").addEventListener("click", () => {
+  const id = $("join-id").value.trim();
+  if (!id) return;
+  localStorage.setItem(TOKEN_KEY, $("token").value.trim());
+  start({ sessionId: id });
+});
+
+// ---- errors ----
+
+const TITLES = {
+  [ErrorCode.UNAUTHORIZED]: "Wrong API token",
+  [ErrorCode.FORBIDDEN]: "This page may not use the gateway",
+  [ErrorCode.NO_CAPACITY]: "No capacity",
+  [ErrorCode.SESSION_ENDED]: "Session ended",
+  [ErrorCode.NOT_FOUND]: "Session not found",
+  [ErrorCode.ICE_FAILED]: "Could not connect to the stream",
+  [ErrorCode.CONNECTION_LOST]: "Connection lost",
+  [ErrorCode.TIMEOUT]: "Connecting took too long",
+  [ErrorCode.STREAMER_ERROR]: "The streamer reported an error",
+};
+
+function showError(err) {
+  lastError = err;
+  setStatus("");
+  show($("launcher"), false);
+  show($("toolbar"), false);
+  const box = $("error");
+  box.dataset.code = err.code || "error";
+  $("error-title").textContent = TITLES[err.code] || "Something went wrong";
+  $("error-message").textContent = capitalize(err.message || String(err));
+  $("error-hint").textContent = err.hint || "";
+  show($("error-hint"), !!err.hint);
+  const tokenProblem = err.code === ErrorCode.UNAUTHORIZED || err.code === ErrorCode.FORBIDDEN;
+  $("error-retry").textContent = tokenProblem ? "Change the token" : "Start a new session";
+  show(box);
+  document.title = "streamstack: " + $("error-title").textContent.toLowerCase();
+}
+
+function capitalize(s) {
+  return s ? s[0].toUpperCase() + s.slice(1) : s;
+}
+
+$("error-retry").addEventListener("click", () => {
+  if (lastError?.code === ErrorCode.UNAUTHORIZED || lastError?.code === ErrorCode.FORBIDDEN) {
+    showLauncher();
+    return;
+  }
+  start({ app: params.get("app") || $("app").value || DEFAULT_APPS[0], joinable: params.get("joinable") !== "0", resume: false });
+});
+$("error-settings").addEventListener("click", () => showLauncher());
+
+// ---- streaming ----
+
+function stop() {
+  if (stopInput) stopInput();
+  stopInput = null;
+  if (client) client.disconnect();
+  client = null;
+}
+
+function attachInput() {
+  if (stopInput) stopInput();
+  stopInput = client.attachInput(video, { keyboardTarget: window, pointerLock });
+}
+
+async function start(opts) {
+  stop();
+  lastError = null;
+  show($("launcher"), false);
+  show($("error"), false);
+  setStatus("Starting…");
+  const joinable = opts.joinable ?? params.get("joinable") !== "0";
+  const codec = params.get("codec");
+  const screen = {};
+  for (const k of ["width", "height", "fps"]) if (params.get(k)) screen[k] = Number(params.get(k));
+  try {
+    client = new StreamstackClient({
+      url: location.origin,
+      token: token(),
+      app: opts.app || params.get("app") || DEFAULT_APPS[0],
+      sessionId: opts.sessionId,
+      joinable,
+      idleTimeMin: joinable ? Number(params.get("idle") || 5) : undefined,
+      preferredCodecs: codec ? [codec] : [],
+      screen: Object.keys(screen).length ? screen : undefined,
+      resume: opts.resume !== false,
+    });
+  } catch (e) {
+    showError(e);
+    return;
+  }
+  const c = client;
+  c.attachVideo(video);
+  attachInput();
+  c.on("state", ({ state }) => {
+    const text = {
+      creating: "Creating a session…",
+      joining: "Joining the session…",
+      signaling: "Connecting…",
+      reconnecting: "Connection lost, reconnecting…",
+    }[state];
+    if (text) setStatus(text);
+  });
+  c.on("status", (rec) => {
+    if (c.state === "signaling" && rec.status_message) setStatus(capitalize(rec.status_message) + "…");
+  });
+  c.on("ready", ({ session }) => {
+    setStatus("");
+    $("session-label").textContent = session.id;
+    $("session-label").title = session.joinable
+      ? "joinable session: open " + location.origin + "/?session=" + session.id + " to join it"
+      : "session id";
+    show($("toolbar"));
+    show($("stats"), params.get("stats") !== "0" && $("btn-stats").getAttribute("aria-pressed") !== "false");
+    document.title = "streamstack: " + (session.app || "stream");
+    video.focus({ preventScroll: true });
+  });
+  c.on("audio", ({ muted }) => show($("btn-unmute"), muted));
+  c.on("stats", renderStats);
+  c.on("error", (err) => {
+    if (c === client) showError(err);
+  });
+  c.on("close", ({ reason, sessionEnded, code }) => {
+    if (c !== client) return;
+    if (reason === "ended") {
+      showLauncher("The session has ended.");
+    } else if (sessionEnded && code !== ErrorCode.NO_CAPACITY) {
+      showError({ code: ErrorCode.SESSION_ENDED, message: reason });
+    }
+  });
+  try {
+    await c.connect();
+  } catch {
+    // shown by the error listener
+  }
+}
+
+function renderStats(s) {
+  const set = (k, v) => {
+    const el = document.querySelector(`[data-stat="${k}"]`);
+    if (el) el.textContent = v;
+  };
+  set("codec", s.codec || "–");
+  set("resolution", s.width ? `${s.width}×${s.height}` : "–");
+  set("fps", s.fps ? s.fps.toFixed(0) : "0");
+  set("bitrate", s.bitrateKbps >= 1000 ? (s.bitrateKbps / 1000).toFixed(2) + " Mbit/s" : s.bitrateKbps.toFixed(0) + " kbit/s");
+  set("rtt", s.rttMs == null ? "–" : s.rttMs.toFixed(1) + " ms");
+  set("loss", `${s.packetsLost} (${s.lossPercent.toFixed(2)} %)`);
+  set("jitter", s.jitterMs.toFixed(1) + " ms");
+  set("first-frame", s.firstFrameMs == null ? "–" : s.firstFrameMs + " ms");
+}
+
+// ---- toolbar ----
+
+// After a toolbar click, keys go to the stream again, not to the button.
+$("toolbar").addEventListener("click", () => video.focus({ preventScroll: true }));
+
+$("btn-stats").addEventListener("click", (e) => {
+  const on = $("stats").hidden;
+  show($("stats"), on);
+  e.currentTarget.setAttribute("aria-pressed", String(on));
+});
+
+$("btn-fullscreen").addEventListener("click", () => {
+  if (document.fullscreenElement) document.exitFullscreen();
+  else $("stage").requestFullscreen?.().catch(() => {});
+});
+
+$("btn-lock").addEventListener("click", () => {
+  pointerLock = !pointerLock;
+  $("btn-lock").setAttribute("aria-pressed", String(pointerLock));
+  if (client) attachInput();
+  if (pointerLock) video.requestPointerLock?.();
+  else if (document.pointerLockElement) document.exitPointerLock();
+});
+
+$("btn-unmute").addEventListener("click", async () => {
+  if (client && (await client.unmute())) show($("btn-unmute"), false);
+});
+
+// Any click on the stream may unmute where the browser wanted a gesture.
+video.addEventListener("pointerdown", () => {
+  if (client && video.muted) client.unmute().then((ok) => ok && show($("btn-unmute"), false));
+});
+
+$("btn-end").addEventListener("click", async () => {
+  const c = client;
+  if (!c) return;
+  if (stopInput) stopInput();
+  stopInput = null;
+  try {
+    await c.end();
+  } catch (e) {
+    showError(e);
+    return;
+  }
+  client = null;
+  showLauncher("The session has ended.");
+});
+
+// ---- first load ----
+
+function boot() {
+  if (!token()) {
+    showLauncher("Enter an API token to start.");
+    return;
+  }
+  if (params.get("session")) {
+    start({ sessionId: params.get("session") });
+  } else if (params.get("autostart") === "1" || StreamstackClient.rememberedSession(location.origin)) {
+    start({ app: params.get("app") || DEFAULT_APPS[0], resume: true });
+  } else {
+    showLauncher();
+  }
+}
+
+boot();

@@ -1,0 +1,213 @@
+// Types of the streamstack browser SDK, /sdk/streamstack.js.
+
+export declare const VERSION: string;
+/** The signaling API version the SDK speaks (2: the streamer offers). */
+export declare const API_VERSION: 2;
+/** Label of the data channel that carries input and control messages. */
+export declare const CONTROL_CHANNEL: "control";
+
+export declare const ErrorCode: Readonly<{
+  INVALID_ARGUMENT: "invalid-argument";
+  UNAUTHORIZED: "unauthorized";
+  FORBIDDEN: "forbidden";
+  NOT_FOUND: "not-found";
+  NO_CAPACITY: "no-capacity";
+  SESSION_ENDED: "session-ended";
+  SESSION_FAILED: "session-failed";
+  SIGNALING_FAILED: "signaling-failed";
+  STREAMER_ERROR: "streamer-error";
+  ICE_FAILED: "ice-failed";
+  CONNECTION_LOST: "connection-lost";
+  TIMEOUT: "timeout";
+}>;
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export declare class StreamstackError extends Error {
+  readonly code: ErrorCodeValue;
+  /** What the user can do about it, where something helps. */
+  readonly hint: string;
+  /** The HTTP status, for errors of an API call. */
+  readonly status: number;
+  /** The session's reason, for a session that ended ("no capacity", …). */
+  readonly reason: string;
+}
+
+export interface Screen {
+  width: number;
+  height: number;
+  fps?: number;
+  density?: number;
+}
+
+export interface IceServer {
+  urls: string[] | string;
+  username?: string;
+  password?: string;
+}
+
+/** A session as the gateway answers it (create, join, get). */
+export interface Session {
+  id: string;
+  app: string;
+  status: "created" | "active" | "error" | "terminating" | "terminated";
+  status_message: string;
+  joinable: boolean;
+  idle_time_min: number;
+  screen: Required<Screen>;
+  reason?: string;
+  codec?: string;
+  /** Websocket URL for signaling (create and join only). */
+  url?: string;
+  stun_servers?: IceServer[];
+  [field: string]: unknown;
+}
+
+export interface ClientOptions {
+  /** API token, sent as "Authorization: Macaroon root=<token>". */
+  token: string;
+  /** Gateway base URL; default: this page's origin. */
+  url?: string;
+  /** Application to start; default "test-pattern". */
+  app?: string;
+  appVersion?: number;
+  region?: string;
+  /** Join this running session instead of creating one. */
+  sessionId?: string;
+  /** Create a session that outlives its client and can be joined again. */
+  joinable?: boolean;
+  /** Minutes a joinable session waits for a client before it ends. */
+  idleTimeMin?: number;
+  screen?: Screen;
+  extraData?: unknown;
+  /** Named data channels opened beside "control" (before the offer). */
+  dataChannels?: string[];
+  /** Video codecs to ask for, best first: "VP8", "H264", … */
+  preferredCodecs?: string[];
+  /** Receive audio (default true) and video (default true). */
+  speaker?: boolean;
+  video?: boolean;
+  /** STUN/TURN servers besides the gateway's stun_servers. */
+  stunServers?: IceServer[];
+  /** Milliseconds between "stats" events; 0 turns them off. Default 1000. */
+  statsInterval?: number;
+  /**
+   * Join again the joinable session this tab had (after a reload), kept in
+   * sessionStorage, while its idle window lasts. Default true.
+   */
+  resume?: boolean;
+  /** Join a joinable session again when the connection drops. Default true. */
+  reconnect?: boolean;
+  /** Milliseconds from the websocket opening to ICE connected. Default 30000. */
+  connectTimeout?: number;
+  storageKey?: string;
+  fetch?: typeof fetch;
+  debug?: boolean;
+}
+
+export interface Stats {
+  codec: string;
+  width: number;
+  height: number;
+  fps: number;
+  bitrateKbps: number;
+  rttMs: number | null;
+  packetsReceived: number;
+  packetsLost: number;
+  lossPercent: number;
+  jitterMs: number;
+  framesDecoded: number;
+  framesDropped: number;
+  framesRendered: number;
+  /** Milliseconds from page load to the first frame shown, once shown. */
+  firstFrameMs: number | null;
+  candidateType: string;
+  audio: { codec: string; packetsReceived: number; packetsLost: number; jitterMs: number } | null;
+}
+
+export interface ClientEvents {
+  state: { state: ClientState };
+  status: Session;
+  ready: { stream: MediaStream; session: Session };
+  audio: { muted: boolean };
+  firstframe: { sinceLoadMs: number; sinceConnectMs: number };
+  stats: Stats;
+  message: { type: string; data: unknown };
+  data: { channel: string; data: string | ArrayBuffer | Blob };
+  reconnecting: { attempt: number };
+  error: StreamstackError;
+  close: { reason: string; sessionEnded: boolean; code?: ErrorCodeValue; sessionReason?: string };
+}
+
+export type ClientState = "idle" | "creating" | "joining" | "signaling" | "connected" | "reconnecting" | "closed";
+
+export interface InputOptions {
+  mouse?: boolean;
+  keyboard?: boolean;
+  touch?: boolean;
+  gamepad?: boolean;
+  /** Lock the pointer to the element on click and send relative motion. */
+  pointerLock?: boolean;
+  /** Where key events are read; default the element. */
+  keyboardTarget?: EventTarget;
+}
+
+export declare class StreamstackClient extends EventTarget {
+  constructor(options: ClientOptions);
+  /** The joinable session a client for url would resume in this tab. */
+  static rememberedSession(url?: string, storageKey?: string): { id: string; idleTimeMin: number; leftAt: number } | null;
+
+  readonly options: Required<Pick<ClientOptions, "url" | "token">> & ClientOptions;
+  readonly state: ClientState;
+  readonly session: Session | null;
+  readonly sessionId: string;
+  readonly screen: Screen;
+  readonly stream: MediaStream | null;
+  readonly stats: Stats | null;
+  readonly framesRendered: number;
+  readonly firstFrame: { sinceLoadMs: number; sinceConnectMs: number } | null;
+  /**
+   * When each step of the first connection happened, in ms since page load:
+   * connect() called, session created or joined, websocket open, ICE
+   * connected, first frame shown.
+   */
+  readonly timing: { connect?: number; session?: number; websocket?: number; connected?: number; firstFrame?: number };
+  readonly peerConnection: RTCPeerConnection | null;
+
+  on<K extends keyof ClientEvents>(type: K, listener: (detail: ClientEvents[K], event: CustomEvent<ClientEvents[K]>) => void): () => void;
+
+  /** Creates, joins or resumes a session; resolves once media flows. */
+  connect(): Promise<Session>;
+  /** Sends stream::disconnect and closes the connection. */
+  disconnect(): void;
+  /** Ends the session for everyone (DELETE), then disconnects. */
+  end(): Promise<void>;
+
+  attachVideo(video: HTMLVideoElement): void;
+  unmute(): Promise<boolean>;
+  attachInput(element: HTMLVideoElement, options?: InputOptions): () => void;
+
+  sendControl(type: string, data?: unknown): boolean;
+  sendData(channel: string, data: string | ArrayBuffer | ArrayBufferView | Blob): boolean;
+  mouseMove(x: number, y: number, rx?: number, ry?: number): boolean;
+  mouseButton(button: number, pressed: boolean): boolean;
+  mouseWheel(x: number, y: number): boolean;
+  key(code: number, pressed: boolean): boolean;
+  touchStart(id: number, x: number, y: number): boolean;
+  touchMove(id: number, x: number, y: number): boolean;
+  touchEnd(id: number, last: boolean): boolean;
+  gamepadButton(id: number, index: number, pressed: boolean): boolean;
+  gamepadAxis(id: number, index: number, value: number): boolean;
+}
+
+/** Android key codes by KeyboardEvent.code. */
+export declare const KEY_CODES: Readonly<Record<string, number>>;
+export declare function keyCode(code: string): number;
+export declare function mouseButton(button: number): number;
+export declare function mapToRemote(
+  clientX: number,
+  clientY: number,
+  box: { left: number; top: number; width: number; height: number },
+  video: { width: number; height: number },
+  remote: { width: number; height: number },
+): { x: number; y: number; inside: boolean; scale: number };
+export declare function contentBox(el: Element): { left: number; top: number; width: number; height: number };

@@ -1,0 +1,993 @@
+// streamstack browser SDK: start or join a session on a streamstack gateway
+// (or any gateway speaking the Anbox Cloud Stream Gateway protocol), play it
+// in a <video>, and send input over the "control" data channel.
+//
+// Wire protocol, as the Anbox streaming SDK speaks it:
+//   POST /1.0/sessions/ (Authorization: Macaroon root=<token>) → metadata.url
+//   websocket to metadata.url; on open: create the peer connection, the
+//   "control" data channel and the named ones, then send
+//   {type:"discover"} → {type:"resp:discover", max_api_version, ...}
+//   {type:"settings", api_version:2, data_channels, enable_speaker,
+//     enable_microphone, enable_video, enable_camera,
+//     video:{preferred_decoder_codecs}}
+//   ← {type:"offer", sdp:base64}   → {type:"answer", sdp:base64}
+//   ⇄ {type:"candidate", candidate:base64, sdpMid, sdpMLineIndex}
+//   the websocket is closed once ICE connects.
+// Input travels on "control" as {type:"input::…", data:{…}}; leaving sends
+// {type:"stream::disconnect", data:{}}.
+//
+// No build step: plain ES modules (this one and input.js beside it).
+// Types: streamstack.d.ts.
+
+import { InputForwarder } from "./input.js";
+
+export { KEY_CODES, keyCode, mouseButton, mapToRemote, contentBox } from "./input.js";
+
+export const VERSION = "0.1.0";
+
+/** The signaling API version this SDK speaks: the streamer makes the offer. */
+export const API_VERSION = 2;
+
+/** The data channel that carries input and control messages. */
+export const CONTROL_CHANNEL = "control";
+
+/** Error codes of StreamstackError.code. */
+export const ErrorCode = Object.freeze({
+  INVALID_ARGUMENT: "invalid-argument",
+  UNAUTHORIZED: "unauthorized",
+  FORBIDDEN: "forbidden",
+  NOT_FOUND: "not-found",
+  NO_CAPACITY: "no-capacity",
+  SESSION_ENDED: "session-ended",
+  SESSION_FAILED: "session-failed",
+  SIGNALING_FAILED: "signaling-failed",
+  STREAMER_ERROR: "streamer-error",
+  ICE_FAILED: "ice-failed",
+  CONNECTION_LOST: "connection-lost",
+  TIMEOUT: "timeout",
+});
+
+/** An error with a code from ErrorCode and, where one helps, a hint. */
+export class StreamstackError extends Error {
+  constructor(code, message, extra = {}) {
+    super(message, extra.cause ? { cause: extra.cause } : undefined);
+    this.name = "StreamstackError";
+    this.code = code;
+    this.hint = extra.hint || "";
+    this.status = extra.status || 0;
+    this.reason = extra.reason || "";
+  }
+}
+
+const ICE_HINT =
+  "The browser could not reach the streamer over UDP. Behind a strict firewall or NAT the " +
+  "gateway needs a TURN server, handed to clients in stun_servers.";
+
+const ENDED_STATUSES = new Set(["error", "terminated", "terminating"]);
+
+function b64encode(s) {
+  return btoa(s);
+}
+
+function b64decode(s) {
+  return atob(s);
+}
+
+/**
+ * A streaming session client. Events (addEventListener or on()), each a
+ * CustomEvent with detail:
+ *   state       {state}                  idle, creating, joining, signaling, connected, reconnecting, closed
+ *   status      the session record        while connecting, each poll of GET /1.0/sessions/{id}
+ *   ready       {stream, session}         media flows (again, after a reconnect)
+ *   audio       {muted}                   whether the attached video plays muted (autoplay policy)
+ *   firstframe  {sinceLoadMs, sinceConnectMs}
+ *   stats       Stats                     every statsInterval ms
+ *   message     {type, data}              a control message from the streamer
+ *   data        {channel, data}           a message on a named data channel
+ *   reconnecting {attempt}
+ *   error       StreamstackError
+ *   close       {reason, sessionEnded, code, sessionReason}
+ */
+export class StreamstackClient extends EventTarget {
+  constructor(options = {}) {
+    super();
+    if (!options.token) throw new StreamstackError(ErrorCode.INVALID_ARGUMENT, "token is required");
+    const base = (options.url || globalThis.location?.origin || "").replace(/\/+$/, "");
+    if (!/^https?:\/\//.test(base)) {
+      throw new StreamstackError(ErrorCode.INVALID_ARGUMENT, "url must be the gateway's http(s) base URL");
+    }
+    this.options = {
+      app: "test-pattern",
+      joinable: false,
+      dataChannels: [],
+      preferredCodecs: [],
+      speaker: true,
+      video: true,
+      stunServers: [],
+      statsInterval: 1000,
+      resume: true,
+      reconnect: true,
+      connectTimeout: 30000,
+      storageKey: "streamstack.session",
+      ...options,
+      url: base,
+    };
+    this.state = "idle";
+    this.session = null;
+    this.stream = null;
+    this.stats = null;
+    this.framesRendered = 0;
+    this.firstFrame = null;
+    this.timing = {};
+    this._pc = null;
+    this._ws = null;
+    this._control = null;
+    this._channels = {};
+    this._attempt = 0;
+    this._closing = false;
+    this._timers = new Set();
+    this._onPageHide = () => this._pageHide();
+  }
+
+  /**
+   * The joinable session a client for gateway url in this tab would resume
+   * (kept in sessionStorage), or null.
+   */
+  static rememberedSession(url = globalThis.location?.origin, storageKey = "streamstack.session") {
+    try {
+      const kept = JSON.parse(sessionStorage.getItem(storageKey + ":" + url.replace(/\/+$/, "")) || "null");
+      return kept && kept.id ? { id: kept.id, idleTimeMin: kept.idle, leftAt: kept.left } : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Adds a listener for event type; returns a function that removes it. */
+  on(type, fn) {
+    const h = (e) => fn(e.detail, e);
+    this.addEventListener(type, h);
+    return () => this.removeEventListener(type, h);
+  }
+
+  get sessionId() {
+    return this.session?.id || "";
+  }
+
+  /** The remote screen the video shows. */
+  get screen() {
+    return this.session?.screen || { width: 1280, height: 720 };
+  }
+
+  /** The RTCPeerConnection, once signaling started. */
+  get peerConnection() {
+    return this._pc;
+  }
+
+  /**
+   * Creates a session (or joins options.sessionId, or resumes a joinable
+   * session this tab had) and connects to it. Resolves with the session
+   * record once media flows; rejects with a StreamstackError (also emitted
+   * as "error").
+   */
+  async connect() {
+    if (this.state !== "idle" && this.state !== "closed") {
+      throw new StreamstackError(ErrorCode.INVALID_ARGUMENT, `connect() while ${this.state}`);
+    }
+    this._closing = false;
+    globalThis.addEventListener?.("pagehide", this._onPageHide);
+    this._connectStart = performance.now();
+    this.timing = { connect: this._connectStart };
+    try {
+      const info = await this._openSession();
+      this._mark("session");
+      this._adopt(info);
+      await this._signal(info);
+      return this.session;
+    } catch (e) {
+      const err = this._asError(e);
+      if (this._closing) throw err; // disconnect() or the page closing ended it
+      this._teardown();
+      this._setState("closed");
+      this._emit("error", err);
+      throw err;
+    }
+  }
+
+  /**
+   * Leaves the session: sends stream::disconnect on the control channel (an
+   * ephemeral session then ends; a joinable one waits to be joined again)
+   * and closes the connection.
+   */
+  disconnect() {
+    this._forget();
+    this._finish("disconnected", false);
+  }
+
+  /** Ends the session for everyone (DELETE /1.0/sessions/{id}), then disconnects. */
+  async end() {
+    const id = this.sessionId;
+    this._forget();
+    this._finish("ended", true);
+    if (id) {
+      try {
+        await this._api("DELETE", `/1.0/sessions/${encodeURIComponent(id)}`);
+      } catch (e) {
+        if (e.code !== ErrorCode.NOT_FOUND && e.code !== ErrorCode.SESSION_ENDED) throw e;
+      }
+    }
+  }
+
+  /** Sends {type, data} on the control channel; false when it is not open. */
+  sendControl(type, data = {}) {
+    const ch = this._control;
+    if (!ch || ch.readyState !== "open") return false;
+    ch.send(JSON.stringify({ type, data }));
+    return true;
+  }
+
+  /** Sends data on a named data channel from options.dataChannels. */
+  sendData(channel, data) {
+    const ch = this._channels[channel];
+    if (!ch || ch.readyState !== "open") return false;
+    ch.send(data);
+    return true;
+  }
+
+  // Input, in remote screen coordinates.
+  mouseMove(x, y, rx = 0, ry = 0) {
+    return this.sendControl("input::mouse-move", { x, y, rx, ry });
+  }
+  mouseButton(button, pressed) {
+    return this.sendControl("input::mouse-button", { button, pressed });
+  }
+  mouseWheel(x, y) {
+    return this.sendControl("input::mouse-wheel", { x, y });
+  }
+  key(code, pressed) {
+    return this.sendControl("input::key", { code, pressed });
+  }
+  touchStart(id, x, y) {
+    return this.sendControl("input::touch-start", { id, x, y });
+  }
+  touchMove(id, x, y) {
+    return this.sendControl("input::touch-move", { id, x, y });
+  }
+  touchEnd(id, last) {
+    return this.sendControl("input::touch-end", { id, last });
+  }
+  gamepadButton(id, index, pressed) {
+    return this.sendControl("input::gamepad-button", { id, index, pressed });
+  }
+  gamepadAxis(id, index, value) {
+    return this.sendControl("input::gamepad-axes", { id, index, value });
+  }
+
+  /**
+   * Plays the stream in a <video> element (now, or once media flows) and
+   * counts its frames. Playing starts with sound where the browser allows
+   * it, muted otherwise: the "audio" event says which, and unmute() from a
+   * click turns the sound on.
+   */
+  attachVideo(video) {
+    this._video = video;
+    this._watchFrames();
+    if (this.stream && this.state === "connected") this._play();
+  }
+
+  async _play() {
+    const v = this._video;
+    if (!v) return;
+    if (v.srcObject !== this.stream) v.srcObject = this.stream;
+    const muted = !(await this.unmute());
+    this._emit("audio", { muted });
+  }
+
+  /** Tries to play with sound; false when the browser wants a user gesture first. */
+  async unmute() {
+    const v = this._video;
+    if (!v) return false;
+    v.muted = false;
+    try {
+      await v.play();
+      return true;
+    } catch (e) {
+      v.muted = true;
+      v.play().catch(() => {});
+      return false;
+    }
+  }
+
+  /**
+   * Forwards mouse, keyboard, touch and gamepad input from element (the
+   * <video>) to the streamer. Returns a function that stops it.
+   * options: mouse, keyboard, touch, gamepad (default true), pointerLock
+   * (default false), keyboardTarget (default element).
+   */
+  attachInput(element, options = {}) {
+    const input = new InputForwarder(this, element, options);
+    this._inputs = this._inputs || new Set();
+    this._inputs.add(input);
+    return () => {
+      input.detach();
+      this._inputs.delete(input);
+    };
+  }
+
+  // ---- sessions over HTTP ----
+
+  async _api(method, path, body) {
+    const headers = { Accept: "application/json", Authorization: "Macaroon root=" + this.options.token };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const doFetch = this.options.fetch || globalThis.fetch.bind(globalThis);
+    let resp;
+    try {
+      resp = await doFetch(this.options.url + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (e) {
+      throw new StreamstackError(ErrorCode.SESSION_FAILED, `cannot reach the gateway at ${this.options.url}`, {
+        hint: "Check the URL and the network. A page on another origin needs that origin in the gateway's --allowed-origins.",
+        cause: e,
+      });
+    }
+    let env = null;
+    try {
+      env = await resp.json();
+    } catch {
+      env = null;
+    }
+    if (resp.ok && env && env.status === "success") return env.metadata;
+    const msg = env?.error || `HTTP ${resp.status}`;
+    throw httpError(resp.status, msg);
+  }
+
+  async _openSession() {
+    const o = this.options;
+    if (o.sessionId) return this._join(o.sessionId);
+    if (o.resume) {
+      const kept = this._recall();
+      if (kept) {
+        try {
+          return await this._join(kept.id);
+        } catch (e) {
+          if (e.code !== ErrorCode.NOT_FOUND && e.code !== ErrorCode.SESSION_ENDED) throw e;
+          this._forget();
+        }
+      }
+    }
+    this._setState("creating");
+    const req = { app: o.app, region: o.region || "", joinable: !!o.joinable };
+    if (o.screen) req.screen = { ...o.screen };
+    if (o.idleTimeMin !== undefined) req.idle_time_min = o.idleTimeMin;
+    if (o.appVersion !== undefined) req.app_version = o.appVersion;
+    if (o.extraData !== undefined) req.extra_data = o.extraData;
+    return this._api("POST", "/1.0/sessions/", req);
+  }
+
+  async _join(id) {
+    this._setState("joining");
+    const screen = this.options.screen || this.session?.screen;
+    const body = screen ? { screen: { width: screen.width, height: screen.height } } : {};
+    const info = await this._api("POST", `/1.0/sessions/${encodeURIComponent(id)}/join`, body);
+    if (!info.id) info.id = id;
+    return info;
+  }
+
+  _adopt(info) {
+    this.session = info;
+    this._remember();
+  }
+
+  // The session this tab may resume after a reload, in sessionStorage.
+  _storageKey() {
+    return this.options.storageKey + ":" + this.options.url;
+  }
+
+  _remember() {
+    const s = this.session;
+    if (!s || !s.joinable || !this.options.resume) return;
+    try {
+      sessionStorage.setItem(this._storageKey(), JSON.stringify({ id: s.id, idle: s.idle_time_min || 0, left: 0 }));
+    } catch {
+      /* storage disabled */
+    }
+  }
+
+  _recall() {
+    try {
+      const kept = JSON.parse(sessionStorage.getItem(this._storageKey()) || "null");
+      if (!kept || !kept.id) return null;
+      // A joinable session waits idle_time_min for its client; past that it is gone.
+      if (kept.idle > 0 && kept.left > 0 && Date.now() - kept.left > kept.idle * 60000) {
+        this._forget();
+        return null;
+      }
+      return kept;
+    } catch {
+      return null;
+    }
+  }
+
+  _forget() {
+    try {
+      sessionStorage.removeItem(this._storageKey());
+    } catch {
+      /* storage disabled */
+    }
+  }
+
+  _pageHide() {
+    // The idle window starts now: note when this tab left.
+    try {
+      const kept = JSON.parse(sessionStorage.getItem(this._storageKey()) || "null");
+      if (kept) sessionStorage.setItem(this._storageKey(), JSON.stringify({ ...kept, left: Date.now() }));
+    } catch {
+      /* storage disabled */
+    }
+    this._finish("page closed", false);
+  }
+
+  // ---- signaling ----
+
+  // Opens the websocket and runs signaling until ICE connects and media
+  // flows; rejects on any failure before that.
+  _signal(info) {
+    if (!info.url) {
+      return Promise.reject(new StreamstackError(ErrorCode.SIGNALING_FAILED, "the gateway answered no websocket url"));
+    }
+    this._setState("signaling");
+    return new Promise((resolve, reject) => {
+      const pending = { resolve, reject, done: false };
+      this._pending = pending;
+      this._connected = false;
+      this._remoteSet = false;
+      this._answerSent = false;
+      this._remoteQueue = [];
+      this._localQueue = [];
+      this._watchSession();
+      this._after(this.options.connectTimeout, () => {
+        if (!this._connected) {
+          this._failPending(new StreamstackError(ErrorCode.TIMEOUT, `no connection within ${this.options.connectTimeout / 1000} s`));
+        }
+      });
+
+      let ws;
+      try {
+        ws = new WebSocket(info.url);
+      } catch (e) {
+        this._failPending(new StreamstackError(ErrorCode.SIGNALING_FAILED, "bad websocket url", { cause: e }));
+        return;
+      }
+      this._ws = ws;
+      ws.onopen = () => this._onWsOpen(info);
+      ws.onmessage = (ev) => this._onSignal(ev.data);
+      ws.onclose = (ev) => {
+        if (this._ws === ws) this._ws = null;
+        if (this._connected || pending.done) return;
+        // Closed before ICE connected: the session ended (no capacity, say)
+        // or the gateway refused the socket. The record says which.
+        this._explainEarlyClose(ev);
+      };
+    });
+  }
+
+  _onWsOpen(info) {
+    this._mark("websocket");
+    const iceServers = [];
+    for (const s of [...(info.stun_servers || []), ...this.options.stunServers]) {
+      iceServers.push({ urls: s.urls, username: s.username || undefined, credential: s.password ?? s.credential });
+    }
+    const pc = new RTCPeerConnection({ iceServers });
+    this._pc = pc;
+    this.stream = new MediaStream();
+    pc.ontrack = (ev) => this._onTrack(ev);
+    pc.onicecandidate = (ev) => this._onLocalCandidate(ev.candidate);
+    pc.oniceconnectionstatechange = () => this._onIceState(pc);
+    pc.onconnectionstatechange = () => this._onIceState(pc);
+
+    // The data channels exist before the offer, so it carries them.
+    this._control = pc.createDataChannel(CONTROL_CHANNEL);
+    this._control.onmessage = (ev) => this._onControlMessage(ev.data);
+    this._control.onclose = () => {
+      if (this._pc === pc) this._lost("control channel closed");
+    };
+    for (const name of this.options.dataChannels) {
+      const ch = pc.createDataChannel(name);
+      ch.onmessage = (ev) => this._emit("data", { channel: name, data: ev.data });
+      this._channels[name] = ch;
+    }
+    this._send({ type: "discover" });
+  }
+
+  _send(msg) {
+    const ws = this._ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(JSON.stringify(msg));
+    return true;
+  }
+
+  async _onSignal(raw) {
+    let msg;
+    try {
+      msg = JSON.parse(raw);
+    } catch {
+      return;
+    }
+    const pc = this._pc;
+    if (!pc) return;
+    try {
+      switch (msg.type) {
+        case "resp:discover": {
+          if (API_VERSION > (msg.max_api_version || 1)) {
+            throw new StreamstackError(ErrorCode.SIGNALING_FAILED,
+              `the streamer speaks signaling API ${msg.max_api_version}, this SDK needs ${API_VERSION}`);
+          }
+          this.discover = msg;
+          const o = this.options;
+          const settings = {
+            type: "settings",
+            api_version: API_VERSION,
+            data_channels: [...o.dataChannels],
+            enable_speaker: !!o.speaker,
+            enable_microphone: false,
+            enable_video: !!o.video,
+            enable_camera: false,
+          };
+          if (o.preferredCodecs.length > 0) settings.video = { preferred_decoder_codecs: [...o.preferredCodecs] };
+          this._send(settings);
+          break;
+        }
+        case "offer": {
+          await pc.setRemoteDescription({ type: "offer", sdp: b64decode(msg.sdp) });
+          this._remoteSet = true;
+          const answer = await pc.createAnswer();
+          await pc.setLocalDescription(answer);
+          this._send({ type: "answer", sdp: b64encode(pc.localDescription.sdp) });
+          this._answerSent = true;
+          for (const c of this._localQueue.splice(0)) this._sendCandidate(c);
+          for (const c of this._remoteQueue.splice(0)) await this._addRemoteCandidate(c);
+          break;
+        }
+        case "answer": // API version 1 only; never asked for
+          break;
+        case "candidate": {
+          if (this._remoteSet) await this._addRemoteCandidate(msg);
+          else this._remoteQueue.push(msg);
+          break;
+        }
+        case "error":
+          throw new StreamstackError(ErrorCode.STREAMER_ERROR, `streamer: ${msg.message || "error"}`);
+        default:
+          break;
+      }
+    } catch (e) {
+      this._failPending(e instanceof StreamstackError ? e
+        : new StreamstackError(ErrorCode.SIGNALING_FAILED, `signaling: ${e.message || e}`, { cause: e }));
+    }
+  }
+
+  async _addRemoteCandidate(msg) {
+    const candidate = msg.candidate ? b64decode(msg.candidate) : "";
+    if (!candidate || !this._pc) return;
+    try {
+      await this._pc.addIceCandidate({ candidate, sdpMid: msg.sdpMid, sdpMLineIndex: msg.sdpMLineIndex });
+    } catch (e) {
+      this._log("remote candidate refused", candidate, e);
+    }
+  }
+
+  _onLocalCandidate(c) {
+    if (!c || !c.candidate) return;
+    if (!this._answerSent) this._localQueue.push(c);
+    else this._sendCandidate(c);
+  }
+
+  _sendCandidate(c) {
+    this._send({ type: "candidate", candidate: b64encode(c.candidate), sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex });
+  }
+
+  _onTrack(ev) {
+    if (!this.stream.getTracks().includes(ev.track)) this.stream.addTrack(ev.track);
+    // Bound early, the element is ready to show the first frame at once.
+    if (this._video && this._video.srcObject !== this.stream) this._video.srcObject = this.stream;
+    this._maybeReady();
+  }
+
+  _onIceState(pc) {
+    if (pc !== this._pc) return;
+    const ice = pc.iceConnectionState;
+    const conn = pc.connectionState;
+    this._log("ice", ice, "connection", conn);
+    if (ice === "connected" || ice === "completed") {
+      this._clearTimer(this._disconnectTimer);
+      if (!this._connected) {
+        this._connected = true;
+        this._mark("connected");
+        // As the Anbox SDK does: signaling is over once ICE connects.
+        if (this._ws) this._ws.close(1000, "ice connected");
+        this._maybeReady();
+      }
+      return;
+    }
+    if (ice === "failed" || conn === "failed") {
+      if (!this._connected) {
+        this._failPending(new StreamstackError(ErrorCode.ICE_FAILED, "could not connect to the streamer (ICE failed)", { hint: ICE_HINT }));
+      } else {
+        this._lost("ICE failed");
+      }
+      return;
+    }
+    if (ice === "disconnected" && this._connected && !this._disconnectTimer) {
+      // Often a blip: give ICE a moment to come back before rejoining.
+      this._disconnectTimer = this._after(4000, () => {
+        this._disconnectTimer = null;
+        if (this._pc === pc && pc.iceConnectionState === "disconnected") this._lost("ICE disconnected");
+      });
+    }
+  }
+
+  _maybeReady() {
+    const pending = this._pending;
+    if (!pending || pending.done || !this._connected) return;
+    if (this.options.video && this.stream.getVideoTracks().length === 0) return;
+    pending.done = true;
+    this._attempt = 0;
+    this._stopWatch();
+    this._setState("connected");
+    this._startStats();
+    this._watchFrames();
+    this._play();
+    this._emit("ready", { stream: this.stream, session: this.session });
+    pending.resolve(this.session);
+  }
+
+  _failPending(err) {
+    const pending = this._pending;
+    if (!pending || pending.done) {
+      this._emit("error", err);
+      return;
+    }
+    pending.done = true;
+    pending.reject(err);
+  }
+
+  _onControlMessage(raw) {
+    let msg;
+    try {
+      msg = JSON.parse(raw);
+    } catch {
+      return;
+    }
+    this._emit("message", { type: msg.type, data: msg.data });
+  }
+
+  async _explainEarlyClose(ev) {
+    const rec = await this._fetchSession();
+    if (rec && ENDED_STATUSES.has(rec.status)) {
+      this._failPending(endedError(rec));
+      return;
+    }
+    let msg = "the signaling websocket closed";
+    if (ev.code === 1006) msg = "the gateway refused the signaling websocket or the network dropped it";
+    if (ev.reason) msg += ` (${ev.reason})`;
+    this._failPending(new StreamstackError(ErrorCode.SIGNALING_FAILED, msg, {
+      hint: "A page on another origin needs that origin in the gateway's --allowed-origins.",
+    }));
+  }
+
+  async _fetchSession() {
+    if (!this.sessionId) return null;
+    try {
+      return await this._api("GET", `/1.0/sessions/${encodeURIComponent(this.sessionId)}`);
+    } catch (e) {
+      if (e.code === ErrorCode.NOT_FOUND) return { id: this.sessionId, status: "terminated", reason: "not found" };
+      return null;
+    }
+  }
+
+  // While connecting, poll the record: placement news, and the end of a
+  // session that could not be placed ("no capacity").
+  _watchSession() {
+    this._stopWatch();
+    const tick = async () => {
+      const rec = await this._fetchSession();
+      if (!this._watching) return;
+      if (rec) {
+        this._emit("status", rec);
+        if (ENDED_STATUSES.has(rec.status)) {
+          this._failPending(endedError(rec));
+          return;
+        }
+      }
+      this._watching = this._after(1000, tick);
+    };
+    this._watching = this._after(250, tick);
+  }
+
+  _stopWatch() {
+    if (this._watching) this._clearTimer(this._watching);
+    this._watching = null;
+  }
+
+  // ---- losing the connection, reconnecting, closing ----
+
+  async _lost(why) {
+    if (this._closing || this._lostBusy || !this._connected) return;
+    this._lostBusy = true;
+    try {
+      this._log("connection lost:", why);
+      const rec = await this._fetchSession();
+      if (this._closing) return;
+      if (rec && ENDED_STATUSES.has(rec.status)) {
+        this._forget();
+        const err = endedError(rec);
+        this._finish(err.message, true, { code: err.code, sessionReason: rec.reason || "" });
+        return;
+      }
+      if (this.session?.joinable && this.options.reconnect) {
+        await this._reconnect();
+        return;
+      }
+      this._emit("error", new StreamstackError(ErrorCode.CONNECTION_LOST, `lost the connection to the streamer (${why})`, { hint: ICE_HINT }));
+      this._finish("connection lost", false, { code: ErrorCode.CONNECTION_LOST });
+    } finally {
+      this._lostBusy = false;
+    }
+  }
+
+  // Joins the same session again with a fresh peer connection.
+  async _reconnect() {
+    const maxAttempts = 5;
+    while (!this._closing) {
+      this._attempt++;
+      this._setState("reconnecting");
+      this._emit("reconnecting", { attempt: this._attempt });
+      this._teardownPeer();
+      try {
+        const info = await this._join(this.sessionId);
+        this._adopt({ ...this.session, ...info });
+        await this._signal(info);
+        return;
+      } catch (e) {
+        const err = this._asError(e);
+        if (err.code === ErrorCode.NOT_FOUND || err.code === ErrorCode.SESSION_ENDED || err.code === ErrorCode.NO_CAPACITY ||
+          err.code === ErrorCode.UNAUTHORIZED || this._attempt >= maxAttempts) {
+          this._forget();
+          this._emit("error", err);
+          this._finish(err.message, false, { code: err.code, sessionEnded: err.code === ErrorCode.SESSION_ENDED });
+          return;
+        }
+        await new Promise((r) => this._after(Math.min(1000 * 2 ** (this._attempt - 1), 8000), r));
+      }
+    }
+  }
+
+  _finish(reason, sessionEnded, extra = {}) {
+    if (this._closing) return;
+    this._closing = true;
+    this.sendControl("stream::disconnect", {});
+    this._teardown();
+    const was = this.state;
+    this._setState("closed");
+    if (was !== "idle") this._emit("close", { reason, sessionEnded, ...extra });
+  }
+
+  _teardownPeer() {
+    this._stopWatch();
+    this._stopStats();
+    for (const t of this._timers) clearTimeout(t);
+    this._timers.clear();
+    this._disconnectTimer = null;
+    this._connected = false;
+    if (this._pending && !this._pending.done) {
+      this._pending.done = true;
+      this._pending.reject(new StreamstackError(ErrorCode.CONNECTION_LOST, "closed"));
+    }
+    const ws = this._ws;
+    this._ws = null;
+    if (ws) {
+      ws.onclose = null;
+      ws.onmessage = null;
+      try {
+        ws.close(1000, "client leaving");
+      } catch {
+        /* already closed */
+      }
+    }
+    const pc = this._pc;
+    this._pc = null;
+    if (this._control) this._control.onclose = null;
+    this._control = null;
+    this._channels = {};
+    if (pc) {
+      pc.ontrack = pc.onicecandidate = pc.oniceconnectionstatechange = pc.onconnectionstatechange = null;
+      pc.close();
+    }
+  }
+
+  _teardown() {
+    globalThis.removeEventListener?.("pagehide", this._onPageHide);
+    this._teardownPeer();
+    if (this._inputs) for (const i of this._inputs) i.releaseAll();
+  }
+
+  // ---- frames and stats ----
+
+  _watchFrames() {
+    const v = this._video;
+    if (!v || this._framesWatched === v) return;
+    this._framesWatched = v;
+    const first = () => {
+      if (this.firstFrame) return;
+      const now = performance.now();
+      this.firstFrame = { sinceLoadMs: now, sinceConnectMs: now - (this._connectStart ?? now) };
+      this._mark("firstFrame");
+      this._emit("firstframe", this.firstFrame);
+    };
+    if (typeof v.requestVideoFrameCallback === "function") {
+      const onFrame = (_now, meta) => {
+        if (this._framesWatched !== v) return;
+        this.framesRendered = meta.presentedFrames;
+        first();
+        v.requestVideoFrameCallback(onFrame);
+      };
+      v.requestVideoFrameCallback(onFrame);
+    } else {
+      v.addEventListener("loadeddata", first, { once: true });
+    }
+  }
+
+  _startStats() {
+    this._stopStats();
+    if (!this.options.statsInterval) return;
+    this._prevStats = null;
+    this._statsTimer = setInterval(() => this._collectStats(), this.options.statsInterval);
+    this._collectStats();
+  }
+
+  _stopStats() {
+    if (this._statsTimer) clearInterval(this._statsTimer);
+    this._statsTimer = null;
+  }
+
+  /** Reads the peer connection's statistics once; also emitted as "stats". */
+  async _collectStats() {
+    const pc = this._pc;
+    if (!pc) return null;
+    const report = await pc.getStats();
+    let video = null, audio = null, pair = null, transport = null;
+    report.forEach((r) => {
+      if (r.type === "inbound-rtp" && r.kind === "video") video = r;
+      else if (r.type === "inbound-rtp" && r.kind === "audio") audio = r;
+      else if (r.type === "transport") transport = r;
+      else if (r.type === "candidate-pair" && r.nominated && r.state === "succeeded" && !pair) pair = r;
+    });
+    if (transport?.selectedCandidatePairId) pair = report.get(transport.selectedCandidatePairId) || pair;
+    const prev = this._prevStats;
+    const s = {
+      codec: "", width: 0, height: 0, fps: 0, bitrateKbps: 0, rttMs: null,
+      packetsReceived: 0, packetsLost: 0, lossPercent: 0, jitterMs: 0,
+      framesDecoded: 0, framesDropped: 0, framesRendered: this.framesRendered,
+      firstFrameMs: this.firstFrame ? Math.round(this.firstFrame.sinceLoadMs) : null,
+      audio: null, candidateType: "",
+    };
+    if (video) {
+      const codec = video.codecId ? report.get(video.codecId) : null;
+      s.codec = codec?.mimeType?.split("/")[1] || "";
+      s.width = video.frameWidth || 0;
+      s.height = video.frameHeight || 0;
+      s.framesDecoded = video.framesDecoded || 0;
+      s.framesDropped = video.framesDropped || 0;
+      s.packetsReceived = video.packetsReceived || 0;
+      s.packetsLost = Math.max(video.packetsLost || 0, 0);
+      const total = s.packetsReceived + s.packetsLost;
+      s.lossPercent = total > 0 ? (100 * s.packetsLost) / total : 0;
+      s.jitterMs = (video.jitter || 0) * 1000;
+      if (prev && video.timestamp > prev.ts) {
+        const dt = (video.timestamp - prev.ts) / 1000;
+        s.bitrateKbps = ((video.bytesReceived - prev.bytes) * 8) / 1000 / dt;
+        s.fps = video.framesPerSecond ?? (s.framesDecoded - prev.frames) / dt;
+      } else {
+        s.fps = video.framesPerSecond || 0;
+      }
+      this._prevStats = { ts: video.timestamp, bytes: video.bytesReceived || 0, frames: s.framesDecoded };
+    }
+    if (audio) {
+      const codec = audio.codecId ? report.get(audio.codecId) : null;
+      s.audio = {
+        codec: codec?.mimeType?.split("/")[1] || "",
+        packetsReceived: audio.packetsReceived || 0,
+        packetsLost: Math.max(audio.packetsLost || 0, 0),
+        jitterMs: (audio.jitter || 0) * 1000,
+      };
+    }
+    if (pair) {
+      if (pair.currentRoundTripTime !== undefined) s.rttMs = pair.currentRoundTripTime * 1000;
+      const local = report.get(pair.localCandidateId);
+      s.candidateType = local?.candidateType || "";
+    }
+    this.stats = s;
+    this._emit("stats", s);
+    return s;
+  }
+
+  // ---- helpers ----
+
+  _after(ms, fn) {
+    const t = setTimeout(() => {
+      this._timers.delete(t);
+      fn();
+    }, ms);
+    this._timers.add(t);
+    return t;
+  }
+
+  _clearTimer(t) {
+    if (!t) return;
+    clearTimeout(t);
+    this._timers.delete(t);
+  }
+
+  // Notes when a step of the first connection happened, in ms since page load.
+  _mark(step) {
+    if (this.timing && this.timing[step] === undefined) this.timing[step] = performance.now();
+  }
+
+  _setState(state) {
+    if (this.state === state) return;
+    this.state = state;
+    this._emit("state", { state });
+  }
+
+  _emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  _asError(e) {
+    if (e instanceof StreamstackError) return e;
+    return new StreamstackError(ErrorCode.SESSION_FAILED, e?.message || String(e), { cause: e });
+  }
+
+  _log(...args) {
+    if (this.options.debug) console.debug("[streamstack]", ...args);
+  }
+}
+
+function httpError(status, msg) {
+  switch (status) {
+    case 401:
+      return new StreamstackError(ErrorCode.UNAUTHORIZED, `the gateway refused the API token (401): ${msg}`, {
+        status, hint: "Check the token: streamstack serve prints one at its first start; `streamstack token create NAME` makes more.",
+      });
+    case 403:
+      return new StreamstackError(ErrorCode.FORBIDDEN, `this page may not use the gateway (403): ${msg}`, {
+        status, hint: "Add this page's origin to the gateway's --allowed-origins.",
+      });
+    case 404:
+      return new StreamstackError(ErrorCode.NOT_FOUND, `no such session (404): ${msg}`, { status });
+    case 409:
+      return new StreamstackError(ErrorCode.SESSION_ENDED, `the session has ended (409): ${msg}`, { status });
+    case 503:
+      if (/capacity/i.test(msg)) {
+        return new StreamstackError(ErrorCode.NO_CAPACITY, `no capacity: ${msg}`, { status, hint: "Every streamer host is busy. Try again in a moment." });
+      }
+      return new StreamstackError(ErrorCode.SESSION_FAILED, `the gateway is unavailable (503): ${msg}`, { status });
+    default:
+      return new StreamstackError(ErrorCode.SESSION_FAILED, `the gateway answered ${status}: ${msg}`, { status });
+  }
+}
+
+function endedError(rec) {
+  const reason = rec.reason || rec.status_message || rec.status;
+  if (rec.reason === "no capacity") {
+    const why = rec.status_message ? ` (${rec.status_message})` : "";
+    return new StreamstackError(ErrorCode.NO_CAPACITY, `no streamer host had room for this session${why}`,
+      { reason: rec.reason, hint: "Every streamer host is busy. Try again in a moment." });
+  }
+  if (rec.reason === "ice failed") {
+    return new StreamstackError(ErrorCode.ICE_FAILED, "could not connect to the streamer (ICE failed)", { reason: rec.reason, hint: ICE_HINT });
+  }
+  return new StreamstackError(ErrorCode.SESSION_ENDED, `the session has ended: ${reason}`, { reason: rec.reason || "" });
+}
