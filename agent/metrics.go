@@ -1,0 +1,55 @@
+package agent
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/streamstack/streamstack/fleet"
+)
+
+// backends are this agent's encoders and their units, as heartbeats and
+// metrics report them.
+func (a *Agent) backends(total, used float64) []fleet.Backend {
+	return []fleet.Backend{{Name: "libvpx", Codecs: []string{"VP8"}, TotalUnits: total, UsedUnits: used}}
+}
+
+var (
+	unitsUsedDesc = prometheus.NewDesc("streamstack_agent_encoder_units_used",
+		"Encoder units the agent's sessions hold, by backend and codec (one 720p30 stream is one unit; a backend's codecs share its units, so aggregate codecs with max).",
+		[]string{"agent", "backend", "codec"}, nil)
+	unitsFreeDesc = prometheus.NewDesc("streamstack_agent_encoder_units_free",
+		"Encoder units the agent can still admit, by backend and codec (a backend's codecs share its units).",
+		[]string{"agent", "backend", "codec"}, nil)
+	agentSessionsDesc = prometheus.NewDesc("streamstack_agent_sessions",
+		"Sessions placed on the agent now.", []string{"agent"}, nil)
+	agentMaxSessionsDesc = prometheus.NewDesc("streamstack_agent_max_sessions",
+		"Most sessions the agent runs at once.", []string{"agent"}, nil)
+)
+
+// Collector reports the agent's capacity from its own state at each
+// scrape. Register it on the process's registry.
+func (a *Agent) Collector() prometheus.Collector { return collector{a} }
+
+type collector struct{ a *Agent }
+
+func (c collector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- unitsUsedDesc
+	ch <- unitsFreeDesc
+	ch <- agentSessionsDesc
+	ch <- agentMaxSessionsDesc
+}
+
+func (c collector) Collect(ch chan<- prometheus.Metric) {
+	a := c.a
+	a.mu.Lock()
+	used, n := a.used, len(a.running)
+	a.mu.Unlock()
+	id := a.cfg.ID
+	for _, b := range a.backends(a.TotalUnits(), used) {
+		for _, codec := range b.Codecs {
+			ch <- prometheus.MustNewConstMetric(unitsUsedDesc, prometheus.GaugeValue, b.UsedUnits, id, b.Name, codec)
+			ch <- prometheus.MustNewConstMetric(unitsFreeDesc, prometheus.GaugeValue, max(0, b.TotalUnits-b.UsedUnits), id, b.Name, codec)
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(agentSessionsDesc, prometheus.GaugeValue, float64(n), id)
+	ch <- prometheus.MustNewConstMetric(agentMaxSessionsDesc, prometheus.GaugeValue, float64(a.cfg.MaxSessions), id)
+}

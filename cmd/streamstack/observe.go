@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+
+	"github.com/nats-io/nats.go"
+	njs "github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/streamstack/streamstack/agent"
+	"github.com/streamstack/streamstack/internal/localstack"
+	"github.com/streamstack/streamstack/internal/ops"
+	"github.com/streamstack/streamstack/jetstream"
+	"github.com/streamstack/streamstack/metrics"
+)
+
+// addLimitsFlags registers the retention settings of the event stream:
+// serve, gateway and agent all set the streams up, so all take them (give
+// every component the same values).
+func addLimitsFlags(fs *flag.FlagSet) *jetstream.Limits {
+	l := jetstream.DefaultLimits()
+	fs.DurationVar(&l.EventsMaxAge, "events-max-age", l.EventsMaxAge, "how long the lifecycle event stream keeps an event; 0: no age limit")
+	fs.Int64Var(&l.EventsMaxBytes, "events-max-bytes", l.EventsMaxBytes, "most bytes the lifecycle event stream keeps, oldest events dropped first; 0: no size limit")
+	return &l
+}
+
+// checkLimits validates the flags of addLimitsFlags.
+func checkLimits(l *jetstream.Limits) error {
+	if l.EventsMaxAge < 0 {
+		return fmt.Errorf("--events-max-age must not be negative, got %s", l.EventsMaxAge)
+	}
+	if l.EventsMaxBytes < 0 {
+		return fmt.Errorf("--events-max-bytes must not be negative, got %d", l.EventsMaxBytes)
+	}
+	return nil
+}
+
+// addMetricsAddrFlag is the agent's metrics listener; serve puts the
+// agent's metrics on the gateway's listener instead.
+func addMetricsAddrFlag(fs *flag.FlagSet) *string {
+	return fs.String("metrics-addr", "127.0.0.1:9464", "where the agent serves /metrics, /healthz and /readyz (agent only: serve's are on the gateway's listener); empty: nowhere")
+}
+
+// gatewayObservability makes a gateway process's registry (its NATS
+// connection and the metrics projector; the gateway adds its own) and the
+// projector to run beside it.
+func gatewayObservability(natsURL string, nc *nats.Conn, res *jetstream.Resources, log *slog.Logger) (*prometheus.Registry, *metrics.Projector, error) {
+	reg := metrics.NewRegistry()
+	if err := reg.Register(metrics.NewNATSCollector(map[string]*nats.Conn{"main": nc})); err != nil {
+		return nil, nil, err
+	}
+	cfg := metrics.DefaultProjectorConfig()
+	cfg.Events.URL = natsURL
+	cfg.JS, cfg.Sessions, cfg.Log = res.JS, res.Sessions, log
+	proj, err := metrics.NewProjector(reg, cfg)
+	return reg, proj, err
+}
+
+// runAgentServing runs the agent and, when addr is set, its metrics and
+// health listener, until ctx ends or either fails.
+func runAgentServing(ctx context.Context, ag *agent.Agent, nc *nats.Conn, js njs.JetStream, addr string, log *slog.Logger) error {
+	if addr == "" {
+		return ag.Run(ctx)
+	}
+	reg := metrics.NewRegistry()
+	if err := reg.Register(metrics.NewNATSCollector(map[string]*nats.Conn{"main": nc})); err != nil {
+		return err
+	}
+	if err := reg.Register(ag.Collector()); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("metrics listener: %w", err)
+	}
+	log.Info("agent metrics", "url", "http://"+ln.Addr().String()+ops.PathMetrics)
+	h := ops.Handler(reg, ops.NATSReady(nc, js))
+	return runAll(ctx, ag.Run, func(ctx context.Context) error { return ops.Serve(ctx, ln, h, log) })
+}
+
+// runAll runs every fn until ctx ends or one returns, then ends the others
+// and returns the first error.
+func runAll(ctx context.Context, fns ...func(context.Context) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, len(fns))
+	var wg sync.WaitGroup
+	for _, fn := range fns {
+		wg.Go(func() { errs <- fn(ctx); cancel() })
+	}
+	wg.Wait()
+	close(errs)
+	var first error
+	for err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// connectTool connects a short-lived tool (token, events) without setting
+// the streams up, so it never resets an operator's retention settings;
+// only a NATS that has no streamstack at all yet gets the defaults.
+func connectTool(ctx context.Context, natsURL, name string) (*nats.Conn, *jetstream.Resources, error) {
+	_, nc, res, err := localstack.Connect(ctx, natsURL, jetstream.ServerConfig{}, name, nil)
+	if errors.Is(err, njs.ErrBucketNotFound) {
+		defaults := jetstream.DefaultLimits()
+		_, nc, res, err = localstack.Connect(ctx, natsURL, jetstream.ServerConfig{}, name, &defaults)
+	}
+	return nc, res, err
+}

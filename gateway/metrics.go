@@ -1,0 +1,43 @@
+package gateway
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/streamstack/streamstack/internal/ops"
+)
+
+// gatewayMetrics are what only the gateway can see: its websockets and the
+// signaling relay's latency.
+type gatewayMetrics struct {
+	websockets prometheus.Gauge
+	relay      prometheus.Histogram
+}
+
+func newMetrics(reg prometheus.Registerer) (*gatewayMetrics, error) {
+	m := &gatewayMetrics{
+		websockets: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "streamstack_gateway_websockets",
+			Help: "Signaling websockets open on this gateway.",
+		}),
+		relay: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "streamstack_gateway_signal_relay_seconds",
+			Help:    "Time from reading a client's signaling frame off its websocket to JetStream's ack of it.",
+			Buckets: []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1},
+		}),
+	}
+	for _, c := range []prometheus.Collector{m.websockets, m.relay} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("gateway: metrics: %w", err)
+		}
+	}
+	return m, nil
+}
+
+// newOps serves /metrics from reg, /healthz, and /readyz (NATS connected
+// and the streams there).
+func (s *Server) newOps(reg *prometheus.Registry) http.Handler {
+	return ops.Handler(reg, ops.NATSReady(s.nc, s.res.JS))
+}

@@ -1,0 +1,82 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/streamstack/streamstack/internal/natstest"
+	"github.com/streamstack/streamstack/internal/promtest"
+	"github.com/streamstack/streamstack/subjects"
+)
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	g := newTestGW(t)
+	if code, _ := get(t, g.base+"/healthz"); code != http.StatusOK {
+		t.Fatalf("healthz %d", code)
+	}
+	if code, body := get(t, g.base+"/readyz"); code != http.StatusOK {
+		t.Fatalf("readyz %d %s", code, body)
+	}
+	// A missing stream is not ready; the process is still alive.
+	if err := g.env.JS.DeleteStream(context.Background(), subjects.StreamEvents); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := get(t, g.base+"/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, subjects.StreamEvents) {
+		t.Fatalf("readyz without the events stream: %d %s", code, body)
+	}
+	if code, _ := get(t, g.base+"/healthz"); code != http.StatusOK {
+		t.Fatalf("healthz %d", code)
+	}
+}
+
+func TestMetricsCountWebsocketsAndRelay(t *testing.T) {
+	g := newTestGW(t)
+	sockets := func(want float64) {
+		t.Helper()
+		natstest.CheckFor(t, 5*time.Second, 10*time.Millisecond, func() error {
+			m, err := promtest.TryScrape(g.base + "/metrics")
+			if err != nil {
+				return err
+			}
+			if v, ok := m.Value("streamstack_gateway_websockets"); !ok || v != want {
+				return fmt.Errorf("websockets %v (%v), want %v", v, ok, want)
+			}
+			return nil
+		})
+	}
+	sockets(0)
+	c := g.create(nil)
+	ws := g.dial(c.URL)
+	sockets(1)
+	for i := range 3 {
+		writeFrame(t, ws, fmt.Sprintf(`{"type":"candidate","n":%d}`, i))
+	}
+	st := g.streamer(c.ID)
+	for range 3 {
+		st.next()
+	}
+	m := promtest.Scrape(t, g.base+"/metrics")
+	if n, sum, _ := m.Histogram("streamstack_gateway_signal_relay_seconds"); n != 3 || sum <= 0 {
+		t.Fatalf("relay histogram count %d sum %v", n, sum)
+	}
+	_ = ws.Close(websocket.StatusNormalClosure, "done")
+	sockets(0)
+}
