@@ -37,7 +37,7 @@ func frameOf(n int, key bool) []byte {
 }
 
 func TestAssemblerInOrderAndReordered(t *testing.T) {
-	a := newAssembler()
+	a := newAssembler(vp8Format{})
 	key := frameOf(1000, true)
 	pkts := packetize(t, key, 65530, 3000) // wraps the sequence number
 	for i, p := range pkts {
@@ -71,7 +71,7 @@ func TestAssemblerInOrderAndReordered(t *testing.T) {
 }
 
 func TestAssemblerReportsLoss(t *testing.T) {
-	a := newAssembler()
+	a := newAssembler(vp8Format{})
 	first := packetize(t, frameOf(400, true), 10, 100)
 	for _, p := range first[:len(first)-1] { // the marker packet is lost
 		a.push(p)
@@ -95,7 +95,7 @@ func TestAssemblerReportsLoss(t *testing.T) {
 }
 
 func TestAssemblerIgnoresGarbage(t *testing.T) {
-	a := newAssembler()
+	a := newAssembler(vp8Format{})
 	for _, payload := range [][]byte{nil, {}, {0x80}, {0x90, 0x80}} {
 		if got, _, lost := a.push(&rtp.Packet{Payload: payload}); got != nil || lost {
 			t.Fatalf("%x produced output", payload)

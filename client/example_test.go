@@ -8,7 +8,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/streamstack/streamstack/client"
-	"github.com/streamstack/streamstack/internal/vpx"
+	"github.com/streamstack/streamstack/internal/yuv"
 	"github.com/streamstack/streamstack/streamer/pattern"
 	"github.com/streamstack/streamstack/streamer/protocol"
 )
@@ -26,7 +26,7 @@ func ExampleNewPeer() {
 		return
 	}
 	peer, err := client.NewPeer(sig, client.Options{
-		OnFrame: func(img *vpx.Image, st pattern.Stamp) {
+		OnFrame: func(img *yuv.Image, st pattern.Stamp) {
 			_ = st.Frame // the streamer's frame counter, from the picture itself
 		},
 	})

@@ -2,13 +2,18 @@ package client
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/streamstack/streamstack/internal/avcodec"
 	"github.com/streamstack/streamstack/internal/vpx"
+	"github.com/streamstack/streamstack/internal/yuv"
 	"github.com/streamstack/streamstack/streamer/pattern"
+	"github.com/streamstack/streamstack/streamer/protocol"
 )
 
 // keyRequestInterval rate-limits picture loss indications: one per round
@@ -17,6 +22,10 @@ const keyRequestInterval = 200 * time.Millisecond
 
 // Stats are the client's view of the stream.
 type Stats struct {
+	// Codec is the video codec negotiated and decoded (protocol.CodecVP8,
+	// protocol.CodecH264), once the video track arrived.
+	Codec string
+
 	// ConnectTime is from Connect to the peer connection's connected
 	// state; FirstFrame from Connect to the first decoded frame.
 	ConnectTime time.Duration
@@ -26,7 +35,7 @@ type Stats struct {
 	FramesDropped    uint64 // incomplete, undecodable or waiting for a keyframe
 	Keyframes        uint64
 	KeyframeRequests uint64
-	BytesReceived    uint64 // VP8 payload
+	BytesReceived    uint64 // video RTP payload
 	AudioPackets     uint64
 	// FPS and BitrateKbps are averages from the first frame to the last.
 	FPS         float64
@@ -63,14 +72,35 @@ func (p *Peer) WaitFrames(ctx context.Context, n int) error {
 	})
 }
 
+// decoder is a video decoder of either codec.
+type decoder interface {
+	Decode(frame []byte) (*yuv.Image, error)
+	Close() error
+}
+
+// openDecoder picks the decoder and payload format of a negotiated codec.
+func openDecoder(mime string) (string, decoder, payloadFormat, error) {
+	switch {
+	case strings.EqualFold(mime, webrtc.MimeTypeVP8):
+		dec, err := vpx.NewVP8Decoder()
+		return protocol.CodecVP8, dec, vp8Format{}, err
+	case strings.EqualFold(mime, webrtc.MimeTypeH264):
+		dec, err := avcodec.NewH264Decoder()
+		return protocol.CodecH264, dec, h264Format{}, err
+	}
+	return "", nil, nil, fmt.Errorf("%w: no decoder for %s", ErrProtocol, mime)
+}
+
 func (p *Peer) readVideo(t *webrtc.TrackRemote) {
-	dec, err := vpx.NewVP8Decoder()
+	codec, dec, format, err := openDecoder(t.Codec().MimeType)
 	if err != nil {
-		p.log.Error("vp8 decoder", "err", err)
+		p.log.Error("video decoder", "codec", t.Codec().MimeType, "err", err)
+		p.fail(err)
 		return
 	}
 	defer func() { _ = dec.Close() }()
-	asm := newAssembler()
+	p.update(func() { p.stats.Codec = codec })
+	asm := newAssembler(format)
 	needKey := true
 	for {
 		pkt, _, err := t.ReadRTP()

@@ -13,7 +13,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/streamstack/streamstack/internal/pionlog"
-	"github.com/streamstack/streamstack/internal/vpx"
+	"github.com/streamstack/streamstack/internal/yuv"
 	"github.com/streamstack/streamstack/streamer/pattern"
 	"github.com/streamstack/streamstack/streamer/protocol"
 )
@@ -26,13 +26,24 @@ type Options struct {
 	APIVersion int
 	// DataChannels are opened beside "control".
 	DataChannels []string
-	// PreferredCodecs is sent as video.preferred_decoder_codecs; nil
-	// sends ["VP8"].
+	// PreferredCodecs is sent as video.preferred_decoder_codecs, and the
+	// client's offer or answer lists only those it decodes (VP8, H264),
+	// in this order; nil sends ["VP8"], empty states no preference. The
+	// video is decoded in whichever codec is negotiated (Stats.Codec).
 	PreferredCodecs []string
 	// NoSpeaker sends enable_speaker false.
 	NoSpeaker bool
-	// ICEServers for the client's ICE agent.
+	// ICEServers for the client's ICE agent; SessionInfo.ICEServers
+	// converts the API's stun_servers.
 	ICEServers []webrtc.ICEServer
+	// ICETransportPolicy relay gathers relay candidates only, as a
+	// browser's iceTransportPolicy "relay" does: every packet goes through
+	// TURN.
+	ICETransportPolicy webrtc.ICETransportPolicy
+	// ICEFailedTimeout is how long ICE may go without a working candidate
+	// pair before the connection fails with ErrFailed; zero keeps pion's
+	// 30 s (5 s to disconnected, 25 s more to failed).
+	ICEFailedTimeout time.Duration
 	// IncludeLoopback gathers loopback candidates (tests on one host
 	// without another interface).
 	IncludeLoopback bool
@@ -46,7 +57,7 @@ type Options struct {
 	// OnFrame, when set, sees every decoded frame and its strip (the zero
 	// Stamp when the strip is unreadable). It runs on the decode
 	// goroutine; img is valid only during the call.
-	OnFrame func(img *vpx.Image, stamp pattern.Stamp)
+	OnFrame func(img *yuv.Image, stamp pattern.Stamp)
 	Log     *slog.Logger
 }
 
@@ -101,7 +112,7 @@ func NewPeer(sig Signaler, opts Options) (*Peer, error) {
 	if err != nil {
 		return nil, err
 	}
-	pc, err := api.NewPeerConnection(webrtc.Configuration{ICEServers: opts.ICEServers})
+	pc, err := api.NewPeerConnection(webrtc.Configuration{ICEServers: opts.ICEServers, ICETransportPolicy: opts.ICETransportPolicy})
 	if err != nil {
 		return nil, fmt.Errorf("client: peer connection: %w", err)
 	}
@@ -117,12 +128,13 @@ func NewPeer(sig Signaler, opts Options) (*Peer, error) {
 
 func newAPI(opts Options, log *slog.Logger) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
+	if err := registerVideoCodecs(m); err != nil {
+		return nil, err
+	}
 	for _, c := range []struct {
 		params webrtc.RTPCodecParameters
 		kind   webrtc.RTPCodecType
 	}{
-		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
-			MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, PayloadType: 96}, webrtc.RTPCodecTypeVideo},
 		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
 			MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2,
 			SDPFmtpLine: "minptime=10;useinbandfec=1"}, PayloadType: 111}, webrtc.RTPCodecTypeAudio},
@@ -149,6 +161,16 @@ func newAPI(opts Options, log *slog.Logger) (*webrtc.API, error) {
 	s.SetHostAcceptanceMinWait(0)
 	s.SetSrflxAcceptanceMinWait(0)
 	s.SetPrflxAcceptanceMinWait(0)
+	// The streamer's relay wait too: long enough that a relay pair does
+	// not beat a direct one (a shorter one buys nothing, pion nominates on
+	// its 200 ms check tick); pion's relay-only default, zero, is kept.
+	if opts.ICETransportPolicy != webrtc.ICETransportPolicyRelay {
+		s.SetRelayAcceptanceMinWait(200 * time.Millisecond)
+	}
+	if d := opts.ICEFailedTimeout; d > 0 {
+		disconnected := min(5*time.Second, d/2)
+		s.SetICETimeouts(disconnected, d-disconnected, 2*time.Second)
+	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg),
 		webrtc.WithSettingEngine(s)), nil
 }
@@ -343,6 +365,9 @@ func (p *Peer) onDiscover(m *protocol.DiscoverResponse) error {
 			return fmt.Errorf("client: transceiver: %w", err)
 		}
 	}
+	if err := p.preferCodecs(); err != nil {
+		return err
+	}
 	offer, err := p.pc.CreateOffer(nil)
 	if err != nil {
 		return fmt.Errorf("client: offer: %w", err)
@@ -360,6 +385,9 @@ func (p *Peer) onDiscover(m *protocol.DiscoverResponse) error {
 func (p *Peer) onOffer(m *protocol.Offer) error {
 	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: m.SDP}); err != nil {
 		return fmt.Errorf("%w: offer: %v", ErrProtocol, err)
+	}
+	if err := p.preferCodecs(); err != nil {
+		return err
 	}
 	if err := p.remoteReady(); err != nil {
 		return err

@@ -14,13 +14,6 @@ import (
 	"github.com/streamstack/streamstack/internal/pionlog"
 )
 
-// Payload types the streamer offers. Fixed values keep SDPs comparable
-// across sessions; browsers accept any dynamic type.
-const (
-	payloadTypeVP8  = 96
-	payloadTypeOpus = 111
-)
-
 // engine is the streamer's pion API: the codecs it can encode, its ICE
 // settings and its interceptors, built once per streamer.
 type engine struct {
@@ -31,22 +24,6 @@ type engine struct {
 	// PeerConnections are created one at a time, so the latest is ours.
 	mu  sync.Mutex
 	bwe cc.BandwidthEstimator
-}
-
-func videoCodec() webrtc.RTPCodecParameters {
-	return webrtc.RTPCodecParameters{
-		RTPCodecCapability: webrtc.RTPCodecCapability{
-			MimeType:  webrtc.MimeTypeVP8,
-			ClockRate: 90000,
-			RTCPFeedback: []webrtc.RTCPFeedback{
-				{Type: webrtc.TypeRTCPFBNACK},
-				{Type: webrtc.TypeRTCPFBNACK, Parameter: "pli"},
-				{Type: webrtc.TypeRTCPFBCCM, Parameter: "fir"},
-				{Type: webrtc.TypeRTCPFBTransportCC},
-			},
-		},
-		PayloadType: payloadTypeVP8,
-	}
 }
 
 func audioCodec() webrtc.RTPCodecParameters {
@@ -62,12 +39,16 @@ func audioCodec() webrtc.RTPCodecParameters {
 	}
 }
 
-// newEngine builds the API. initialBps seeds the bandwidth estimator.
-func newEngine(cfg Config, log *slog.Logger, initialBps int) (*engine, error) {
+// newEngine builds the API with the video codecs the streamer encodes for
+// this session (see videoCodecs). initialBps seeds the bandwidth
+// estimator.
+func newEngine(cfg Config, log *slog.Logger, initialBps int, video []videoCodec) (*engine, error) {
 	e := &engine{}
 	m := &webrtc.MediaEngine{}
-	if err := m.RegisterCodec(videoCodec(), webrtc.RTPCodecTypeVideo); err != nil {
-		return nil, fmt.Errorf("streamer: register VP8: %w", err)
+	for _, c := range video {
+		if err := m.RegisterCodec(c.params, webrtc.RTPCodecTypeVideo); err != nil {
+			return nil, fmt.Errorf("streamer: register %s: %w", c.name, err)
+		}
 	}
 	if err := m.RegisterCodec(audioCodec(), webrtc.RTPCodecTypeAudio); err != nil {
 		return nil, fmt.Errorf("streamer: register Opus: %w", err)

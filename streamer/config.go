@@ -5,9 +5,11 @@ import (
 	"net"
 	"time"
 
+	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/streamstack/streamstack/subjects"
+	"github.com/streamstack/streamstack/turn"
 )
 
 // Config configures one streamer, which serves one session. Every limit
@@ -53,6 +55,28 @@ type Config struct {
 	// clients, and those clients are reached through peer-reflexive
 	// candidates anyway.
 	MDNSQuery bool
+
+	// TURNURLs are the stun:/turn: URLs of a TURN server that shares
+	// TURNSecret (the embedded one or coturn). Every client connection
+	// gets them with a credential made then, in the TURN REST API scheme
+	// (username "<expiry>:<session id>", valid TURNCredentialTTL), so a
+	// joinable session that outlives one credential still relays. cmd
+	// reads the secret from the cluster's tokens bucket.
+	TURNURLs          []string
+	TURNSecret        string
+	TURNCredentialTTL time.Duration
+	// ICETCPMux, when set, adds passive ICE-TCP host candidates on its one
+	// listener, for clients behind firewalls that pass only TCP. Its owner
+	// opens it with ListenICETCP and closes it after Run.
+	ICETCPMux ice.TCPMux
+	// ICELite makes the streamer an ICE-lite agent (RFC 8445 2.5): host
+	// candidates only, always the controlled side, answering checks
+	// instead of sending them. For hosts with a public address, directly
+	// or through NAT1To1IPs.
+	ICELite bool
+	// RelayOnly gathers relay candidates only (ICETransportPolicy relay):
+	// all media goes through TURN and no host address is revealed.
+	RelayOnly bool
 
 	// Candidate acceptance waits of the controlling ICE agent: how long
 	// after checks start a succeeded pair of each remote candidate type
@@ -109,6 +133,7 @@ func DefaultConfig() Config {
 		SrflxAcceptanceMinWait: 0,
 		PrflxAcceptanceMinWait: 0,
 		RelayAcceptanceMinWait: 200 * time.Millisecond,
+		TURNCredentialTTL:      turn.DefaultCredentialTTL,
 		ICEDisconnectedTimeout: 5 * time.Second,
 		ICEFailedTimeout:       10 * time.Second,
 		ICEKeepaliveInterval:   2 * time.Second,
@@ -153,6 +178,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: encoder cpu-used %d", ErrConfig, c.EncoderCPUUsed)
 	case c.AudioBitrate < 6000 || c.AudioBitrate > 510000:
 		return fmt.Errorf("%w: audio bitrate %d", ErrConfig, c.AudioBitrate)
+	}
+	if err := c.validateICE(); err != nil {
+		return err
 	}
 	for _, ip := range c.NAT1To1IPs {
 		if net.ParseIP(ip) == nil {

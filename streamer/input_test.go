@@ -7,7 +7,7 @@ import (
 
 	"github.com/streamstack/streamstack/client"
 	"github.com/streamstack/streamstack/internal/natstest"
-	"github.com/streamstack/streamstack/internal/vpx"
+	"github.com/streamstack/streamstack/internal/yuv"
 	"github.com/streamstack/streamstack/streamer"
 	"github.com/streamstack/streamstack/streamer/protocol"
 )
@@ -80,7 +80,7 @@ func TestInputIsValidatedAndCounted(t *testing.T) {
 // cursorAt reports whether img shows the pattern's pointer with its top
 // left corner at (x, y), filled with luma fill: a black border around a
 // uniform square.
-func cursorAt(img *vpx.Image, x, y int, fill byte) bool {
+func cursorAt(img *yuv.Image, x, y int, fill byte) bool {
 	const tol = 40
 	at := func(px, py int) int { return int(img.Y[py*img.YStride+px]) }
 	near := func(v, want int) bool { return v > want-tol && v < want+tol }
@@ -114,7 +114,7 @@ func TestPointerShowsInPicture(t *testing.T) {
 	} {
 		fl.mu.Lock()
 		fl.hits = 0
-		fl.check = func(img *vpx.Image) bool { return cursorAt(img, x, y, step.fill) }
+		fl.check = func(img *yuv.Image) bool { return cursorAt(img, x, y, step.fill) }
 		fl.mu.Unlock()
 		if err := p.SendInput(step.typ, step.data); err != nil {
 			t.Fatal(err)

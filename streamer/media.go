@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/interceptor/pkg/cc"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/streamstack/streamstack/internal/opus"
 	"github.com/streamstack/streamstack/internal/vpx"
+	"github.com/streamstack/streamstack/internal/yuv"
 	"github.com/streamstack/streamstack/streamer/pattern"
 )
 
@@ -24,26 +26,50 @@ const (
 	streamID     = "streamstack"
 )
 
-// mediaCmd starts (bwe set, or start without one) or stops a media loop.
+// mediaOp is what the event loop asks of a media loop.
+type mediaOp int
+
+const (
+	// opStop: the peer left; stop sending.
+	opStop mediaOp = iota
+	// opStart: a peer connected; send, starting with a keyframe.
+	opStart
+	// opPrepare: a peer negotiated a codec; open its encoder now, before
+	// ICE connects, so the first frame does not wait for it (video only).
+	opPrepare
+)
+
+// mediaCmd starts, stops or prepares a media loop.
 type mediaCmd struct {
-	start bool
-	bwe   cc.BandwidthEstimator
+	op    mediaOp
+	codec string                // video: the codec the peer negotiated
+	bwe   cc.BandwidthEstimator // start: the peer's estimator, if any
 }
 
-// videoLoop owns the session's picture, encoder and video track. Its
+// videoLoop owns the session's picture, encoder and video tracks. Its
 // goroutine captures and encodes at the session's frame rate while a peer
-// is connected and sleeps otherwise.
+// is connected and sleeps otherwise. The encoder is the one of the codec
+// the current peer negotiated; a peer with another codec replaces it.
 type videoLoop struct {
-	cfg      Config
-	log      *slog.Logger
-	stats    *counters
-	fps      int
-	gen      *pattern.Generator
-	enc      *vpx.Encoder
-	img      *vpx.Image
-	track    *webrtc.TrackLocalStaticSample
+	cfg       Config
+	log       *slog.Logger
+	stats     *counters
+	w, h, fps int
+	gen       *pattern.Generator
+	img       *yuv.Image
+	// tracks has one track per codec the streamer offers, all with the
+	// same ids; a peer gets the one of the codec it negotiated.
+	tracks   map[string]*webrtc.TrackLocalStaticSample
 	startBps int
 	ctl      chan mediaCmd
+	// forceKey is a keyframe request (PLI, FIR) from any goroutine.
+	forceKey atomic.Bool
+
+	// Owned by run's goroutine (or the caller before run starts).
+	codec string
+	enc   encoder
+	track *webrtc.TrackLocalStaticSample
+	kbps  int
 }
 
 func initialKbps(cfg Config, w, h, fps int) int {
@@ -51,32 +77,72 @@ func initialKbps(cfg Config, w, h, fps int) int {
 	return min(max(kbps, cfg.MinBitrateKbps), cfg.MaxBitrateKbps)
 }
 
-func newVideoLoop(cfg Config, log *slog.Logger, stats *counters, gen *pattern.Generator, w, h, fps int) (*videoLoop, error) {
-	img, err := vpx.NewImage(w, h)
+// newVideoLoop makes a track for every codec and opens the encoder of the
+// first, the streamer's default.
+func newVideoLoop(cfg Config, log *slog.Logger, stats *counters, gen *pattern.Generator, w, h, fps int, codecs []videoCodec) (*videoLoop, error) {
+	img, err := yuv.NewImage(w, h)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSession, err)
 	}
-	ecfg := vpx.DefaultEncoderConfig(w, h, fps)
-	ecfg.BitrateKbps = initialKbps(cfg, w, h, fps)
-	ecfg.CPUUsed = cfg.EncoderCPUUsed
-	ecfg.Threads = 1
-	enc, err := vpx.NewVP8Encoder(ecfg)
-	if err != nil {
-		return nil, fmt.Errorf("streamer: encoder: %w", err)
+	kbps := initialKbps(cfg, w, h, fps)
+	v := &videoLoop{cfg: cfg, log: log, stats: stats, w: w, h: h, fps: fps, gen: gen, img: img,
+		tracks: map[string]*webrtc.TrackLocalStaticSample{}, startBps: kbps * 1000, kbps: kbps,
+		ctl: make(chan mediaCmd)}
+	for _, c := range codecs {
+		capability := c.params.RTPCodecCapability
+		capability.RTCPFeedback = nil
+		track, err := webrtc.NewTrackLocalStaticSample(capability, videoTrackID, streamID)
+		if err != nil {
+			return nil, fmt.Errorf("streamer: %s video track: %w", c.name, err)
+		}
+		v.tracks[c.name] = track
 	}
-	track, err := webrtc.NewTrackLocalStaticSample(
-		webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, videoTrackID, streamID)
-	if err != nil {
-		_ = enc.Close()
-		return nil, fmt.Errorf("streamer: video track: %w", err)
+	if len(codecs) == 0 {
+		return nil, fmt.Errorf("%w: no video codec", ErrConfig)
 	}
-	stats.bitrateKbps.Store(int64(ecfg.BitrateKbps))
-	return &videoLoop{cfg: cfg, log: log, stats: stats, fps: fps, gen: gen, enc: enc, img: img,
-		track: track, startBps: ecfg.BitrateKbps * 1000, ctl: make(chan mediaCmd)}, nil
+	if err := v.use(codecs[0].name); err != nil {
+		return nil, err
+	}
+	stats.bitrateKbps.Store(int64(kbps))
+	return v, nil
+}
+
+// trackFor returns the video track of codec, or nil.
+func (v *videoLoop) trackFor(codec string) *webrtc.TrackLocalStaticSample { return v.tracks[codec] }
+
+// requestKeyframe makes the next frame a keyframe; safe from any goroutine.
+func (v *videoLoop) requestKeyframe() { v.forceKey.Store(true) }
+
+// use makes codec's encoder the current one, opening it at the current
+// bitrate unless it already is.
+func (v *videoLoop) use(codec string) error {
+	if codec == v.codec && v.enc != nil {
+		return nil
+	}
+	v.closeEncoder()
+	track := v.tracks[codec]
+	if track == nil {
+		return fmt.Errorf("%w: codec %q not offered", ErrConfig, codec)
+	}
+	enc, err := newEncoder(codec, v.cfg, v.w, v.h, v.fps, v.kbps)
+	if err != nil {
+		return err
+	}
+	v.codec, v.enc, v.track = codec, enc, track
+	return nil
+}
+
+func (v *videoLoop) closeEncoder() {
+	if v.enc != nil {
+		if err := v.enc.Close(); err != nil {
+			v.log.Debug("close encoder", "codec", v.codec, "err", err)
+		}
+		v.codec, v.enc, v.track = "", nil, nil
+	}
 }
 
 func (v *videoLoop) run(done <-chan struct{}) {
-	defer func() { _ = v.enc.Close() }()
+	defer v.closeEncoder()
 	interval := time.Second / time.Duration(v.fps)
 	pollEvery := max(1, int(v.cfg.BitratePollInterval/interval))
 	var (
@@ -84,7 +150,6 @@ func (v *videoLoop) run(done <-chan struct{}) {
 		tick   <-chan time.Time
 		bwe    cc.BandwidthEstimator
 		frame  uint32
-		buf    = make([]byte, 0, 256<<10)
 		n      int
 	)
 	stop := func() {
@@ -99,24 +164,33 @@ func (v *videoLoop) run(done <-chan struct{}) {
 		case <-done:
 			return
 		case cmd := <-v.ctl:
-			if !cmd.start {
+			switch cmd.op {
+			case opStop:
 				stop()
 				bwe = nil
-				continue
+			case opPrepare:
+				if err := v.use(cmd.codec); err != nil {
+					v.log.Error("open encoder", "codec", cmd.codec, "err", err)
+				}
+			case opStart:
+				if err := v.use(cmd.codec); err != nil {
+					v.log.Error("open encoder", "codec", cmd.codec, "err", err)
+				}
+				// A new peer: its estimator starts from the initial rate,
+				// and its decoder needs a keyframe. Send one now rather than
+				// at the next tick: that is up to a frame of time to first
+				// frame.
+				bwe = cmd.bwe
+				v.setBitrate(v.startBps / 1000)
+				v.requestKeyframe()
+				stop()
+				ticker = time.NewTicker(interval)
+				tick = ticker.C
+				v.frame(frame, interval)
+				frame++
 			}
-			// A new peer: its estimator starts from the initial rate, and
-			// its decoder needs a keyframe. Send one now rather than at the
-			// next tick: that is up to a frame of time to first frame.
-			bwe = cmd.bwe
-			v.setBitrate(v.startBps / 1000)
-			v.enc.ForceKeyframe()
-			stop()
-			ticker = time.NewTicker(interval)
-			tick = ticker.C
-			buf = v.frame(frame, buf, interval)
-			frame++
 		case <-tick:
-			buf = v.frame(frame, buf, interval)
+			v.frame(frame, interval)
 			frame++
 			if n++; n%pollEvery == 0 && bwe != nil {
 				v.adapt(bwe.GetTargetBitrate())
@@ -126,30 +200,41 @@ func (v *videoLoop) run(done <-chan struct{}) {
 }
 
 // frame draws, encodes and sends one frame.
-func (v *videoLoop) frame(n uint32, buf []byte, d time.Duration) []byte {
+func (v *videoLoop) frame(n uint32, d time.Duration) {
+	if v.enc == nil {
+		return // the peer's encoder failed to open; logged then
+	}
 	start := time.Now()
 	v.gen.Draw(v.img, n, start)
-	out, key, err := v.enc.Encode(v.img, false, buf[:0])
+	force := v.forceKey.Swap(false)
+	out, key, err := v.enc.Encode(v.img, force)
 	if err != nil {
-		v.log.Error("encode", "frame", n, "err", err)
-		return buf
+		if force {
+			v.requestKeyframe() // don't lose a PLI to a transient error
+		}
+		v.log.Error("encode", "codec", v.codec, "frame", n, "err", err)
+		return
+	}
+	if len(out) == 0 {
+		return
 	}
 	v.stats.encoded(len(out), key, time.Since(start))
+	// One sample per frame: for H.264 the whole access unit, so a
+	// decoder never sees a frame's slices as separate pictures.
 	if err := v.track.WriteSample(media.Sample{Data: out, Duration: d}); err != nil {
 		v.log.Debug("write video sample", "err", err)
 	}
-	return out
 }
 
 // adapt follows the bandwidth estimate, ignoring moves under the
-// hysteresis: reconfiguring libvpx resets parts of its rate control.
+// hysteresis: reconfiguring an encoder resets parts of its rate control.
 func (v *videoLoop) adapt(targetBps int) {
 	if targetBps <= 0 {
 		return
 	}
 	v.stats.estimateKbps.Store(int64(targetBps / 1000))
 	kbps := min(max(targetBps/1000, v.cfg.MinBitrateKbps), v.cfg.MaxBitrateKbps)
-	cur := v.enc.Config().BitrateKbps
+	cur := v.kbps
 	if math.Abs(float64(kbps-cur)) <= v.cfg.BitrateHysteresis*float64(cur) {
 		return
 	}
@@ -158,10 +243,13 @@ func (v *videoLoop) adapt(targetBps int) {
 }
 
 func (v *videoLoop) setBitrate(kbps int) {
-	if err := v.enc.SetBitrate(kbps); err != nil {
-		v.log.Error("set bitrate", "kbps", kbps, "err", err)
-		return
+	if v.enc != nil {
+		if err := v.enc.SetBitrate(kbps); err != nil {
+			v.log.Error("set bitrate", "kbps", kbps, "err", err)
+			return
+		}
 	}
+	v.kbps = kbps
 	v.stats.bitrateKbps.Store(int64(kbps))
 }
 
@@ -227,7 +315,7 @@ func (a *audioLoop) run(done <-chan struct{}) {
 			return
 		case cmd := <-a.ctl:
 			stop()
-			if cmd.start {
+			if cmd.op == opStart {
 				ticker = time.NewTicker(audioFrame)
 				tick = ticker.C
 			}
@@ -267,14 +355,19 @@ func startMedia(v *videoLoop, a *audioLoop) *mediaLoops {
 	return m
 }
 
-func (m *mediaLoops) start(bwe cc.BandwidthEstimator) {
-	m.video.ctl <- mediaCmd{start: true, bwe: bwe}
-	m.audio.ctl <- mediaCmd{start: true}
+// prepare opens codec's encoder ahead of start.
+func (m *mediaLoops) prepare(codec string) {
+	m.video.ctl <- mediaCmd{op: opPrepare, codec: codec}
+}
+
+func (m *mediaLoops) start(codec string, bwe cc.BandwidthEstimator) {
+	m.video.ctl <- mediaCmd{op: opStart, codec: codec, bwe: bwe}
+	m.audio.ctl <- mediaCmd{op: opStart}
 }
 
 func (m *mediaLoops) stop() {
-	m.video.ctl <- mediaCmd{}
-	m.audio.ctl <- mediaCmd{}
+	m.video.ctl <- mediaCmd{op: opStop}
+	m.audio.ctl <- mediaCmd{op: opStop}
 }
 
 func (m *mediaLoops) close() {

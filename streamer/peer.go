@@ -31,6 +31,13 @@ type peer struct {
 	pending   []webrtc.ICECandidateInit
 	connected bool // ICE+DTLS connected now
 	was       bool // was connected at some point
+
+	// codecs are the video codecs this client allows, in its order of
+	// preference (see allowedCodecs); codec is the one negotiated, once
+	// it is, and video the sender of its track.
+	codecs []videoCodec
+	codec  string
+	video  *webrtc.RTPSender
 }
 
 type peerEventKind int
@@ -72,7 +79,7 @@ func (s *server) newPeer(connID string) *peer {
 
 // createPC builds p's PeerConnection with the session's tracks.
 func (s *server) createPC(p *peer) error {
-	pc, bwe, err := s.eng.newPeerConnection(webrtc.Configuration{ICEServers: s.cfg.ICEServers})
+	pc, bwe, err := s.eng.newPeerConnection(s.cfg.peerConfiguration())
 	if err != nil {
 		return fmt.Errorf("new peer connection: %w", err)
 	}
@@ -90,16 +97,24 @@ func (s *server) createPC(p *peer) error {
 	return nil
 }
 
-// addTracks adds the video and audio tracks and reads each sender's RTCP:
-// the interceptors (NACK, reports, congestion control) see RTCP only if
-// someone reads it, and PLI/FIR ask for a keyframe.
+// addTracks adds the video track of p's first codec and the audio track,
+// lists p's codecs on the video transceiver in p's order (see
+// negotiate.go), and reads each sender's RTCP: the interceptors (NACK,
+// reports, congestion control) see RTCP only if someone reads it, and
+// PLI/FIR ask for a keyframe.
 func (s *server) addTracks(p *peer) error {
-	for _, t := range []webrtc.TrackLocal{s.media.video.track, s.media.audio.track} {
+	for _, t := range []webrtc.TrackLocal{s.media.video.trackFor(p.codecs[0].name), s.media.audio.track} {
 		sender, err := p.pc.AddTrack(t)
 		if err != nil {
 			return fmt.Errorf("add %s track: %w", t.Kind(), err)
 		}
 		video := t.Kind() == webrtc.RTPCodecTypeVideo
+		if video {
+			p.video = sender
+			if err := s.preferCodecs(p); err != nil {
+				return err
+			}
+		}
 		s.closing.Go(func() { s.readRTCP(sender, video) })
 	}
 	return nil
@@ -126,7 +141,7 @@ func (s *server) readRTCP(sender *webrtc.RTPSender, video bool) {
 			switch pkt.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				s.stats.keyframeReqs.Add(1)
-				s.media.video.enc.ForceKeyframe()
+				s.media.video.requestKeyframe()
 			}
 		}
 	}
@@ -196,7 +211,7 @@ func (s *server) peerConnected(p *peer) {
 	s.stats.connected.Store(true)
 	s.stats.peersConnected.Add(1)
 	s.stats.connectNanos.Store(int64(took))
-	s.media.start(p.bwe)
+	s.media.start(p.codec, p.bwe)
 	s.log.Info("peer connected", "conn", p.connID, "took", took)
 	s.status.set(msgConnected)
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/streamstack/streamstack/session"
 	"github.com/streamstack/streamstack/streamer/pattern"
-	"github.com/streamstack/streamstack/streamer/protocol"
 	"github.com/streamstack/streamstack/subjects"
 )
 
@@ -102,18 +101,19 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 		done:    make(chan struct{}),
 		retired: map[string]bool{},
 	}
-	eng, err := newEngine(cfg, log, initialKbps(cfg, w, h, fps)*1000)
+	s.codecs = videoCodecs(w, h, fps)
+	eng, err := newEngine(cfg, log, initialKbps(cfg, w, h, fps)*1000, s.codecs)
 	if err != nil {
 		return err
 	}
 	s.eng = eng
-	video, err := newVideoLoop(cfg, log, s.stats, gen, w, h, fps)
+	video, err := newVideoLoop(cfg, log, s.stats, gen, w, h, fps, s.codecs)
 	if err != nil {
 		return err
 	}
 	audio, err := newAudioLoop(cfg, log, s.stats)
 	if err != nil {
-		_ = video.enc.Close()
+		video.closeEncoder()
 		return err
 	}
 	s.media = startMedia(video, audio)
@@ -150,6 +150,9 @@ type server struct {
 	eng   *engine
 	media *mediaLoops
 	stats *counters
+	// codecs are the video codecs the streamer encodes for this session,
+	// in its own order of preference (videoCodecs).
+	codecs []videoCodec
 
 	width, height, fps int
 
@@ -222,7 +225,6 @@ func (s *server) run(ctx context.Context) (err error) {
 		}
 		r.Status = session.StatusActive
 		r.StatusMessage = msgReady
-		r.Codec = protocol.CodecVP8
 		return nil
 	})
 	if errors.Is(err, session.ErrEnded) || (err == nil && ready.Status != session.StatusActive) {

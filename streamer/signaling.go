@@ -2,8 +2,6 @@ package streamer
 
 import (
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/pion/webrtc/v4"
 
@@ -40,7 +38,7 @@ func (s *server) handleFrame(f frame) {
 			MaxAPIVersion: protocol.MaxAPIVersion,
 			FPS:           s.fps,
 			Capabilities:  []string{},
-			Codecs:        []string{protocol.CodecVP8},
+			Codecs:        codecNames(s.codecs),
 		})
 	case *protocol.Settings:
 		s.onSettings(p, m)
@@ -58,19 +56,25 @@ func (s *server) handleFrame(f frame) {
 }
 
 func (s *server) onSettings(p *peer, m *protocol.Settings) {
-	if len(m.PreferredCodecs) > 0 && !slices.ContainsFunc(m.PreferredCodecs, func(c string) bool {
-		return strings.EqualFold(c, protocol.CodecVP8)
-	}) {
-		s.signalError(p.connID, fmt.Sprintf("no common video codec: client prefers %v, streamer offers [%s]",
-			m.PreferredCodecs, protocol.CodecVP8))
+	if p.pc != nil {
+		// The codec was settled with the peer connection.
+		if m.APIVersion >= 2 {
+			s.signalError(p.connID, "settings already received on this connection")
+		}
+		return
+	}
+	allowed, ok := allowedCodecs(s.codecs, m.PreferredCodecs)
+	// An empty, non-nil list marks the refusal: an API version 1 client
+	// offers right after its settings, and that offer must not get a
+	// codec it did not allow.
+	p.codecs = allowed
+	if !ok {
+		s.signalError(p.connID, fmt.Sprintf("no common video codec: client prefers %v, streamer offers %v",
+			m.PreferredCodecs, codecNames(s.codecs)))
 		return
 	}
 	if m.APIVersion < 2 {
 		return // the client makes the offer
-	}
-	if p.pc != nil {
-		s.signalError(p.connID, "settings already received on this connection")
-		return
 	}
 	if err := s.offer(p); err != nil {
 		s.log.Error("make offer", "conn", p.connID, "err", err)
@@ -79,8 +83,12 @@ func (s *server) onSettings(p *peer, m *protocol.Settings) {
 	}
 }
 
-// offer creates the PeerConnection and sends the streamer's offer.
+// offer creates the PeerConnection and sends the streamer's offer, which
+// lists the codecs p allows in its order.
 func (s *server) offer(p *peer) error {
+	if p.codecs == nil {
+		p.codecs = s.codecs
+	}
 	if err := s.createPC(p); err != nil {
 		return err
 	}
@@ -107,19 +115,40 @@ func (s *server) onOffer(p *peer, m *protocol.Offer) {
 		s.signalError(p.connID, "unexpected offer: the streamer already has a peer connection for this client")
 		return
 	}
+	// The first codec the client allows that its offer lists; the answer
+	// names that one alone.
+	in, err := sdpVideoCodecs(m.SDP)
+	if err != nil {
+		s.badSDP(p, "offer", err)
+		return
+	}
+	if p.codecs == nil {
+		p.codecs = s.codecs // no settings
+	}
+	c, ok := pickCodec(p.codecs, in, false)
+	if !ok {
+		s.signalError(p.connID, fmt.Sprintf("no common video codec: the offer has %s, the client allows %v, the streamer offers %v",
+			describeSDPCodecs(in), codecNames(p.codecs), codecNames(s.codecs)))
+		return
+	}
+	p.codecs = []videoCodec{c}
 	if err := s.createPC(p); err != nil {
 		s.log.Error("answer offer", "conn", p.connID, "err", err)
 		s.signalError(p.connID, err.Error())
 		s.dropPeer(p)
 		return
 	}
-	err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: m.SDP})
+	err = p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: m.SDP})
 	if err != nil {
 		s.badSDP(p, "offer", err)
 		return
 	}
 	p.remote = true
-	if err := s.addTracks(p); err != nil {
+	err = s.addTracks(p)
+	if err == nil {
+		err = s.useCodec(p, c)
+	}
+	if err != nil {
 		s.signalError(p.connID, err.Error())
 		s.dropPeer(p)
 		return
@@ -133,6 +162,7 @@ func (s *server) onOffer(p *peer, m *protocol.Offer) {
 		s.dropPeer(p)
 		return
 	}
+	s.negotiated(p)
 	s.send(p.connID, &protocol.Answer{SDP: answer.SDP})
 	s.flushCandidates(p)
 }
@@ -142,13 +172,40 @@ func (s *server) onAnswer(p *peer, m *protocol.Answer) {
 		s.signalError(p.connID, "unexpected answer: no offer is waiting for one")
 		return
 	}
-	err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: m.SDP})
+	// The answer's order decides the codec: the first it keeps of those
+	// offered. The track must carry it before pion binds it, in
+	// SetRemoteDescription.
+	in, err := sdpVideoCodecs(m.SDP)
+	if err != nil {
+		s.badSDP(p, "answer", err)
+		return
+	}
+	c, ok := pickCodec(p.codecs, in, true)
+	if !ok {
+		s.refuse(p, fmt.Sprintf("no common video codec: the answer keeps %s of the offered %v",
+			describeSDPCodecs(in), codecNames(p.codecs)))
+		return
+	}
+	if err := s.useCodec(p, c); err != nil {
+		s.badSDP(p, "answer", err)
+		return
+	}
+	err = p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: m.SDP})
 	if err != nil {
 		s.badSDP(p, "answer", err)
 		return
 	}
 	p.remote = true
+	s.negotiated(p)
 	s.flushCandidates(p)
+}
+
+// refuse tells a client that it cannot have a stream it allows and drops
+// its connection. The session goes on for other clients (a joinable
+// one) or until its client leaves.
+func (s *server) refuse(p *peer, message string) {
+	s.signalError(p.connID, message)
+	s.dropPeer(p)
 }
 
 // badSDP ends the session: a client that sends an SDP the streamer cannot

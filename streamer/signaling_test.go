@@ -19,7 +19,7 @@ func TestDiscover(t *testing.T) {
 	r := h.raw()
 	r.send(`{"type":"discover"}`)
 	got := r.recv(protocol.TypeDiscoverResponse).(*protocol.DiscoverResponse)
-	if got.MaxAPIVersion != 2 || got.FPS != 30 || got.Capabilities == nil || len(got.Codecs) != 1 || got.Codecs[0] != "VP8" {
+	if got.MaxAPIVersion != 2 || got.FPS != 30 || got.Capabilities == nil || fmt.Sprint(got.Codecs) != "[VP8 H264]" {
 		t.Fatalf("resp:discover %+v", got)
 	}
 }
@@ -52,8 +52,8 @@ func TestSignalingErrorsAreReported(t *testing.T) {
 		{`{"type":"bogus"}`, "unknown message type"},
 		{`{"type":"candidate","candidate":"%%%","sdpMid":"0","sdpMLineIndex":0}`, "bad base64"},
 		{`{"type":"answer","sdp":"` + b64("v=0") + `"}`, "unexpected answer"},
-		{`{"type":"settings","api_version":2,"video":{"preferred_decoder_codecs":["H264","AV1"]}}`,
-			"no common video codec: client prefers [H264 AV1], streamer offers [VP8]"},
+		{`{"type":"settings","api_version":2,"video":{"preferred_decoder_codecs":["AV1","HEVC"]}}`,
+			"no common video codec: client prefers [AV1 HEVC], streamer offers [VP8 H264]"},
 	} {
 		r.send(tc.frame)
 		e := r.recv(protocol.TypeError).(*protocol.Error)
@@ -72,7 +72,7 @@ func TestSignalingErrorsAreReported(t *testing.T) {
 
 func TestNoCommonCodecFailsConnect(t *testing.T) {
 	h := start(t)
-	p := h.newPeer(client.Options{PreferredCodecs: []string{"H264"}})
+	p := h.newPeer(client.Options{PreferredCodecs: []string{"AV1"}})
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 	err := p.Connect(ctx)

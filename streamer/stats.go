@@ -4,17 +4,17 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/streamstack/streamstack/streamer/protocol"
 )
 
 // Stats is the JSON a streamer answers on subjects.StreamerStats.
 type Stats struct {
 	SessionID string `json:"session_id"`
-	Codec     string `json:"codec"`
-	Width     int    `json:"width"`
-	Height    int    `json:"height"`
-	FPS       int    `json:"fps"`
+	// Codec is the video codec the current (or last) peer negotiated;
+	// empty before any did.
+	Codec  string `json:"codec"`
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+	FPS    int    `json:"fps"`
 
 	// Connected reports a peer with ICE connected now; PeersConnected
 	// counts every peer that got there.
@@ -62,8 +62,15 @@ type counters struct {
 	signalingErrors atomic.Uint64
 
 	mu       sync.Mutex
+	codec    string
 	inputs   map[string]uint64
 	channels map[string]uint64
+}
+
+func (c *counters) setCodec(name string) {
+	c.mu.Lock()
+	c.codec = name
+	c.mu.Unlock()
 }
 
 func newCounters() *counters {
@@ -102,7 +109,6 @@ func (c *counters) encoded(n int, key bool, took time.Duration) {
 
 func (c *counters) snapshot() Stats {
 	s := Stats{
-		Codec:            protocol.CodecVP8,
 		Connected:        c.connected.Load(),
 		PeersConnected:   c.peersConnected.Load(),
 		ConnectMillis:    float64(c.connectNanos.Load()) / 1e6,
@@ -121,6 +127,7 @@ func (c *counters) snapshot() Stats {
 		s.EncodeMicrosAvg = float64(c.encodeNanos.Load()) / float64(s.FramesEncoded) / 1e3
 	}
 	c.mu.Lock()
+	s.Codec = c.codec
 	s.Inputs = make(map[string]uint64, len(c.inputs))
 	for k, v := range c.inputs {
 		s.Inputs[k] = v

@@ -10,22 +10,25 @@ import (
 	"github.com/streamstack/streamstack/session"
 )
 
-// statusWriter writes the session's status_message off the event loop:
-// each write is a KV compare-and-set plus an event, and the loop is on the
-// path of time to first frame. Only the latest message matters, so a
-// message that is overtaken before it is written is dropped.
+// statusWriter writes the session's status_message (and the negotiated
+// codec) off the event loop: each write is a KV compare-and-set plus an
+// event, and the loop is on the path of time to first frame. Only the
+// latest values matter, so one that is overtaken before it is written is
+// dropped.
 type statusWriter struct {
 	store   *session.Store
 	id      string
 	timeout time.Duration
 	log     *slog.Logger
 
-	mu      sync.Mutex
-	pending string
-	has     bool
-	kick    chan struct{}
-	stop    chan struct{}
-	wg      sync.WaitGroup
+	mu       sync.Mutex
+	pending  string
+	has      bool
+	codec    string
+	hasCodec bool
+	kick     chan struct{}
+	stop     chan struct{}
+	wg       sync.WaitGroup
 }
 
 func newStatusWriter(store *session.Store, id string, timeout time.Duration, log *slog.Logger) *statusWriter {
@@ -40,6 +43,18 @@ func (w *statusWriter) set(msg string) {
 	w.mu.Lock()
 	w.pending, w.has = msg, true
 	w.mu.Unlock()
+	w.wake()
+}
+
+// setCodec queues the negotiated video codec for the record's codec.
+func (w *statusWriter) setCodec(codec string) {
+	w.mu.Lock()
+	w.codec, w.hasCodec = codec, true
+	w.mu.Unlock()
+	w.wake()
+}
+
+func (w *statusWriter) wake() {
 	select {
 	case w.kick <- struct{}{}:
 	default:
@@ -54,24 +69,31 @@ func (w *statusWriter) run() {
 		case <-w.kick:
 		}
 		w.mu.Lock()
-		msg, has := w.pending, w.has
-		w.has = false
+		msg, has, codec, hasCodec := w.pending, w.has, w.codec, w.hasCodec
+		w.has, w.hasCodec = false, false
 		w.mu.Unlock()
-		if !has {
+		if !has && !hasCodec {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
 		connected := msg == msgConnected
 		_, err := w.store.Update(ctx, w.id, func(s *session.Session) error {
-			if s.Status != session.StatusActive || (s.StatusMessage == msg && s.ClientConnected == connected) {
+			sameMsg := !has || (s.StatusMessage == msg && s.ClientConnected == connected)
+			sameCodec := !hasCodec || s.Codec == codec
+			if s.Status != session.StatusActive || (sameMsg && sameCodec) {
 				return session.ErrNoChange
 			}
-			s.StatusMessage, s.ClientConnected = msg, connected
+			if has {
+				s.StatusMessage, s.ClientConnected = msg, connected
+			}
+			if hasCodec {
+				s.Codec = codec
+			}
 			return nil
 		})
 		cancel()
 		if err != nil && !errors.Is(err, session.ErrEnded) {
-			w.log.Warn("status message", "message", msg, "err", err)
+			w.log.Warn("status message", "message", msg, "codec", codec, "err", err)
 		}
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/streamstack/streamstack/client"
-	"github.com/streamstack/streamstack/internal/vpx"
+	"github.com/streamstack/streamstack/internal/yuv"
 	"github.com/streamstack/streamstack/session"
 	"github.com/streamstack/streamstack/streamer"
 	"github.com/streamstack/streamstack/streamer/pattern"
@@ -20,11 +20,11 @@ type frameLog struct {
 	mu     sync.Mutex
 	stamps []pattern.Stamp
 	hashes []uint64 // of the picture below the strip
-	check  func(*vpx.Image) bool
+	check  func(*yuv.Image) bool
 	hits   int
 }
 
-func (l *frameLog) onFrame(img *vpx.Image, st pattern.Stamp) {
+func (l *frameLog) onFrame(img *yuv.Image, st pattern.Stamp) {
 	h := fnv.New64a()
 	for y := 64; y < img.Height; y += 8 {
 		h.Write(img.Y[y*img.YStride : y*img.YStride+img.Width])

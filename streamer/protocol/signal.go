@@ -26,8 +26,12 @@ const MaxAPIVersion = 2
 // message size limit.
 const MaxSignalSize = 1 << 20
 
-// Codec names used in discover responses and codec preferences.
-const CodecVP8 = "VP8"
+// Codec names used in discover responses, codec preferences and the
+// session record. Clients may write them in any case.
+const (
+	CodecVP8  = "VP8"
+	CodecH264 = "H264"
+)
 
 // Message is one decoded signaling frame: *Discover, *DiscoverResponse,
 // *Settings, *Offer, *Answer, *Candidate or *Error.
