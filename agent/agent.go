@@ -143,7 +143,7 @@ func (a *Agent) heartbeat(ctx context.Context) error {
 		ID: a.cfg.ID, Region: a.cfg.Region,
 		TotalUnits: total, UsedUnits: used,
 		Sessions: n, MaxSessions: a.cfg.MaxSessions,
-		Backends:  []fleet.Backend{{Name: "libvpx", Codecs: []string{"VP8"}, TotalUnits: total, UsedUnits: used}},
+		Backends:  a.backends(total, used),
 		StartedAt: a.started, At: time.Now().UTC(),
 	})
 }

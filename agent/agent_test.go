@@ -17,6 +17,7 @@ import (
 type fixture struct {
 	env   *natstest.Env
 	store *session.Store
+	agent *agent.Agent
 	stop  func()
 }
 
@@ -47,7 +48,7 @@ func startAgent(t *testing.T, script string, tweak func(*agent.Config)) *fixture
 			t.Errorf("agent: %v", err)
 		}
 	})
-	f := &fixture{env: env, store: store}
+	f := &fixture{env: env, store: store, agent: a}
 	f.stop = sync.OnceFunc(func() { cancel(); wg.Wait() })
 	t.Cleanup(f.stop)
 	return f

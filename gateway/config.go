@@ -22,6 +22,11 @@ type Config struct {
 	// TrustForwardedHeaders lets X-Forwarded-Proto and X-Forwarded-Host
 	// shape the websocket URL when PublicURL is empty.
 	TrustForwardedHeaders bool
+	// AllowedOrigins are the origins (scheme://host[:port], "*" wildcards
+	// in the host allowed, or "*" for any) whose pages may call the API and
+	// open signaling websockets. The gateway's own origin always may; empty
+	// refuses every other one (403). See cors.go.
+	AllowedOrigins []string
 
 	// MaxBodyBytes bounds an HTTP request body (413 beyond it).
 	MaxBodyBytes int64
@@ -112,6 +117,9 @@ func (c Config) Validate() error {
 		if _, err := wsBase(c.PublicURL); err != nil {
 			bad("PublicURL: %v", err)
 		}
+	}
+	if err := checkOrigins(c.AllowedOrigins); err != nil {
+		bad("%v", err)
 	}
 	if c.MaxBodyBytes <= 0 {
 		bad("MaxBodyBytes must be positive, got %d", c.MaxBodyBytes)

@@ -23,6 +23,16 @@
 // {"type":"error","status":"error","status_code":N,"error":"..."}, the
 // status code always matching the HTTP one.
 //
+// # Other origins
+//
+// Browsers send an Origin header. The gateway's own origin (a page it
+// serves through Deps.Fallback) always may use the API; other origins only
+// when Config.AllowedOrigins lists them: they get CORS preflight answers
+// and Access-Control-Allow-Origin, and their websocket upgrades pass the
+// origin check. Any other origin's API calls, preflights and websockets are
+// refused with 403. Requests without Origin (servers, the Go client) are
+// not affected.
+//
 // # Create answers at once
 //
 // POST /1.0/sessions stores the record (status "created"), queues the

@@ -31,6 +31,9 @@ var (
 	ErrNoCapacity = errors.New("no capacity")
 	// ErrUnavailable: NATS or JetStream cannot be reached.
 	ErrUnavailable = errors.New("service unavailable")
+	// ErrForbiddenOrigin: a browser request from an origin that
+	// Config.AllowedOrigins does not allow.
+	ErrForbiddenOrigin = errors.New("forbidden")
 )
 
 // statusTable maps sentinel errors to HTTP statuses: the one place where an
@@ -46,6 +49,7 @@ var statusTable = []struct {
 	{ErrRouteNotFound, http.StatusNotFound},
 	{session.ErrNotFound, http.StatusNotFound},
 	{ErrMethodNotAllowed, http.StatusMethodNotAllowed},
+	{ErrForbiddenOrigin, http.StatusForbidden},
 	{session.ErrEnded, http.StatusConflict},
 	{session.ErrConflict, http.StatusConflict},
 	{ErrBodyTooLarge, http.StatusRequestEntityTooLarge},

@@ -13,8 +13,10 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/streamstack/streamstack/auth"
+	"github.com/streamstack/streamstack/internal/ops"
 	"github.com/streamstack/streamstack/jetstream"
 	"github.com/streamstack/streamstack/session"
 )
@@ -47,6 +49,10 @@ type Deps struct {
 	// Fallback serves requests outside /1.0/ (a web client, for example).
 	// Nil answers them 404 in the error envelope.
 	Fallback http.Handler
+	// Metrics is the process's registry: the gateway registers its own
+	// metrics on it and serves all of it at /metrics, beside /healthz and
+	// /readyz. Nil makes one for the gateway alone.
+	Metrics *prometheus.Registry
 }
 
 // Server is the HTTP API and the signaling bridge. It keeps no state of its
@@ -61,11 +67,13 @@ type Server struct {
 	iceServers func(string) []StunServer
 	fallback   http.Handler
 	svc        micro.Service // the session operations over NATS
-	publicBase string // ws(s)://host[/prefix] from PublicURL, or ""
+	publicBase string        // ws(s)://host[/prefix] from PublicURL, or ""
 
 	mux     *http.ServeMux
 	handler http.Handler
 	routes  []route
+	metrics *gatewayMetrics
+	ops     http.Handler // /metrics, /healthz, /readyz
 
 	// Open websockets: closing is closed once shutdown begins; sockets
 	// counts the websocket handlers still running.
@@ -107,6 +115,15 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.PublicURL != "" {
 		s.publicBase, _ = wsBase(cfg.PublicURL) // checked by Validate
 	}
+	reg := deps.Metrics
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	var err error
+	if s.metrics, err = newMetrics(reg); err != nil {
+		return nil, err
+	}
+	s.ops = s.newOps(reg)
 	s.routes = s.routeTable()
 	s.mux = http.NewServeMux()
 	for _, rt := range s.routes {
@@ -217,8 +234,15 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.log.Debug("http request", attrs...)
 	}()
+	if ops.Owns(r.URL.Path) {
+		s.ops.ServeHTTP(sw, r)
+		return
+	}
 	if s.fallback != nil && r.URL.Path != "/1.0" && !strings.HasPrefix(r.URL.Path, "/1.0/") {
 		s.fallback.ServeHTTP(sw, r)
+		return
+	}
+	if s.cors(sw, r) {
 		return
 	}
 	if _, pattern := s.mux.Handler(r); pattern == "" {

@@ -41,14 +41,6 @@ func newConnID() string {
 	return connIDEncoding.EncodeToString(b[:])
 }
 
-// acceptOptions is where origin checks go: browsers open the websocket from
-// the page that embeds the SDK, on another origin than the gateway. Any
-// origin is accepted until an allowed-origins setting exists; the session
-// token in the URL is what authorizes the connection.
-func (s *Server) acceptOptions(*http.Request) *websocket.AcceptOptions {
-	return &websocket.AcceptOptions{InsecureSkipVerify: true}
-}
-
 // handleClientSocket bridges a client's websocket and its streamer through
 // JetStream: client frames go to Signal(id, ToStreamer, conn), frames on
 // Signal(id, ToClient, conn) go to the client, unchanged both ways.
@@ -96,6 +88,8 @@ func (s *Server) handleClientSocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.SetReadLimit(s.cfg.MaxFrameBytes)
+	s.metrics.websockets.Inc()
+	defer s.metrics.websockets.Dec()
 	b.run(c)
 }
 
@@ -232,6 +226,7 @@ func (b *bridge) readLoop(c *websocket.Conn) error {
 		if err != nil {
 			return err
 		}
+		read := time.Now()
 		if !b.limiter.Allow() {
 			b.reject(c, fmt.Sprintf("rate limit: more than %g frames per second, frame dropped", b.s.cfg.MaxFramesPerSecond))
 			continue
@@ -247,7 +242,9 @@ func (b *bridge) readLoop(c *websocket.Conn) error {
 		if err := b.publish(data); err != nil {
 			b.log.Warn("relay to streamer", "err", err)
 			b.reject(c, "could not relay the frame to the streamer, send it again")
+			continue
 		}
+		b.s.metrics.relay.Observe(time.Since(read).Seconds())
 	}
 }
 

@@ -32,13 +32,13 @@ const CloudEventsPrefix = "io.streamstack."
 // Data is the record after the change (a Session), or a streamer's counters
 // for EventStats.
 type Event struct {
-	SpecVersion     string    `json:"specversion"`
-	ID              string    `json:"id"`
-	Source          string    `json:"source"`
-	Type            string    `json:"type"`
-	Time            time.Time `json:"time"`
-	Subject         string    `json:"subject"`
-	DataContentType string    `json:"datacontenttype"`
+	SpecVersion     string          `json:"specversion"`
+	ID              string          `json:"id"`
+	Source          string          `json:"source"`
+	Type            string          `json:"type"`
+	Time            time.Time       `json:"time"`
+	Subject         string          `json:"subject"`
+	DataContentType string          `json:"datacontenttype"`
 	Data            json.RawMessage `json:"data"`
 }
 
