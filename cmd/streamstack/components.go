@@ -17,12 +17,19 @@ import (
 	"github.com/streamstack/streamstack/jetstream"
 	"github.com/streamstack/streamstack/session"
 	"github.com/streamstack/streamstack/streamer"
+	"github.com/streamstack/streamstack/turn"
+	"github.com/streamstack/streamstack/web"
 )
 
 func runGateway(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
 	c, gcfg := addCommon(fs), addGatewayFlags(fs)
+	tf := addTURNFlags(fs, false)
+	limits := addLimitsFlags(fs)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := checkLimits(limits); err != nil {
 		return err
 	}
 	if c.NATSURL == "" {
@@ -32,7 +39,7 @@ func runGateway(ctx context.Context, args []string) error {
 		return err
 	}
 	log := c.logger()
-	_, nc, res, err := localstack.Connect(ctx, c.NATSURL, jetstream.ServerConfig{}, "streamstack-gateway", true)
+	_, nc, res, err := localstack.Connect(ctx, c.NATSURL, jetstream.ServerConfig{}, "streamstack-gateway", limits)
 	if err != nil {
 		return err
 	}
@@ -43,7 +50,15 @@ func runGateway(ctx context.Context, args []string) error {
 	}
 	host, _ := os.Hostname()
 	store := session.NewStore(res.JS, res.Sessions, "gateway/"+host, log)
-	gw, err := gateway.New(*gcfg, gateway.Deps{Conn: nc, Resources: res, Sessions: store, Tokens: tokens, Log: log})
+	iceServers, err := tf.gatewayICEServers(ctx, res.Tokens)
+	if err != nil {
+		return err
+	}
+	reg, proj, err := gatewayObservability(c.NATSURL, nc, res, log)
+	if err != nil {
+		return err
+	}
+	gw, err := gateway.New(*gcfg, gateway.Deps{Conn: nc, Resources: res, Sessions: store, Tokens: tokens, Log: log, ICEServers: iceServers, Metrics: reg, Fallback: web.Handler()})
 	if err != nil {
 		return err
 	}
@@ -52,36 +67,52 @@ func runGateway(ctx context.Context, args []string) error {
 		return err
 	}
 	log.Info("gateway ready", "url", "http://"+ln.Addr().String()+"/", "nats", c.NATSURL)
-	return gw.Serve(ctx, ln)
+	return runAll(ctx, proj.Run, func(ctx context.Context) error { return gw.Serve(ctx, ln) })
 }
 
 func runAgent(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("agent", flag.ContinueOnError)
 	c, acfg := addCommon(fs), addAgentFlags(fs)
+	tf := addTURNFlags(fs, false)
+	ice := streamer.DefaultConfig() // only to register the ICE flags streamers get
+	var iceTCP bool
+	addICEFlags(fs, &ice, &iceTCP)
+	limits, metricsAddr := addLimitsFlags(fs), addMetricsAddrFlag(fs)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := checkLimits(limits); err != nil {
 		return err
 	}
 	if c.NATSURL == "" {
 		return errors.New("--nats-url is required (use serve for an embedded NATS)")
 	}
 	log := c.logger()
-	_, nc, res, err := localstack.Connect(ctx, c.NATSURL, jetstream.ServerConfig{}, "streamstack-agent", true)
+	_, nc, res, err := localstack.Connect(ctx, c.NATSURL, jetstream.ServerConfig{}, "streamstack-agent", limits)
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
 	acfg.NATSURL = c.NATSURL
+	if len(tf.urls) > 0 {
+		// Streamers read the secret from the cluster; store a chosen one.
+		if _, err := turn.LoadSecret(ctx, res.Tokens, tf.secret); err != nil {
+			return err
+		}
+	}
+	acfg.StreamerEnv = append(acfg.StreamerEnv, passDownEnv(fs, append(streamerICEFlags, "turn-urls", "turn-credential-ttl")...)...)
 	store := session.NewStore(res.JS, res.Sessions, "agent/"+acfg.ID, log)
 	ag, err := agent.New(*acfg, agent.Deps{JS: res.JS, Agents: res.Agents, Sessions: store, Log: log})
 	if err != nil {
 		return err
 	}
-	return ag.Run(ctx)
+	return runAgentServing(ctx, ag, nc, res.JS, *metricsAddr, log)
 }
 
 type streamerFlags struct {
 	common *common
 	cfg    streamer.Config
+	iceTCP bool
 }
 
 func newStreamerFlags(fs *flag.FlagSet) *streamerFlags {
@@ -90,6 +121,8 @@ func newStreamerFlags(fs *flag.FlagSet) *streamerFlags {
 	fs.DurationVar(&f.cfg.DisconnectGrace, "disconnect-grace", f.cfg.DisconnectGrace, "how long an ephemeral session outlives its client's stream::disconnect")
 	fs.DurationVar(&f.cfg.ConnectTimeout, "connect-timeout", f.cfg.ConnectTimeout, "how long a client connection may take to reach ICE connected")
 	fs.DurationVar(&f.cfg.StatsInterval, "stats-interval", f.cfg.StatsInterval, "how often a connected session's counters go out as a session.stats event; 0: never")
+	addStreamerTURNFlags(fs, &f.cfg)
+	addICEFlags(fs, &f.cfg, &f.iceTCP)
 	return f
 }
 
@@ -103,13 +136,18 @@ func runStreamer(ctx context.Context, args []string) error {
 		return errors.New("--nats-url is required")
 	}
 	log := f.common.logger()
-	_, nc, res, err := localstack.Connect(ctx, f.common.NATSURL, jetstream.ServerConfig{}, "streamstack-streamer-"+f.cfg.SessionID, false)
+	_, nc, res, err := localstack.Connect(ctx, f.common.NATSURL, jetstream.ServerConfig{}, "streamstack-streamer-"+f.cfg.SessionID, nil)
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
 	host, _ := os.Hostname()
 	f.cfg.Source = "streamer/" + host
+	closeNAT, err := prepareStreamerNAT(ctx, &f.cfg, f.iceTCP, res.Tokens, log)
+	if err != nil {
+		return err
+	}
+	defer closeNAT()
 	store := session.NewStore(res.JS, res.Sessions, f.cfg.Source, log)
 	return streamer.Run(ctx, f.cfg, streamer.Deps{Conn: nc, JS: res.JS, Sessions: store, Log: log})
 }
@@ -128,7 +166,7 @@ func runToken(ctx context.Context, args []string) error {
 		}
 		*natsURL = "nats://" + url.UserPassword(creds.Internal.Name, creds.Internal.Password).String() + "@127.0.0.1:4222"
 	}
-	_, nc, res, err := localstack.Connect(ctx, *natsURL, jetstream.ServerConfig{}, "streamstack-token", true)
+	nc, res, err := connectTool(ctx, *natsURL, "streamstack-token")
 	if err != nil {
 		return err
 	}

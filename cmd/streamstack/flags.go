@@ -76,7 +76,22 @@ func addGatewayFlags(fs *flag.FlagSet) *gateway.Config {
 	fs.Int64Var(&c.MaxFrameBytes, "max-frame-bytes", c.MaxFrameBytes, "largest signaling websocket frame")
 	fs.Float64Var(&c.MaxFramesPerSecond, "max-frames-per-second", c.MaxFramesPerSecond, "signaling frames per second one websocket may send")
 	fs.DurationVar(&c.SessionTokenTTL, "session-token-ttl", c.SessionTokenTTL, "how long a session's websocket URL stays valid")
+	fs.Func("allowed-origins", "origins (scheme://host[:port], comma-separated; wildcards in the host; a lone * allows any) whose pages may call the API and open websockets; empty: the gateway's own origin only", func(v string) error {
+		c.AllowedOrigins = splitList(v)
+		return nil
+	})
 	return &c
+}
+
+// splitList splits a comma-separated setting, dropping blanks.
+func splitList(v string) []string {
+	var out []string
+	for part := range strings.SplitSeq(v, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
 }
 
 // parse parses flags with the STREAMSTACK_* overlay.
@@ -87,17 +102,21 @@ func parse(fs *flag.FlagSet, args []string) error {
 // settingsFlagSets lists every command's flags, for the settings table.
 func settingsFlagSets() []*flag.FlagSet {
 	var sets []*flag.FlagSet
-	for _, name := range []string{"serve", "streamer", "probe", "bench"} {
+	for _, name := range []string{"serve", "agent", "streamer", "probe", "bench", "events"} {
 		fs := flag.NewFlagSet(name, flag.ContinueOnError)
 		switch name {
 		case "serve":
 			newServeFlags(fs)
+		case "agent": // only what serve does not take
+			addMetricsAddrFlag(fs)
 		case "streamer":
 			newStreamerFlags(fs)
 		case "probe":
 			newProbeFlags(fs)
 		case "bench":
 			newBenchFlags(fs)
+		case "events":
+			newEventsFlags(fs)
 		}
 		sets = append(sets, fs)
 	}
@@ -116,6 +135,9 @@ func settingsMarkdown() string {
 		fmt.Fprintf(&b, "\n`streamstack %s`", fs.Name())
 		if fs.Name() == "serve" {
 			b.WriteString(" (and `gateway` / `agent`, which take the subset that concerns them)")
+		}
+		if fs.Name() == "agent" {
+			b.WriteString(" also takes (serve puts the agent's metrics on the gateway's listener)")
 		}
 		b.WriteString(":\n\n")
 		flagenv.WriteTable(&b, fs)

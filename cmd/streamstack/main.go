@@ -25,6 +25,7 @@ func commands() []command {
 		{"agent", "run an agent that places sessions and launches streamers against an external NATS", runAgent},
 		{"streamer", "stream one session (started by an agent)", runStreamer},
 		{"token", "manage API tokens: token create NAME | token list | token revoke ID", runToken},
+		{"events", "tail lifecycle events, filtered by session, type or app (--json, --durable NAME, --from-start)", runEvents},
 		{"probe", "create or join a session like a client would and report what arrives", runProbe},
 		{"bench", "measure time to first frame, relay round trip and session creation", runBench},
 		{"settings", "print every setting as a Markdown table", runSettings},

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"text/tabwriter"
 	"time"
@@ -19,6 +18,8 @@ type probeFlags struct {
 	width, height, fps         int
 	duration                   time.Duration
 	joinable, keep             bool
+	relayOnly, json            bool
+	iceFailedTimeout           time.Duration
 }
 
 func newProbeFlags(fs *flag.FlagSet) *probeFlags {
@@ -33,6 +34,9 @@ func newProbeFlags(fs *flag.FlagSet) *probeFlags {
 	fs.DurationVar(&f.duration, "duration", 5*time.Second, "how long to watch the stream")
 	fs.BoolVar(&f.joinable, "joinable", false, "create a joinable session")
 	fs.BoolVar(&f.keep, "keep", false, "leave the session running when done")
+	fs.BoolVar(&f.relayOnly, "relay-only", false, "use relay candidates only (iceTransportPolicy relay): check the session's TURN server")
+	fs.DurationVar(&f.iceFailedTimeout, "ice-failed-timeout", 15*time.Second, "how long ICE may try candidate pairs before the probe reports ICE failed")
+	fs.BoolVar(&f.json, "json", false, "print the result as one JSON object")
 	return f
 }
 
@@ -71,14 +75,14 @@ func runProbe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	peer, err := client.NewPeer(sig, client.Options{Log: slog.New(slog.DiscardHandler)})
+	peer, err := client.NewPeer(sig, probeOptions(f, info))
 	if err != nil {
 		_ = sig.Close()
 		return err
 	}
 	defer peer.Close()
 	if err := peer.Connect(ctx); err != nil {
-		return fmt.Errorf("session %s: %w", info.ID, err)
+		return fmt.Errorf("session %s: %w", info.ID, connectError(f, info, err))
 	}
 	if err := peer.WaitFrames(ctx, 1); err != nil {
 		return fmt.Errorf("session %s: no frame: %w", info.ID, err)
@@ -88,11 +92,15 @@ func runProbe(ctx context.Context, args []string) error {
 	<-watch.Done()
 	stop()
 	st := peer.Stats()
+	if f.json {
+		return writeProbeJSON(os.Stdout, info.ID, created, firstFrame, st, peer.Path())
+	}
 
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "session\t%s\n", info.ID)
 	fmt.Fprintf(w, "api answer\t%s\n", created.Round(time.Microsecond))
 	fmt.Fprintf(w, "peer connected\t%s after connect\n", st.ConnectTime.Round(time.Microsecond))
+	fmt.Fprintf(w, "ice path\t%s\n", peer.Path())
 	fmt.Fprintf(w, "time to first frame\t%s from the API call\n", firstFrame.Round(time.Microsecond))
 	fmt.Fprintf(w, "frames decoded\t%d (dropped %d, keyframes %d)\n", st.FramesDecoded, st.FramesDropped, st.Keyframes)
 	fmt.Fprintf(w, "fps\t%.1f\n", st.FPS)

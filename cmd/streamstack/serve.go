@@ -12,6 +12,7 @@ import (
 	"github.com/streamstack/streamstack/gateway"
 	"github.com/streamstack/streamstack/internal/localstack"
 	"github.com/streamstack/streamstack/jetstream"
+	"github.com/streamstack/streamstack/streamer"
 )
 
 type serveFlags struct {
@@ -21,6 +22,10 @@ type serveFlags struct {
 	stateDir   string
 	natsListen string
 	adminToken string
+	turn       *turnFlags
+	limits     *jetstream.Limits
+	ice        streamer.Config // only to register the ICE flags streamers get
+	iceTCP     bool
 }
 
 func newServeFlags(fs *flag.FlagSet) *serveFlags {
@@ -28,6 +33,10 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.StringVar(&f.stateDir, "state-dir", "", "where the embedded NATS keeps its JetStream files; empty: $XDG_STATE_HOME/streamstack or ~/.local/state/streamstack")
 	fs.StringVar(&f.natsListen, "nats-listen", "127.0.0.1:4222", "where the embedded NATS listens for clients (streamers, tools, NATS users)")
 	fs.StringVar(&f.adminToken, "admin-token", "", "API token to register at start (at least 16 characters); without it the first start makes one and prints it once")
+	f.turn = addTURNFlags(fs, true)
+	f.limits = addLimitsFlags(fs)
+	f.ice = streamer.DefaultConfig()
+	addICEFlags(fs, &f.ice, &f.iceTCP)
 	return f
 }
 
@@ -37,7 +46,15 @@ func runServe(ctx context.Context, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if err := checkLimits(f.limits); err != nil {
+		return err
+	}
 	log := f.common.logger()
+	turnOpts, err := f.turn.options()
+	if err != nil {
+		return err
+	}
+	f.agent.StreamerEnv = append(f.agent.StreamerEnv, passDownEnv(fs, streamerICEFlags...)...)
 	f.stateDir = stateDirOrDefault(f.stateDir)
 	srv := jetstream.DefaultServerConfig(filepath.Join(f.stateDir, "nats"))
 	srv.Listen = f.natsListen
@@ -53,7 +70,7 @@ func runServe(ctx context.Context, args []string) error {
 	var tokenErr error
 	st, err := localstack.Start(ctx, localstack.Options{
 		NATSURL: f.common.NATSURL, Server: srv,
-		Gateway: *f.gateway, Agent: *f.agent,
+		Gateway: *f.gateway, Agent: *f.agent, TURN: turnOpts, Limits: *f.limits,
 		Source: "serve/" + host, Log: log,
 		Ready: func(st *localstack.Stack) {
 			var newToken string
@@ -64,6 +81,9 @@ func runServe(ctx context.Context, args []string) error {
 				log.Info("streamstack ready", "url", st.URL, "nats", st.NATSURL, "nats_credentials", credsPath, "state_dir", f.stateDir)
 			} else {
 				log.Info("streamstack ready", "url", st.URL, "nats", st.NATSURL)
+			}
+			if st.ICE != nil {
+				log.Info("sessions get STUN/TURN", "urls", st.ICE.URLs, "embedded", st.TURN != nil)
 			}
 			if newToken != "" {
 				fmt.Fprintf(os.Stderr, "\nAdmin API token (shown once; only its hash is stored):\n\n    %s\n\n", newToken)

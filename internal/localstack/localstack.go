@@ -1,5 +1,6 @@
 // Package localstack wires a whole streamstack on one host: NATS (embedded
-// or external), the gateway on a listener, and an agent launching streamer
+// or external), the gateway on a listener (serving the web client of
+// package web beside the API), and an agent launching streamer
 // processes. `streamstack serve`, `streamstack bench` and the integration
 // tests all build the stack here, so they run the same thing. It must not
 // parse flags: callers hand it configs.
@@ -16,12 +17,16 @@ import (
 
 	"github.com/nats-io/nats.go"
 	njs "github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/streamstack/streamstack/agent"
 	"github.com/streamstack/streamstack/auth"
 	"github.com/streamstack/streamstack/gateway"
 	"github.com/streamstack/streamstack/jetstream"
+	"github.com/streamstack/streamstack/metrics"
 	"github.com/streamstack/streamstack/session"
+	"github.com/streamstack/streamstack/turn"
+	"github.com/streamstack/streamstack/web"
 )
 
 // Options configure a stack.
@@ -36,6 +41,12 @@ type Options struct {
 	Agent    agent.Config
 	// NoAgent runs the gateway alone.
 	NoAgent bool
+	// TURN chooses the STUN/TURN server sessions get; the zero value gives
+	// them none.
+	TURN TURNOptions
+	// Limits are the streams' and buckets' retention settings; the zero
+	// value uses jetstream.DefaultLimits.
+	Limits jetstream.Limits
 	// Source names this host in events.
 	Source string
 	// Ready, when set, is called once everything is bound and before any
@@ -54,9 +65,17 @@ type Stack struct {
 	NATSURL string
 	// URL a person or client uses, like http://localhost:8080/.
 	URL string
+	// TURN is the embedded STUN/TURN server, nil when none runs; ICE hands
+	// out sessions' ICE servers, nil without TURN.
+	TURN *turn.Server
+	ICE  *turn.Issuer
+	// Metrics is the stack's Prometheus registry, served at the gateway's
+	// /metrics: the gateway's, the agent's and the projector's metrics.
+	Metrics *prometheus.Registry
 
 	gw     *gateway.Server
 	ag     *agent.Agent
+	proj   *metrics.Projector
 	ln     net.Listener
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -64,9 +83,10 @@ type Stack struct {
 }
 
 // Connect connects to NATS (starting the embedded server when natsURL is
-// empty) and creates every stream and bucket; with setup false it only binds
-// to them, for short-lived processes.
-func Connect(ctx context.Context, natsURL string, server jetstream.ServerConfig, name string, setup bool) (*jetstream.Server, *nats.Conn, *jetstream.Resources, error) {
+// empty) and creates or updates every stream and bucket with limits; with
+// limits nil it only binds to them, for short-lived processes and tools
+// (which must not reset the operator's retention settings).
+func Connect(ctx context.Context, natsURL string, server jetstream.ServerConfig, name string, limits *jetstream.Limits) (*jetstream.Server, *nats.Conn, *jetstream.Resources, error) {
 	var srv *jetstream.Server
 	var nc *nats.Conn
 	var err error
@@ -97,8 +117,8 @@ func Connect(ctx context.Context, natsURL string, server jetstream.ServerConfig,
 	setupCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	var res *jetstream.Resources
-	if setup {
-		res, err = jetstream.Setup(setupCtx, js, jetstream.DefaultLimits())
+	if limits != nil {
+		res, err = jetstream.Setup(setupCtx, js, *limits)
 	} else {
 		res, err = jetstream.Bind(setupCtx, js)
 	}
@@ -114,16 +134,21 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	srv, nc, res, err := Connect(ctx, opts.NATSURL, opts.Server, "streamstack-"+opts.Source, true)
+	limits := opts.Limits
+	if limits == (jetstream.Limits{}) {
+		limits = jetstream.DefaultLimits()
+	}
+	srv, nc, res, err := Connect(ctx, opts.NATSURL, opts.Server, "streamstack-"+opts.Source, &limits)
 	if err != nil {
 		return nil, err
 	}
-	s := &Stack{Server: srv, Conn: nc, Res: res, NATSURL: opts.NATSURL, errs: make(chan error, 2)}
+	s := &Stack{Server: srv, Conn: nc, Res: res, NATSURL: opts.NATSURL, errs: make(chan error, 3)}
 	internalURL := opts.NATSURL
 	if srv != nil {
 		s.NATSURL, internalURL = srv.ClientURL(), srv.InternalURL()
 	}
 	fail := func(err error) (*Stack, error) {
+		s.closeTURN()
 		s.closeNATS()
 		return nil, err
 	}
@@ -131,14 +156,22 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		return fail(err)
 	}
 	s.Store = session.NewStore(res.JS, res.Sessions, opts.Source, log)
+	if err := s.startTURN(ctx, opts.TURN, log); err != nil {
+		return fail(err)
+	}
 	if !opts.NoAgent {
 		acfg := opts.Agent
+		acfg.StreamerEnv = s.streamerEnv(acfg.StreamerEnv)
 		acfg.NATSURL = internalURL
 		if s.ag, err = agent.New(acfg, agent.Deps{JS: res.JS, Agents: res.Agents, Sessions: s.Store, Log: log}); err != nil {
 			return fail(err)
 		}
 	}
-	if s.gw, err = gateway.New(opts.Gateway, gateway.Deps{Conn: nc, Resources: res, Sessions: s.Store, Tokens: s.Tokens, Log: log}); err != nil {
+	if err := s.startMetrics(opts, log); err != nil {
+		return fail(err)
+	}
+	if s.gw, err = gateway.New(opts.Gateway, gateway.Deps{Conn: nc, Resources: res, Sessions: s.Store, Tokens: s.Tokens, Log: log,
+		Fallback: web.Handler(), ICEServers: s.gatewayICEServers(), Metrics: s.Metrics}); err != nil {
 		return fail(err)
 	}
 	s.ln = opts.Listener
@@ -157,6 +190,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		s.wg.Go(func() { s.errs <- s.ag.Run(runCtx); cancel() })
 	}
 	s.wg.Go(func() { s.errs <- s.gw.Serve(runCtx, s.ln); cancel() })
+	s.wg.Go(func() { s.errs <- s.proj.Run(runCtx) })
 	return s, nil
 }
 
@@ -172,6 +206,7 @@ func (s *Stack) Close() error {
 			first = err
 		}
 	}
+	s.closeTURN()
 	s.closeNATS()
 	return first
 }
