@@ -19,7 +19,7 @@ import (
 
 	"github.com/streamstack/streamstack/client"
 	"github.com/streamstack/streamstack/internal/natstest"
-	"github.com/streamstack/streamstack/internal/vpx"
+	"github.com/streamstack/streamstack/internal/yuv"
 	"github.com/streamstack/streamstack/session"
 	"github.com/streamstack/streamstack/streamer"
 	"github.com/streamstack/streamstack/streamer/pattern"
@@ -36,7 +36,7 @@ type frameLog struct {
 	hashes map[uint64]bool
 }
 
-func (l *frameLog) onFrame(img *vpx.Image, st pattern.Stamp) {
+func (l *frameLog) onFrame(img *yuv.Image, st pattern.Stamp) {
 	h := fnv.New64a()
 	h.Write(img.Y[img.YStride*img.Height/2 : img.YStride*(img.Height/2+16)])
 	l.mu.Lock()

@@ -7,7 +7,10 @@ if ! command -v nats >/dev/null && [ ! -x "$(go env GOPATH)/bin/nats" ]; then
 	echo "installing: natscli"
 	GOFLAGS= go install github.com/nats-io/natscli/nats@v0.5.1
 fi
-packages=(pkg-config gcc libvpx-dev libopus-dev libx264-dev libavcodec-dev)
+# coturn, iproute2 and nftables are for the NAT traversal tests: a real
+# coturn, and network namespaces behind a masquerading router.
+# chromium runs the web client and SDK tests (integration/browser_test.go).
+packages=(pkg-config gcc libvpx-dev libopus-dev libx264-dev libavcodec-dev coturn iproute2 nftables chromium)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -18,3 +21,8 @@ sudo=""
 echo "installing: ${missing[*]}"
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The tests start coturn themselves; Debian enables its service, which would
+# hold port 3478, the embedded STUN/TURN server's default.
+if [[ " ${missing[*]} " == *" coturn "* ]] && command -v systemctl >/dev/null && systemctl is-enabled --quiet coturn 2>/dev/null; then
+	$sudo systemctl disable --now coturn || true
+fi
