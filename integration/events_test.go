@@ -32,8 +32,9 @@ func TestStatsAndClientEvents(t *testing.T) {
 			return fmt.Errorf("client_connected false")
 		}
 		var stats struct {
-			FramesEncoded uint64 `json:"frames_encoded"`
-			SessionID     string `json:"session_id"`
+			FramesEncoded   uint64 `json:"frames_encoded"`
+			SessionID       string `json:"session_id"`
+			RTTMeasurements uint64 `json:"rtt_measurements"`
 		}
 		if len(got.Stats) == 0 {
 			return fmt.Errorf("no stats yet")
@@ -41,7 +42,8 @@ func TestStatsAndClientEvents(t *testing.T) {
 		if err := json.Unmarshal(got.Stats, &stats); err != nil {
 			return err
 		}
-		if stats.FramesEncoded == 0 || stats.SessionID != info.ID {
+		// RTT needs a receiver report from the client: they come every second.
+		if stats.FramesEncoded == 0 || stats.SessionID != info.ID || stats.RTTMeasurements == 0 {
 			return fmt.Errorf("stats %s", got.Stats)
 		}
 		return nil

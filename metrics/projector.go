@@ -77,6 +77,9 @@ type statsReport struct {
 	Keyframes       uint64  `json:"keyframes"`
 	BytesEncoded    uint64  `json:"bytes_encoded"`
 	EncodeMicrosAvg float64 `json:"encode_us_avg"`
+	RTTMillis       float64 `json:"rtt_ms"`
+	RTTMeasurements uint64  `json:"rtt_measurements"`
+	FractionLost    float64 `json:"fraction_lost"`
 }
 
 // Projector keeps Prometheus metrics in step with the event stream.
@@ -95,6 +98,8 @@ type Projector struct {
 	fps           prometheus.Histogram
 	bitrate       prometheus.Histogram
 	encodeSeconds prometheus.Histogram
+	rtt           prometheus.Histogram
+	loss          prometheus.Histogram
 
 	mu        sync.Mutex
 	live      map[string]*tracked
@@ -175,6 +180,16 @@ func NewProjector(reg prometheus.Registerer, cfg ProjectorConfig) (*Projector, e
 			Help:    "Average time one streamer took to draw and encode a frame between two of its reports.",
 			Buckets: []float64{0.0005, 0.001, 0.002, 0.004, 0.008, 0.012, 0.016, 0.025, 0.033, 0.05, 0.1},
 		}),
+		rtt: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "streamstack_streamer_rtt_seconds",
+			Help:    "Round-trip time to the client, from its RTCP receiver reports, as one streamer last saw it in a report.",
+			Buckets: []float64{0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1},
+		}),
+		loss: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "streamstack_streamer_fraction_lost",
+			Help:    "Fraction of video packets the client lost, from its last RTCP receiver report, per streamer report.",
+			Buckets: []float64{0, 0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1},
+		}),
 		live:    map[string]*tracked{},
 		ended:   map[string]time.Time{},
 		reports: map[string]*report{},
@@ -183,7 +198,7 @@ func NewProjector(reg prometheus.Registerer, cfg ProjectorConfig) (*Projector, e
 		ready:   make(chan struct{}),
 	}
 	for _, c := range []prometheus.Collector{p.sessions, p.ttff, p.placement, p.eventsTotal, p.restarts,
-		p.frames, p.bytes, p.keyframes, p.fps, p.bitrate, p.encodeSeconds} {
+		p.frames, p.bytes, p.keyframes, p.fps, p.bitrate, p.encodeSeconds, p.rtt, p.loss} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("metrics: register: %w", err)
 		}
@@ -390,6 +405,10 @@ func (p *Projector) applyStats(d *events.Delivery) {
 		return
 	}
 	id := d.SessionID()
+	if r.RTTMeasurements > 0 { // no receiver report yet says nothing
+		p.rtt.Observe(r.RTTMillis / 1000)
+		p.loss.Observe(r.FractionLost)
+	}
 	cur := &report{at: d.Time, frames: r.FramesEncoded, bytes: r.BytesEncoded, keyframe: r.Keyframes, encodeAvgMicros: r.EncodeMicrosAvg}
 	prev := p.reports[id]
 	p.reports[id] = cur

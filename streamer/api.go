@@ -9,6 +9,7 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/interceptor/pkg/gcc"
+	"github.com/pion/interceptor/pkg/stats"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/streamstack/streamstack/internal/pionlog"
@@ -22,8 +23,9 @@ type engine struct {
 	// The cc interceptor reports each PeerConnection's bandwidth
 	// estimator through a callback while NewPeerConnection runs;
 	// PeerConnections are created one at a time, so the latest is ours.
-	mu  sync.Mutex
-	bwe cc.BandwidthEstimator
+	mu    sync.Mutex
+	bwe   cc.BandwidthEstimator
+	stats stats.Getter
 }
 
 func audioCodec() webrtc.RTPCodecParameters {
@@ -55,6 +57,21 @@ func newEngine(cfg Config, log *slog.Logger, initialBps int, video []videoCodec)
 	}
 
 	reg := &interceptor.Registry{}
+	// The stats interceptor reads the client's RTCP receiver reports:
+	// round-trip time and loss for the session's reports. pion's GetStats
+	// does not surface them, so keep the interceptor's own getter. It goes
+	// first: RTCP that later interceptors send (the sender reports whose
+	// times the receiver reports echo) only passes the ones before them.
+	si, err := stats.NewInterceptor()
+	if err != nil {
+		return nil, fmt.Errorf("streamer: stats: %w", err)
+	}
+	si.OnNewPeerConnection(func(_ string, g stats.Getter) {
+		e.mu.Lock()
+		e.stats = g
+		e.mu.Unlock()
+	})
+	reg.Add(si)
 	// Congestion control first, so the NACK responder below can limit
 	// retransmissions to the target bitrate.
 	ccf, err := cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
@@ -131,16 +148,16 @@ func settingEngine(cfg Config, log *slog.Logger) (webrtc.SettingEngine, error) {
 
 // newPeerConnection creates a PeerConnection and returns the bandwidth
 // estimator its interceptor made.
-func (e *engine) newPeerConnection(conf webrtc.Configuration) (*webrtc.PeerConnection, cc.BandwidthEstimator, error) {
+func (e *engine) newPeerConnection(conf webrtc.Configuration) (*webrtc.PeerConnection, cc.BandwidthEstimator, stats.Getter, error) {
 	e.mu.Lock()
-	e.bwe = nil
+	e.bwe, e.stats = nil, nil
 	e.mu.Unlock()
 	pc, err := e.api.NewPeerConnection(conf)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	e.mu.Lock()
-	bwe := e.bwe
+	bwe, st := e.bwe, e.stats
 	e.mu.Unlock()
-	return pc, bwe, nil
+	return pc, bwe, st, nil
 }

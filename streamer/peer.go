@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pion/interceptor/pkg/cc"
+	"github.com/pion/interceptor/pkg/stats"
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 
@@ -27,7 +28,8 @@ type peer struct {
 	first     time.Time // its first signaling frame
 	pc        *webrtc.PeerConnection
 	bwe       cc.BandwidthEstimator
-	remote    bool // remote description set
+	netStats  stats.Getter // RTCP-derived stats of pc's streams
+	remote    bool         // remote description set
 	pending   []webrtc.ICECandidateInit
 	connected bool // ICE+DTLS connected now
 	was       bool // was connected at some point
@@ -79,11 +81,11 @@ func (s *server) newPeer(connID string) *peer {
 
 // createPC builds p's PeerConnection with the session's tracks.
 func (s *server) createPC(p *peer) error {
-	pc, bwe, err := s.eng.newPeerConnection(s.cfg.peerConfiguration())
+	pc, bwe, netStats, err := s.eng.newPeerConnection(s.cfg.peerConfiguration())
 	if err != nil {
 		return fmt.Errorf("new peer connection: %w", err)
 	}
-	p.pc, p.bwe = pc, bwe
+	p.pc, p.bwe, p.netStats = pc, bwe, netStats
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
 		if c != nil {
 			s.post(peerEvent{peer: p, kind: evCandidate, candidate: c})
@@ -209,6 +211,7 @@ func (s *server) peerConnected(p *peer) {
 	s.idle.stop()
 	s.grace.stop()
 	s.stats.connected.Store(true)
+	s.stats.watchNetwork(p.pc, p.netStats)
 	s.stats.peersConnected.Add(1)
 	s.stats.connectNanos.Store(int64(took))
 	s.media.start(p.codec, p.bwe)
@@ -242,6 +245,7 @@ func (s *server) dropPeer(p *peer) {
 	if p.connected {
 		s.media.stop()
 		s.stats.connected.Store(false)
+		s.stats.watchNetwork(nil, nil)
 		p.connected = false
 	}
 	if s.peer == p {

@@ -331,6 +331,7 @@ func (s *server) snapshot() Stats {
 	st := s.stats.snapshot()
 	st.SessionID = s.cfg.SessionID
 	st.Width, st.Height, st.FPS = s.width, s.height, s.fps
+	s.stats.addNetwork(&st)
 	return st
 }
 

@@ -1,6 +1,8 @@
 package streamer
 
 import (
+	"github.com/pion/interceptor/pkg/stats"
+	"github.com/pion/webrtc/v4"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,6 +39,14 @@ type Stats struct {
 	KeyframeRequests uint64  `json:"keyframe_requests"`
 	AudioPackets     uint64  `json:"audio_packets"`
 
+	// RTTMillis and FractionLost come from the client's RTCP receiver
+	// reports on video (zero until the first); PacketsLost is cumulative.
+	RTTMillis       float64 `json:"rtt_ms"`
+	RTTMeasurements uint64  `json:"rtt_measurements"`
+	FractionLost    float64 `json:"fraction_lost"`
+	PacketsLost     int64   `json:"packets_lost"`
+	JitterMillis    float64 `json:"jitter_ms"`
+
 	Inputs          map[string]uint64 `json:"inputs"`
 	InputErrors     uint64            `json:"input_errors"`
 	ChannelMessages map[string]uint64 `json:"channel_messages"`
@@ -46,7 +56,9 @@ type Stats struct {
 // counters are written by the media loops, the data channel handlers and
 // the event loop, and read by stats requests.
 type counters struct {
-	connected       atomic.Bool
+	connected atomic.Bool
+	// net is where the connected peer's RTCP-derived stats are read.
+	net             atomic.Pointer[netSource]
 	peersConnected  atomic.Uint64
 	connectNanos    atomic.Int64
 	frames          atomic.Uint64
@@ -138,4 +150,53 @@ func (c *counters) snapshot() Stats {
 	}
 	c.mu.Unlock()
 	return s
+}
+
+// netSource is the stats interceptor's view of one peer's video stream.
+type netSource struct {
+	pc     *webrtc.PeerConnection
+	getter stats.Getter
+	ssrc   uint32
+}
+
+// watchNetwork points the network stats at pc's video sender; nil stops.
+func (c *counters) watchNetwork(pc *webrtc.PeerConnection, g stats.Getter) {
+	if pc == nil || g == nil {
+		c.net.Store(nil)
+		return
+	}
+	for _, sender := range pc.GetSenders() {
+		if t := sender.Track(); t != nil && t.Kind() == webrtc.RTPCodecTypeVideo {
+			if enc := sender.GetParameters().Encodings; len(enc) > 0 {
+				c.net.Store(&netSource{pc: pc, getter: g, ssrc: uint32(enc[0].SSRC)})
+				return
+			}
+		}
+	}
+}
+
+// addNetwork fills RTT, loss and jitter from the client's receiver reports
+// on video, as the stats interceptor keeps them. Clients whose reports
+// carry no sender-report echo (no RTT from RTCP) still get an RTT: the
+// selected ICE pair's, from its consent checks.
+func (c *counters) addNetwork(st *Stats) {
+	src := c.net.Load()
+	if src == nil {
+		return
+	}
+	if got := src.getter.Get(src.ssrc); got != nil {
+		r := got.RemoteInboundRTPStreamStats
+		st.RTTMillis = float64(r.RoundTripTime) / float64(time.Millisecond)
+		st.RTTMeasurements = r.RoundTripTimeMeasurements
+		st.FractionLost, st.PacketsLost = r.FractionLost, r.PacketsLost
+		st.JitterMillis = r.Jitter * 1000
+	}
+	if st.RTTMeasurements > 0 {
+		return
+	}
+	for _, v := range src.pc.GetStats() {
+		if p, ok := v.(webrtc.ICECandidatePairStats); ok && p.Nominated && p.ResponsesReceived > 0 {
+			st.RTTMillis, st.RTTMeasurements = p.CurrentRoundTripTime*1000, p.ResponsesReceived
+		}
+	}
 }
