@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/streamstack/streamstack/internal/yuv"
+	"github.com/streamstack/streamstack/internal/yuv/yuvtest"
 )
 
 // benchFrames pre-renders distinct frames so the benchmark times only the
@@ -14,8 +15,8 @@ import (
 func benchFrames(b *testing.B, w, h, n int) []*yuv.Image {
 	frames := make([]*yuv.Image, n)
 	for i := range frames {
-		frames[i] = mustImage(b, w, h)
-		fillMoving(frames[i], i)
+		frames[i] = yuvtest.MustImage(b, w, h)
+		yuvtest.FillMoving(frames[i], i)
 	}
 	return frames
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/streamstack/streamstack/internal/yuv"
+	"github.com/streamstack/streamstack/internal/yuv/yuvtest"
 )
 
 func newEncoder(tb testing.TB, cfg EncoderConfig) *Encoder {
@@ -35,10 +36,10 @@ func TestRoundTripPSNR(t *testing.T) {
 		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
 			enc := newEncoder(t, DefaultEncoderConfig(size[0], size[1], 30))
 			dec := newDecoder(t)
-			src := mustImage(t, size[0], size[1])
+			src := yuvtest.MustImage(t, size[0], size[1])
 			var buf []byte
 			for i := range 30 {
-				fillMoving(src, i)
+				yuvtest.FillMoving(src, i)
 				var key bool
 				var err error
 				buf, key, err = enc.Encode(src, false, buf[:0])
@@ -55,7 +56,7 @@ func TestRoundTripPSNR(t *testing.T) {
 				if got.Width != size[0] || got.Height != size[1] {
 					t.Fatalf("decoded %dx%d", got.Width, got.Height)
 				}
-				if p := psnrY(src, got); p < 30 {
+				if p := yuvtest.PSNRY(src, got); p < 30 {
 					t.Errorf("frame %d: PSNR(Y) %.1f dB < 30", i, p)
 				}
 			}
@@ -65,10 +66,10 @@ func TestRoundTripPSNR(t *testing.T) {
 
 func TestForcedKeyframe(t *testing.T) {
 	enc := newEncoder(t, DefaultEncoderConfig(320, 240, 30))
-	src := mustImage(t, 320, 240)
+	src := yuvtest.MustImage(t, 320, 240)
 	var buf []byte
 	for i := range 10 {
-		fillMoving(src, i)
+		yuvtest.FillMoving(src, i)
 		force := i == 5
 		if i == 8 {
 			enc.ForceKeyframe() // the asynchronous (PLI) path
@@ -95,11 +96,11 @@ func TestSetBitrateMidStream(t *testing.T) {
 	cfg.BitrateKbps = 2000
 	enc := newEncoder(t, cfg)
 	dec := newDecoder(t)
-	src := mustImage(t, 640, 360)
+	src := yuvtest.MustImage(t, 640, 360)
 	var buf []byte
 	sizes := func(from, to int) (total int) {
 		for i := from; i < to; i++ {
-			fillMoving(src, i)
+			yuvtest.FillMoving(src, i)
 			var err error
 			buf, _, err = enc.Encode(src, false, buf[:0])
 			if err != nil {
@@ -147,7 +148,7 @@ func TestCloseTwice(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, _, err := enc.Encode(mustImage(t, 320, 240), false, nil); !errors.Is(err, ErrClosed) {
+	if _, _, err := enc.Encode(yuvtest.MustImage(t, 320, 240), false, nil); !errors.Is(err, ErrClosed) {
 		t.Errorf("Encode after Close: %v", err)
 	}
 	if _, err := dec.Decode([]byte{1}); !errors.Is(err, ErrClosed) {
@@ -173,10 +174,10 @@ func TestEncoderBadConfig(t *testing.T) {
 
 func TestEncodeRejectsMismatchedImage(t *testing.T) {
 	enc := newEncoder(t, DefaultEncoderConfig(320, 240, 30))
-	if _, _, err := enc.Encode(mustImage(t, 640, 360), false, nil); !errors.Is(err, ErrImageMismatch) {
+	if _, _, err := enc.Encode(yuvtest.MustImage(t, 640, 360), false, nil); !errors.Is(err, ErrImageMismatch) {
 		t.Errorf("wrong size: %v", err)
 	}
-	img := mustImage(t, 320, 240)
+	img := yuvtest.MustImage(t, 320, 240)
 	img.Y = img.Y[:100]
 	if _, _, err := enc.Encode(img, false, nil); !errors.Is(err, ErrImageMismatch) {
 		t.Errorf("short plane: %v", err)
@@ -187,8 +188,8 @@ func TestEncodeStridedImage(t *testing.T) {
 	// A padded image (as produced by screen grabbers) must encode the
 	// same picture as a packed one.
 	const w, h = 320, 240
-	packed := mustImage(t, w, h)
-	fillMoving(packed, 3)
+	packed := yuvtest.MustImage(t, w, h)
+	yuvtest.FillMoving(packed, 3)
 	padded := &yuv.Image{Width: w, Height: h, YStride: w + 32, UVStride: w/2 + 16}
 	padded.Y = make([]byte, padded.YStride*h)
 	padded.U = make([]byte, padded.UVStride*h/2)
@@ -226,7 +227,7 @@ func TestDecodeGarbage(t *testing.T) {
 // PLI and bandwidth updates arrive on other goroutines; run under -race.
 func TestConcurrentControl(t *testing.T) {
 	enc := newEncoder(t, DefaultEncoderConfig(320, 240, 30))
-	src := mustImage(t, 320, 240)
+	src := yuvtest.MustImage(t, 320, 240)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -241,7 +242,7 @@ func TestConcurrentControl(t *testing.T) {
 	}()
 	var buf []byte
 	for i := range 20 {
-		fillMoving(src, i)
+		yuvtest.FillMoving(src, i)
 		var err error
 		if buf, _, err = enc.Encode(src, false, buf[:0]); err != nil {
 			t.Fatal(err)

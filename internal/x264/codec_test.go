@@ -10,6 +10,7 @@ import (
 	"github.com/streamstack/streamstack/internal/avcodec"
 	"github.com/streamstack/streamstack/internal/h264"
 	"github.com/streamstack/streamstack/internal/yuv"
+	"github.com/streamstack/streamstack/internal/yuv/yuvtest"
 )
 
 func newEncoder(tb testing.TB, cfg EncoderConfig) *Encoder {
@@ -45,10 +46,10 @@ func TestRoundTripPSNR(t *testing.T) {
 			cfg.BitrateKbps = tt.kbps
 			enc := newEncoder(t, cfg)
 			dec := newDecoder(t)
-			src := mustImage(t, tt.w, tt.h)
+			src := yuvtest.MustImage(t, tt.w, tt.h)
 			var buf []byte
 			for i := range 30 {
-				fillMoving(src, i)
+				yuvtest.FillMoving(src, i)
 				var key bool
 				var err error
 				buf, key, err = enc.Encode(src, false, buf[:0])
@@ -69,7 +70,7 @@ func TestRoundTripPSNR(t *testing.T) {
 				if i < 3 {
 					want = 25 // the IDR and its recovery
 				}
-				if p := psnrY(src, got); p < want {
+				if p := yuvtest.PSNRY(src, got); p < want {
 					t.Errorf("frame %d: PSNR(Y) %.1f dB < %.0f", i, p, want)
 				}
 			}
@@ -84,10 +85,10 @@ func TestRoundTripPSNR(t *testing.T) {
 func TestBitstreamShape(t *testing.T) {
 	cfg := DefaultEncoderConfig(1280, 720, 30)
 	enc := newEncoder(t, cfg)
-	src := mustImage(t, 1280, 720)
+	src := yuvtest.MustImage(t, 1280, 720)
 	var buf []byte
 	for i := range 12 {
-		fillMoving(src, i)
+		yuvtest.FillMoving(src, i)
 		force := i == 5
 		if i == 8 {
 			enc.ForceKeyframe() // the asynchronous (PLI) path
@@ -146,11 +147,11 @@ func TestSetBitrateMidStream(t *testing.T) {
 	cfg.BitrateKbps = 2000
 	enc := newEncoder(t, cfg)
 	dec := newDecoder(t)
-	src := mustImage(t, 640, 360)
+	src := yuvtest.MustImage(t, 640, 360)
 	var buf []byte
 	sizes := func(from, to int) (total int) {
 		for i := from; i < to; i++ {
-			fillMoving(src, i)
+			yuvtest.FillMoving(src, i)
 			var err error
 			buf, _, err = enc.Encode(src, false, buf[:0])
 			if err != nil {
@@ -196,7 +197,7 @@ func TestCloseTwice(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, _, err := enc.Encode(mustImage(t, 320, 240), false, nil); !errors.Is(err, ErrClosed) {
+	if _, _, err := enc.Encode(yuvtest.MustImage(t, 320, 240), false, nil); !errors.Is(err, ErrClosed) {
 		t.Errorf("Encode after Close: %v", err)
 	}
 }
@@ -228,10 +229,10 @@ func TestEncoderBadConfig(t *testing.T) {
 
 func TestEncodeRejectsMismatchedImage(t *testing.T) {
 	enc := newEncoder(t, DefaultEncoderConfig(320, 240, 30))
-	if _, _, err := enc.Encode(mustImage(t, 640, 360), false, nil); !errors.Is(err, ErrImageMismatch) {
+	if _, _, err := enc.Encode(yuvtest.MustImage(t, 640, 360), false, nil); !errors.Is(err, ErrImageMismatch) {
 		t.Errorf("wrong size: %v", err)
 	}
-	img := mustImage(t, 320, 240)
+	img := yuvtest.MustImage(t, 320, 240)
 	img.Y = img.Y[:100]
 	if _, _, err := enc.Encode(img, false, nil); !errors.Is(err, ErrImageMismatch) || !errors.Is(err, yuv.ErrShortPlanes) {
 		t.Errorf("short plane: %v", err)
@@ -245,8 +246,8 @@ func TestEncodeStridedImage(t *testing.T) {
 	// A padded image (as produced by screen grabbers) must encode the
 	// same picture as a packed one.
 	const w, h = 320, 240
-	packed := mustImage(t, w, h)
-	fillMoving(packed, 3)
+	packed := yuvtest.MustImage(t, w, h)
+	yuvtest.FillMoving(packed, 3)
 	padded := &yuv.Image{Width: w, Height: h, YStride: w + 32, UVStride: w/2 + 16}
 	padded.Y = make([]byte, padded.YStride*h)
 	padded.U = make([]byte, padded.UVStride*h/2)
@@ -274,7 +275,7 @@ func TestEncodeStridedImage(t *testing.T) {
 // PLI and bandwidth updates arrive on other goroutines; run under -race.
 func TestConcurrentControl(t *testing.T) {
 	enc := newEncoder(t, DefaultEncoderConfig(320, 240, 30))
-	src := mustImage(t, 320, 240)
+	src := yuvtest.MustImage(t, 320, 240)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -289,7 +290,7 @@ func TestConcurrentControl(t *testing.T) {
 	}()
 	var buf []byte
 	for i := range 20 {
-		fillMoving(src, i)
+		yuvtest.FillMoving(src, i)
 		var err error
 		if buf, _, err = enc.Encode(src, false, buf[:0]); err != nil {
 			t.Fatal(err)

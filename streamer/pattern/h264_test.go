@@ -10,7 +10,7 @@ import (
 
 	"github.com/streamstack/streamstack/internal/avcodec"
 	"github.com/streamstack/streamstack/internal/x264"
-	"github.com/streamstack/streamstack/internal/yuv"
+	"github.com/streamstack/streamstack/internal/yuv/yuvtest"
 )
 
 // The strip must survive H.264 as the streamer encodes it (x264
@@ -55,7 +55,7 @@ func TestStripSurvivesH264(t *testing.T) {
 				if want := NewStamp(f+1000, capture); got != want {
 					t.Fatalf("frame %d: decoded %+v, want %+v", f, got, want)
 				}
-				worst = min(worst, psnrY(img, out))
+				worst = min(worst, yuvtest.PSNRY(img, out))
 			}
 			if worst < 30 {
 				t.Errorf("worst PSNR(Y) %.1f dB < 30", worst)
@@ -63,20 +63,4 @@ func TestStripSurvivesH264(t *testing.T) {
 			t.Logf("worst PSNR(Y) %.1f dB", worst)
 		})
 	}
-}
-
-func psnrY(a, b *yuv.Image) float64 {
-	var sse float64
-	for y := range a.Height {
-		ra := a.Y[y*a.YStride : y*a.YStride+a.Width]
-		rb := b.Y[y*b.YStride : y*b.YStride+b.Width]
-		for x := range ra {
-			d := float64(ra[x]) - float64(rb[x])
-			sse += d * d
-		}
-	}
-	if sse == 0 {
-		return math.Inf(1)
-	}
-	return 10 * math.Log10(255*255*float64(a.Width*a.Height)/sse)
 }

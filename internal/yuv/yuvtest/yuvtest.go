@@ -1,4 +1,6 @@
-package vpx
+// Package yuvtest has the pictures and measures the codec tests share: a
+// moving picture as hard as a desktop with motion, and PSNR. Tests only.
+package yuvtest
 
 import (
 	"math"
@@ -7,10 +9,10 @@ import (
 	"github.com/streamstack/streamstack/internal/yuv"
 )
 
-// fillMoving draws a deterministic picture that changes every frame:
-// a diagonal gradient scrolling right, textured stripes and a moving box,
+// FillMoving draws a deterministic picture that changes every frame: a
+// diagonal gradient scrolling right, textured stripes and a moving box,
 // roughly the complexity of a desktop with motion.
-func fillMoving(img *yuv.Image, frame int) {
+func FillMoving(img *yuv.Image, frame int) {
 	w, h := img.Width, img.Height
 	for y := range h {
 		row := img.Y[y*img.YStride : y*img.YStride+w]
@@ -40,7 +42,8 @@ func fillMoving(img *yuv.Image, frame int) {
 	}
 }
 
-func mustImage(tb testing.TB, w, h int) *yuv.Image {
+// MustImage allocates a frame or fails the test.
+func MustImage(tb testing.TB, w, h int) *yuv.Image {
 	tb.Helper()
 	img, err := yuv.NewImage(w, h)
 	if err != nil {
@@ -49,7 +52,8 @@ func mustImage(tb testing.TB, w, h int) *yuv.Image {
 	return img
 }
 
-func psnrY(a, b *yuv.Image) float64 {
+// PSNRY is the peak signal-to-noise ratio of the luma planes, in dB.
+func PSNRY(a, b *yuv.Image) float64 {
 	var sse float64
 	for y := range a.Height {
 		ra := a.Y[y*a.YStride : y*a.YStride+a.Width]
@@ -62,6 +66,5 @@ func psnrY(a, b *yuv.Image) float64 {
 	if sse == 0 {
 		return math.Inf(1)
 	}
-	mse := sse / float64(a.Width*a.Height)
-	return 10 * math.Log10(255*255/mse)
+	return 10 * math.Log10(255*255*float64(a.Width*a.Height)/sse)
 }
