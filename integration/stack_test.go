@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -60,31 +61,42 @@ type stackOptions struct {
 	// natsAuth turns on the embedded server's users, as serve does; the
 	// client user's credentials end up in stack.clientUser.
 	natsAuth bool
+	// turn gives sessions STUN/TURN servers.
+	turn localstack.TURNOptions
+	// host NATS and the gateway listen on; empty: 127.0.0.1.
+	host string
+	// streamerPrefix runs streamers under another command (ip netns exec
+	// NAME); streamerEnv adds to their environment.
+	streamerPrefix []string
+	streamerEnv    []string
 }
 
 func startStack(t testing.TB, opts stackOptions) *stack {
 	t.Helper()
 	acfg := agent.DefaultConfig()
-	acfg.StreamerCommand = []string{binary, "streamer"}
-	acfg.StreamerEnv = []string{"STREAMSTACK_LOG_LEVEL=error", "STREAMSTACK_STATS_INTERVAL=100ms"}
+	if opts.host == "" {
+		opts.host = "127.0.0.1"
+	}
+	acfg.StreamerCommand = append(append([]string{}, opts.streamerPrefix...), binary, "streamer")
+	acfg.StreamerEnv = append([]string{"STREAMSTACK_LOG_LEVEL=error", "STREAMSTACK_STATS_INTERVAL=100ms"}, opts.streamerEnv...)
 	acfg.Cores, acfg.UnitsPerCore = 2, 4
 	acfg.StopTimeout = 2 * time.Second
 	if opts.agent != nil {
 		opts.agent(&acfg)
 	}
 	gcfg := gateway.DefaultConfig()
-	gcfg.HTTPAddr = "127.0.0.1:0"
+	gcfg.HTTPAddr = net.JoinHostPort(opts.host, "0")
 	if opts.gateway != nil {
 		opts.gateway(&gcfg)
 	}
 	srv := jetstream.DefaultServerConfig(t.TempDir())
-	srv.Listen = "127.0.0.1:-1"
+	srv.Listen = net.JoinHostPort(opts.host, "-1")
 	creds := jetstream.NewCredentials()
 	if opts.natsAuth {
 		creds.Apply(&srv)
 	}
 	st, err := localstack.Start(context.Background(), localstack.Options{
-		Server: srv, Gateway: gcfg, Agent: acfg, NoAgent: opts.noAgent, Source: "integration",
+		Server: srv, Gateway: gcfg, Agent: acfg, NoAgent: opts.noAgent, TURN: opts.turn, Source: "integration",
 		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {

@@ -2,12 +2,9 @@ package integration
 
 import (
 	"bytes"
-	"context"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/netip"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -20,12 +17,9 @@ import (
 	"github.com/pion/stun/v4"
 	"github.com/pion/webrtc/v4"
 
-	"github.com/streamstack/streamstack/agent"
 	"github.com/streamstack/streamstack/client"
-	"github.com/streamstack/streamstack/gateway"
 	"github.com/streamstack/streamstack/internal/localstack"
 	"github.com/streamstack/streamstack/internal/turntest"
-	"github.com/streamstack/streamstack/jetstream"
 	"github.com/streamstack/streamstack/session"
 	"github.com/streamstack/streamstack/turn"
 )
@@ -45,36 +39,7 @@ type turnStack struct {
 
 func startTURNStack(t testing.TB, o turnStack) *stack {
 	t.Helper()
-	if o.host == "" {
-		o.host = "127.0.0.1"
-	}
-	acfg := agent.DefaultConfig()
-	acfg.StreamerCommand = append(append([]string{}, o.streamerPrefix...), binary, "streamer")
-	acfg.StreamerEnv = append([]string{"STREAMSTACK_LOG_LEVEL=error"}, o.streamerEnv...)
-	acfg.Cores, acfg.UnitsPerCore = 2, 4
-	acfg.StopTimeout = 2 * time.Second
-	gcfg := gateway.DefaultConfig()
-	gcfg.HTTPAddr = net.JoinHostPort(o.host, "0")
-	srv := jetstream.DefaultServerConfig(t.TempDir())
-	srv.Listen = net.JoinHostPort(o.host, "-1")
-	st, err := localstack.Start(context.Background(), localstack.Options{
-		Server: srv, Gateway: gcfg, Agent: acfg, TURN: o.turn, Source: "integration",
-		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := st.Close(); err != nil {
-			t.Errorf("stack: %v", err)
-		}
-	})
-	token, _, err := st.Tokens.Create(context.Background(), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := strings.TrimSuffix(st.URL, "/")
-	return &stack{Stack: st, token: token, baseURL: base, api: &client.Gateway{BaseURL: base, Token: token}}
+	return startStack(t, stackOptions{turn: o.turn, host: o.host, streamerPrefix: o.streamerPrefix, streamerEnv: o.streamerEnv})
 }
 
 // turnScreen is small: these tests are about the path, not the picture.
