@@ -5,9 +5,9 @@ import "C"
 
 import (
 	"fmt"
-	"sync/atomic"
 	"unsafe"
 
+	"github.com/streamstack/streamstack/internal/encctl"
 	"github.com/streamstack/streamstack/internal/yuv"
 )
 
@@ -21,9 +21,7 @@ type Encoder struct {
 	cfg EncoderConfig
 	pts int64
 
-	forceKF     atomic.Bool
-	wantKbps    atomic.Int64
-	appliedKbps int
+	req encctl.Requests
 }
 
 // NewVP8Encoder creates an encoder and applies cfg once. Zero optional
@@ -45,8 +43,8 @@ func NewVP8Encoder(cfg EncoderConfig) (*Encoder, error) {
 		C.ss_enc_free(c)
 		return nil, err
 	}
-	e := &Encoder{c: c, cfg: cfg, appliedKbps: cfg.BitrateKbps}
-	e.wantKbps.Store(int64(cfg.BitrateKbps))
+	e := &Encoder{c: c, cfg: cfg}
+	e.req.Init(cfg.BitrateKbps)
 	return e, nil
 }
 
@@ -54,21 +52,20 @@ func NewVP8Encoder(cfg EncoderConfig) (*Encoder, error) {
 // bitrate last requested through SetBitrate).
 func (e *Encoder) Config() EncoderConfig {
 	cfg := e.cfg
-	cfg.BitrateKbps = int(e.wantKbps.Load())
+	cfg.BitrateKbps = e.req.Bitrate()
 	return cfg
 }
 
 // ForceKeyframe makes the next Encode produce a keyframe, e.g. on a PLI.
-func (e *Encoder) ForceKeyframe() { e.forceKF.Store(true) }
+func (e *Encoder) ForceKeyframe() { e.req.ForceKeyframe() }
 
 // SetBitrate requests a new CBR target. It takes effect at the next Encode,
 // and libvpx is reconfigured only if the value actually changed: congestion
 // control calls this far more often than the estimate moves.
 func (e *Encoder) SetBitrate(kbps int) error {
-	if kbps <= 0 {
-		return fmt.Errorf("%w: bitrate %d kbps", ErrBadConfig, kbps)
+	if err := e.req.SetBitrate(kbps); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadConfig, err)
 	}
-	e.wantKbps.Store(int64(kbps))
 	return nil
 }
 
@@ -89,7 +86,7 @@ func (e *Encoder) Encode(img *yuv.Image, forceKeyframe bool, dst []byte) (out []
 	if err := e.applyBitrate(); err != nil {
 		return dst, false, err
 	}
-	force := forceKeyframe || e.forceKF.Swap(false)
+	force := e.req.TakeKeyframe(forceKeyframe)
 	// Go pointers passed directly as arguments stay pinned for the call,
 	// and libvpx copies the frame into its look-ahead buffer before
 	// vpx_codec_encode returns, so no pointer outlives the call.
@@ -100,7 +97,7 @@ func (e *Encoder) Encode(img *yuv.Image, forceKeyframe bool, dst []byte) (out []
 		C.int(img.YStride), C.int(img.UVStride), C.int64_t(e.pts), cbool(force))
 	if rc != 0 {
 		if force {
-			e.forceKF.Store(true) // don't lose a PLI to a transient error
+			e.req.KeepKeyframe()
 		}
 		return dst, false, codecError("encode", rc, C.ss_enc_error(e.c))
 	}
@@ -114,14 +111,14 @@ func (e *Encoder) Encode(img *yuv.Image, forceKeyframe bool, dst []byte) (out []
 }
 
 func (e *Encoder) applyBitrate() error {
-	want := int(e.wantKbps.Load())
-	if want == e.appliedKbps {
+	want, changed := e.req.TakeBitrate()
+	if !changed {
 		return nil
 	}
 	if rc := C.ss_enc_set_bitrate(e.c, C.int(want)); rc != 0 {
 		return codecError("set bitrate", rc, C.ss_enc_error(e.c))
 	}
-	e.appliedKbps = want
+	e.req.Applied(want)
 	return nil
 }
 

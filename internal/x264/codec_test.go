@@ -301,8 +301,8 @@ func TestConcurrentControl(t *testing.T) {
 	if _, _, err := enc.Encode(src, false, buf[:0]); err != nil {
 		t.Fatal(err)
 	}
-	if enc.appliedKbps != 499 {
-		t.Errorf("applied %d kbps, want 499", enc.appliedKbps)
+	if kbps, changed := enc.req.TakeBitrate(); changed || kbps != 499 {
+		t.Errorf("applied bitrate is not the 499 kbps asked for (%d, pending %v)", kbps, changed)
 	}
 }
 
