@@ -1,0 +1,178 @@
+//go:build cgo
+
+package x11
+
+// #cgo pkg-config: x11 xext xtst
+// #cgo LDFLAGS: -lyuv
+// #include <stdlib.h>
+// #include "shim.h"
+import "C"
+
+import (
+	"fmt"
+	"sync"
+	"unsafe"
+
+	"github.com/streamstack/streamstack/internal/yuv"
+)
+
+var initOnce sync.Once
+
+func initXlib() { initOnce.Do(func() { C.ss_init() }) }
+
+// Capturer grabs a display's root window into I420 images.
+type Capturer struct {
+	mu   sync.Mutex
+	c    *C.ss_cap
+	w, h int
+}
+
+// NewCapturer connects to display (":7") and sets up the shared segment.
+func NewCapturer(display string) (*Capturer, error) {
+	initXlib()
+	name := C.CString(display)
+	defer C.free(unsafe.Pointer(name))
+	var e C.int
+	c := C.ss_cap_open(name, &e)
+	if c == nil {
+		switch e {
+		case 2:
+			return nil, fmt.Errorf("%w %s: no MIT-SHM extension", ErrOpen, display)
+		case 3:
+			return nil, fmt.Errorf("%w on %s", ErrFormat, display)
+		case 4:
+			return nil, fmt.Errorf("%w %s: shared memory segment", ErrOpen, display)
+		default:
+			return nil, fmt.Errorf("%w %s", ErrOpen, display)
+		}
+	}
+	var w, h C.int
+	C.ss_cap_size(c, &w, &h)
+	return &Capturer{c: c, w: int(w), h: int(h)}, nil
+}
+
+// Size is the display's size in pixels.
+func (c *Capturer) Size() (w, h int) { return c.w, c.h }
+
+// Capture grabs the screen into img, converting BGRX to I420 (BT.601,
+// limited range). img may be smaller than the screen (its top-left part
+// is captured); an odd screen size loses its last row or column.
+func (c *Capturer) Capture(img *yuv.Image) error {
+	if err := img.Validate(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.c == nil {
+		return ErrClosed
+	}
+	switch C.ss_cap_grab(c.c) {
+	case -1:
+		return ErrClosed
+	case 0:
+		return ErrCapture
+	}
+	C.ss_cap_convert(c.c,
+		(*C.uint8_t)(unsafe.Pointer(&img.Y[0])), C.int(img.YStride),
+		(*C.uint8_t)(unsafe.Pointer(&img.U[0])), (*C.uint8_t)(unsafe.Pointer(&img.V[0])), C.int(img.UVStride),
+		C.int(img.Width), C.int(img.Height))
+	return nil
+}
+
+// Close disconnects and frees the segment; safe to call twice.
+func (c *Capturer) Close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.c != nil {
+		C.ss_cap_close(c.c)
+		c.c = nil
+	}
+}
+
+// ConvertBGRX converts a BGRX picture (4 bytes a pixel, stride bytes a
+// row) into img, which it must cover: the conversion Capture uses.
+func ConvertBGRX(src []byte, stride int, img *yuv.Image) error {
+	if err := img.Validate(); err != nil {
+		return err
+	}
+	if stride < 4*img.Width || len(src) < (img.Height-1)*stride+4*img.Width {
+		return fmt.Errorf("%w: %d bytes of stride %d for %dx%d", ErrFormat, len(src), stride, img.Width, img.Height)
+	}
+	C.ss_bgrx_to_i420((*C.uint8_t)(unsafe.Pointer(&src[0])), C.int(stride), C.int(img.Width), C.int(img.Height),
+		(*C.uint8_t)(unsafe.Pointer(&img.Y[0])), C.int(img.YStride),
+		(*C.uint8_t)(unsafe.Pointer(&img.U[0])), (*C.uint8_t)(unsafe.Pointer(&img.V[0])), C.int(img.UVStride))
+	return nil
+}
+
+// Input injects pointer and key events with XTest.
+type Input struct {
+	mu  sync.Mutex
+	dpy *C.Display
+}
+
+// NewInput connects to display for XTest.
+func NewInput(display string) (*Input, error) {
+	initXlib()
+	name := C.CString(display)
+	defer C.free(unsafe.Pointer(name))
+	var e C.int
+	dpy := C.ss_in_open(name, &e)
+	if dpy == nil {
+		if e == 2 {
+			return nil, fmt.Errorf("%w %s: no XTEST extension", ErrOpen, display)
+		}
+		return nil, fmt.Errorf("%w %s", ErrOpen, display)
+	}
+	return &Input{dpy: dpy}, nil
+}
+
+func (in *Input) do(f func(*C.Display) C.int) (bool, error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.dpy == nil {
+		return false, ErrClosed
+	}
+	switch f(in.dpy) {
+	case -1:
+		return false, ErrClosed
+	case 0:
+		return false, nil
+	}
+	return true, nil
+}
+
+// Move puts the pointer at (x, y) of the screen.
+func (in *Input) Move(x, y int) error {
+	_, err := in.do(func(d *C.Display) C.int { return C.ss_in_motion(d, C.int(x), C.int(y)) })
+	return err
+}
+
+// Button presses or releases X button b (1 left, 2 middle, 3 right, 4-7
+// wheel).
+func (in *Input) Button(b int, pressed bool) error {
+	_, err := in.do(func(d *C.Display) C.int { return C.ss_in_button(d, C.uint(b), cbool(pressed)) })
+	return err
+}
+
+// Key presses or releases the key that makes keysym; false when the
+// keymap has none.
+func (in *Input) Key(keysym uint32, pressed bool) (bool, error) {
+	return in.do(func(d *C.Display) C.int { return C.ss_in_key(d, C.ulong(keysym), cbool(pressed)) })
+}
+
+// Close disconnects; safe to call twice.
+func (in *Input) Close() {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.dpy != nil {
+		C.ss_in_close(in.dpy)
+		in.dpy = nil
+	}
+}
+
+func cbool(b bool) C.int {
+	if b {
+		return 1
+	}
+	return 0
+}

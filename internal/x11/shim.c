@@ -1,0 +1,175 @@
+//go:build cgo
+
+#include <stdlib.h>
+#include <string.h>
+#include <pthread.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
+#include <X11/Xlib.h>
+#include <X11/Xutil.h>
+#include <X11/extensions/XShm.h>
+#include <X11/extensions/XTest.h>
+#include <libyuv/convert.h>
+#include "shim.h"
+
+// Connections whose server went away. Xlib calls the I/O error exit
+// handler once per connection; it returns, so the process lives on, and
+// every later call on that connection is refused by ss_dead.
+#define SS_MAX_DEAD 64
+static Display *dead[SS_MAX_DEAD];
+static pthread_mutex_t dead_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int on_error(Display *dpy, XErrorEvent *e) {
+	(void)dpy; (void)e;
+	return 0; // a failed request is reported by its caller's return value
+}
+
+static int on_io_error(Display *dpy) {
+	(void)dpy;
+	return 0;
+}
+
+static void on_io_exit(Display *dpy, void *data) {
+	(void)data;
+	pthread_mutex_lock(&dead_mu);
+	for (int i = 0; i < SS_MAX_DEAD; i++) {
+		if (dead[i] == NULL || dead[i] == dpy) { dead[i] = dpy; break; }
+	}
+	pthread_mutex_unlock(&dead_mu);
+}
+
+int ss_dead(Display *dpy) {
+	int d = 0;
+	pthread_mutex_lock(&dead_mu);
+	for (int i = 0; i < SS_MAX_DEAD; i++) if (dead[i] == dpy) { d = 1; break; }
+	pthread_mutex_unlock(&dead_mu);
+	return d;
+}
+
+static void forget(Display *dpy) {
+	pthread_mutex_lock(&dead_mu);
+	for (int i = 0; i < SS_MAX_DEAD; i++) if (dead[i] == dpy) dead[i] = NULL;
+	pthread_mutex_unlock(&dead_mu);
+}
+
+void ss_init(void) {
+	XSetErrorHandler(on_error);
+	XSetIOErrorHandler(on_io_error);
+}
+
+static Display *open_display(const char *name) {
+	Display *dpy = XOpenDisplay(name);
+	if (dpy) XSetIOErrorExitHandler(dpy, on_io_exit, NULL);
+	return dpy;
+}
+
+struct ss_cap {
+	Display *dpy;
+	Window root;
+	XImage *img;
+	XShmSegmentInfo shm;
+	int attached;
+};
+
+void ss_cap_close(ss_cap *c) {
+	if (!c) return;
+	int alive = !ss_dead(c->dpy);
+	if (c->attached && alive) XShmDetach(c->dpy, &c->shm);
+	if (c->img) { c->img->data = NULL; XDestroyImage(c->img); }
+	if (c->shm.shmaddr && c->shm.shmaddr != (char *)-1) shmdt(c->shm.shmaddr);
+	if (c->dpy) { forget(c->dpy); XCloseDisplay(c->dpy); }
+	free(c);
+}
+
+// ss_cap_open: err 1 open, 2 no MIT-SHM, 3 format, 4 shm.
+ss_cap *ss_cap_open(const char *name, int *err) {
+	ss_cap *c = calloc(1, sizeof *c);
+	if (!c) { *err = 4; return NULL; }
+	c->dpy = open_display(name);
+	if (!c->dpy) { *err = 1; free(c); return NULL; }
+	if (!XShmQueryExtension(c->dpy)) { *err = 2; ss_cap_close(c); return NULL; }
+	int scr = DefaultScreen(c->dpy);
+	c->root = RootWindow(c->dpy, scr);
+	Visual *vis = DefaultVisual(c->dpy, scr);
+	int w = DisplayWidth(c->dpy, scr), h = DisplayHeight(c->dpy, scr);
+	c->img = XShmCreateImage(c->dpy, vis, DefaultDepth(c->dpy, scr), ZPixmap, NULL, &c->shm, w, h);
+	if (!c->img || c->img->bits_per_pixel != 32 || c->img->red_mask != 0xff0000 ||
+	    c->img->green_mask != 0xff00 || c->img->blue_mask != 0xff || c->img->byte_order != LSBFirst) {
+		*err = 3; ss_cap_close(c); return NULL;
+	}
+	c->shm.shmaddr = (char *)-1;
+	c->shm.shmid = shmget(IPC_PRIVATE, (size_t)c->img->bytes_per_line * c->img->height, IPC_CREAT | 0600);
+	if (c->shm.shmid < 0) { *err = 4; ss_cap_close(c); return NULL; }
+	c->shm.shmaddr = c->img->data = shmat(c->shm.shmid, NULL, 0);
+	c->shm.readOnly = False;
+	if (c->shm.shmaddr == (char *)-1 || !XShmAttach(c->dpy, &c->shm)) {
+		shmctl(c->shm.shmid, IPC_RMID, NULL);
+		*err = 4; ss_cap_close(c); return NULL;
+	}
+	XSync(c->dpy, False);
+	// Removed now, freed when the last attachment goes: no segment
+	// outlives the streamer, however it ends.
+	shmctl(c->shm.shmid, IPC_RMID, NULL);
+	c->attached = 1;
+	return c;
+}
+
+int ss_cap_size(ss_cap *c, int *w, int *h) {
+	*w = c->img->width; *h = c->img->height;
+	return 0;
+}
+
+int ss_cap_grab(ss_cap *c) {
+	if (ss_dead(c->dpy)) return -1;
+	if (!XShmGetImage(c->dpy, c->root, c->img, 0, 0, AllPlanes)) return ss_dead(c->dpy) ? -1 : 0;
+	return 1;
+}
+
+void ss_cap_convert(ss_cap *c, uint8_t *y, int ys, uint8_t *u, uint8_t *v, int uvs, int w, int h) {
+	if (w > c->img->width) w = c->img->width & ~1;
+	if (h > c->img->height) h = c->img->height & ~1;
+	ss_bgrx_to_i420((const uint8_t *)c->img->data, c->img->bytes_per_line, w, h, y, ys, u, v, uvs);
+}
+
+// BT.601 limited range, libyuv's ARGBToI420 (AVX2 where the CPU has
+// it): libyuv's ARGB is B, G, R, A in memory, which is X's BGRX.
+void ss_bgrx_to_i420(const uint8_t *src, int stride, int w, int h,
+                     uint8_t *y, int ys, uint8_t *u, uint8_t *v, int uvs) {
+	ARGBToI420(src, stride, y, ys, u, uvs, v, uvs, w, h);
+}
+
+// ss_in_open: err 1 open, 2 no XTEST.
+Display *ss_in_open(const char *name, int *err) {
+	Display *dpy = open_display(name);
+	if (!dpy) { *err = 1; return NULL; }
+	int ev, er, maj, min;
+	if (!XTestQueryExtension(dpy, &ev, &er, &maj, &min)) { *err = 2; forget(dpy); XCloseDisplay(dpy); return NULL; }
+	XTestGrabControl(dpy, True);
+	return dpy;
+}
+
+void ss_in_close(Display *dpy) { forget(dpy); XCloseDisplay(dpy); }
+
+int ss_in_motion(Display *dpy, int x, int y) {
+	if (ss_dead(dpy)) return -1;
+	XTestFakeMotionEvent(dpy, -1, x, y, CurrentTime);
+	XFlush(dpy);
+	return 1;
+}
+
+int ss_in_button(Display *dpy, unsigned int button, int pressed) {
+	if (ss_dead(dpy)) return -1;
+	XTestFakeButtonEvent(dpy, button, pressed ? True : False, CurrentTime);
+	XFlush(dpy);
+	return 1;
+}
+
+// ss_in_key returns 0 when no key of the keymap makes keysym.
+int ss_in_key(Display *dpy, unsigned long keysym, int pressed) {
+	if (ss_dead(dpy)) return -1;
+	KeyCode kc = XKeysymToKeycode(dpy, (KeySym)keysym);
+	if (kc == 0) return 0;
+	XTestFakeKeyEvent(dpy, kc, pressed ? True : False, CurrentTime);
+	XFlush(dpy);
+	return 1;
+}

@@ -1,0 +1,196 @@
+package x11
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// XvfbConfig is one virtual display.
+type XvfbConfig struct {
+	// Command is the server binary; empty: "Xvfb" from PATH.
+	Command string
+	// Width, Height and Depth of screen 0.
+	Width, Height, Depth int
+	// StartTimeout bounds the wait for Xvfb to report its display.
+	StartTimeout time.Duration
+	// StopTimeout is how long Xvfb gets to exit on SIGTERM before SIGKILL.
+	StopTimeout time.Duration
+}
+
+// Xvfb is a running virtual display server, a child of this process in
+// its process group (so a signal to the group reaches it) that also dies
+// with this process (PR_SET_PDEATHSIG).
+type Xvfb struct {
+	// Display is the DISPLAY value of the server (":7").
+	Display string
+	num     int
+	cmd     *exec.Cmd
+	done    chan struct{}
+	err     error
+	stopT   time.Duration
+}
+
+// StartXvfb starts Xvfb on a display number it picks itself (-displayfd:
+// no race with other servers for a free number) and returns once it
+// accepts connections. It listens on its Unix socket only.
+func StartXvfb(ctx context.Context, cfg XvfbConfig) (*Xvfb, error) {
+	if cfg.Command == "" {
+		cfg.Command = "Xvfb"
+	}
+	if cfg.Depth == 0 {
+		cfg.Depth = 24
+	}
+	if cfg.StartTimeout <= 0 {
+		cfg.StartTimeout = 10 * time.Second
+	}
+	if cfg.StopTimeout <= 0 {
+		cfg.StopTimeout = 2 * time.Second
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return nil, fmt.Errorf("%w: screen %dx%d", ErrXvfb, cfg.Width, cfg.Height)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrXvfb, err)
+	}
+	defer func() { _ = r.Close() }()
+	cmd := exec.Command(cfg.Command, "-displayfd", "3",
+		"-screen", "0", fmt.Sprintf("%dx%dx%d", cfg.Width, cfg.Height, cfg.Depth),
+		"-nolisten", "tcp", "-noreset", "+extension", "MIT-SHM", "+extension", "XTEST")
+	var stderr tail
+	cmd.Stderr = &stderr
+	cmd.ExtraFiles = []*os.File{w}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		_ = w.Close()
+		return nil, fmt.Errorf("%w: %v", ErrXvfb, err)
+	}
+	_ = w.Close()
+	x := &Xvfb{cmd: cmd, done: make(chan struct{}), stopT: cfg.StopTimeout}
+	go func() { x.err = cmd.Wait(); close(x.done) }()
+
+	line := make(chan string, 1)
+	go func() {
+		s, _ := bufio.NewReader(r).ReadString('\n')
+		line <- s
+	}()
+	timer := time.NewTimer(cfg.StartTimeout)
+	defer timer.Stop()
+	var got string
+	read := false
+	select {
+	case got = <-line:
+		read = true
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+	n, perr := strconv.Atoi(strings.TrimSpace(got))
+	if perr != nil || n < 0 {
+		x.Stop()
+		if !read {
+			<-line // the reader ends with the pipe: Xvfb is gone
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%w: %w", ErrXvfb, ctx.Err())
+		}
+		return nil, fmt.Errorf("%w: no display number reported (exit: %v): %s", ErrXvfb, x.err, stderr.String())
+	}
+	x.num, x.Display = n, ":"+strconv.Itoa(n)
+	return x, nil
+}
+
+// Pid is the server's process id.
+func (x *Xvfb) Pid() int { return x.cmd.Process.Pid }
+
+// Done is closed when the server has exited.
+func (x *Xvfb) Done() <-chan struct{} { return x.done }
+
+// Stop ends the server (SIGTERM, then SIGKILL after the stop timeout),
+// waits for it and removes its socket and lock file if it left them (it
+// does when killed). Safe to call twice.
+func (x *Xvfb) Stop() {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
+		select {
+		case <-x.done:
+		default:
+			_ = x.cmd.Process.Signal(sig)
+			select {
+			case <-x.done:
+			case <-time.After(x.stopT):
+			}
+		}
+	}
+	<-x.done
+	if x.Display != "" {
+		x.removeFiles()
+	}
+}
+
+// SocketPath and LockPath are the files an X server on display n makes.
+func SocketPath(n int) string { return fmt.Sprintf("/tmp/.X11-unix/X%d", n) }
+
+// LockPath is the lock file of display n.
+func LockPath(n int) string { return fmt.Sprintf("/tmp/.X%d-lock", n) }
+
+// Number is the display number.
+func (x *Xvfb) Number() int { return x.num }
+
+// removeFiles deletes what this server's display leaves in /tmp when the
+// server is killed: its lock file, only while it still names this
+// server's pid, and its socket, only while nothing answers on it (with
+// -displayfd Xvfb writes no lock file, and the number may already belong
+// to another server).
+func (x *Xvfb) removeFiles() {
+	if b, err := os.ReadFile(LockPath(x.num)); err == nil {
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid == x.Pid() {
+			_ = os.Remove(LockPath(x.num))
+		}
+	}
+	sock := SocketPath(x.num)
+	if _, err := os.Stat(sock); err != nil {
+		return
+	}
+	conn, err := net.DialTimeout("unix", sock, time.Second)
+	if err == nil {
+		_ = conn.Close()
+		return // another server's now
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		_ = os.Remove(sock)
+	}
+}
+
+// tail keeps the last bytes Xvfb writes to stderr, for the error of a
+// failed start.
+type tail struct {
+	mu sync.Mutex
+	b  []byte
+}
+
+const maxTail = 2048
+
+func (t *tail) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if len(t.b) > maxTail {
+		t.b = append(t.b[:0], t.b[len(t.b)-maxTail:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return strings.TrimSpace(string(t.b))
+}

@@ -1,0 +1,334 @@
+package streamer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/user"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/streamstack/streamstack/apps"
+	"github.com/streamstack/streamstack/internal/x11"
+	"github.com/streamstack/streamstack/internal/yuv"
+	"github.com/streamstack/streamstack/streamer/protocol"
+)
+
+// ReasonAppExited ends a session whose application (or its display)
+// exited on its own.
+const ReasonAppExited = "app exited"
+
+// x11App is one X11 application of a session: its private Xvfb, the app
+// inside it, the capture that is the session's video Source and the XTest
+// input that is its InputSink.
+//
+// Process tree: Xvfb is the streamer's child in the streamer's process
+// group (the agent signals that group on stop); the app is the streamer's
+// child in a process group of its own (a signal meant for it reaches what
+// it started, and nothing else). Both have PR_SET_PDEATHSIG SIGKILL, so
+// neither outlives a streamer that is killed outright.
+type x11App struct {
+	log  *slog.Logger
+	xvfb *x11.Xvfb
+	cmd  *exec.Cmd
+	// appDone is closed when the app has been reaped; exited when the app
+	// or the display has gone.
+	appDone chan struct{}
+	exited  chan struct{}
+	stopT   time.Duration
+	stderr  *tailBuffer
+	wg      sync.WaitGroup
+	closing chan struct{}
+
+	cap *x11.Capturer
+	in  *x11.Input
+
+	capFailed   bool // owned by the video goroutine
+	mu          sync.Mutex
+	touch       int // the touch point acting as the pointer, -1 none
+	unsupported map[string]bool
+}
+
+// maxAppStderr bounds what of an app's stderr is kept for the log.
+const maxAppStderr = 4096
+
+// startX11App starts Xvfb at w×h×24, the app inside it, and connects the
+// capture and input. On error nothing is left running.
+func startX11App(ctx context.Context, cfg Config, app apps.App, w, h int, log *slog.Logger) (_ *x11App, err error) {
+	log = log.With("app", app.Name)
+	xv, err := x11.StartXvfb(ctx, x11.XvfbConfig{Command: cfg.XvfbCommand, Width: w, Height: h, Depth: 24,
+		StartTimeout: cfg.AppStartTimeout, StopTimeout: cfg.AppStopTimeout})
+	if err != nil {
+		return nil, err
+	}
+	a := &x11App{log: log, xvfb: xv, appDone: make(chan struct{}), exited: make(chan struct{}),
+		stopT: cfg.AppStopTimeout, stderr: &tailBuffer{max: maxAppStderr}, closing: make(chan struct{}),
+		touch: -1, unsupported: map[string]bool{}}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	if a.cap, err = x11.NewCapturer(xv.Display); err != nil {
+		close(a.appDone)
+		return nil, err
+	}
+	if a.in, err = x11.NewInput(xv.Display); err != nil {
+		close(a.appDone)
+		return nil, err
+	}
+	if err = a.startApp(app); err != nil {
+		close(a.appDone)
+		return nil, fmt.Errorf("streamer: start %s: %w", app.Name, err)
+	}
+	log.Info("app started", "display", xv.Display, "xvfb_pid", xv.Pid(), "app_pid", a.cmd.Process.Pid)
+	a.wg.Go(func() {
+		select {
+		case <-a.appDone:
+			a.log.Warn("app exited", "err", a.cmd.ProcessState, "stderr", a.stderr.String())
+		case <-xv.Done():
+			a.log.Warn("display server exited")
+		case <-a.closing:
+			return
+		}
+		close(a.exited)
+	})
+	return a, nil
+}
+
+// appEnv is the app's environment: the streamer's without its own
+// STREAMSTACK_* settings (the NATS URL may carry credentials), DISPLAY,
+// the user's HOME and USER when it runs as another user, and app.Env.
+func appEnv(app apps.App, display string, u *user.User) []string {
+	env := slices.DeleteFunc(os.Environ(), func(e string) bool {
+		return strings.HasPrefix(e, "STREAMSTACK_") || strings.HasPrefix(e, "DISPLAY=") ||
+			strings.HasPrefix(e, "XAUTHORITY=") || strings.HasPrefix(e, "WAYLAND_DISPLAY=")
+	})
+	env = append(env, "DISPLAY="+display)
+	if u != nil {
+		env = append(env, "HOME="+u.HomeDir, "USER="+u.Username, "LOGNAME="+u.Username)
+	}
+	return append(env, app.Env...)
+}
+
+func (a *x11App) startApp(app apps.App) error {
+	argv, err := limitedCommand(app.Command, app.Limits)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	attr := &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	var u *user.User
+	if app.User != "" {
+		if u, err = lookupUser(app.User); err != nil {
+			return err
+		}
+		uid, _ := strconv.ParseUint(u.Uid, 10, 32)
+		gid, _ := strconv.ParseUint(u.Gid, 10, 32)
+		attr.Credential = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+		cmd.Dir = "/" // not the streamer's directory, which the user may not read
+		if fi, err := os.Stat(u.HomeDir); err == nil && fi.IsDir() {
+			cmd.Dir = u.HomeDir
+		}
+	}
+	cmd.SysProcAttr = attr
+	cmd.Env = appEnv(app, a.xvfb.Display, u)
+	cmd.Stdout, cmd.Stderr = a.stderr, a.stderr
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	a.cmd = cmd
+	go func() { _ = cmd.Wait(); close(a.appDone) }()
+	return nil
+}
+
+func lookupUser(name string) (*user.User, error) {
+	if _, err := strconv.Atoi(name); err == nil {
+		return user.LookupId(name)
+	}
+	return user.Lookup(name)
+}
+
+// limitedCommand wraps command in prlimit(1) (util-linux) when the app
+// has limits: Go's exec cannot call setrlimit between fork and exec, and
+// prlimit(2) on the started child races with it and is refused for a child
+// of another user without CAP_SYS_RESOURCE. prlimit sets the limits on
+// itself, as the app's user, then execs the app.
+func limitedCommand(command []string, l apps.Limits) ([]string, error) {
+	var opts []string
+	if l.AddressSpaceMB > 0 {
+		opts = append(opts, fmt.Sprintf("--as=%d", uint64(l.AddressSpaceMB)<<20))
+	}
+	if l.NoFile > 0 {
+		opts = append(opts, fmt.Sprintf("--nofile=%d", l.NoFile))
+	}
+	if l.NProc > 0 {
+		opts = append(opts, fmt.Sprintf("--nproc=%d", l.NProc))
+	}
+	if len(opts) == 0 {
+		return command, nil
+	}
+	bin, err := exec.LookPath("prlimit")
+	if err != nil {
+		return nil, fmt.Errorf("resource limits need prlimit (util-linux): %w", err)
+	}
+	return append(append(append([]string{bin}, opts...), "--"), command...), nil
+}
+
+// Exited is closed when the app or its display exited on its own.
+func (a *x11App) Exited() <-chan struct{} { return a.exited }
+
+// Pids are the processes of the session: Xvfb's and the app's.
+func (a *x11App) Pids() (xvfb, app int) {
+	if a.cmd != nil && a.cmd.Process != nil {
+		app = a.cmd.Process.Pid
+	}
+	return a.xvfb.Pid(), app
+}
+
+// Draw implements Source: it captures the display into img.
+func (a *x11App) Draw(img *yuv.Image, _ uint32, _ time.Time) {
+	err := a.cap.Capture(img)
+	if err != nil && !a.capFailed {
+		a.log.Warn("capture failed; repeating the last frame", "err", err)
+	}
+	a.capFailed = err != nil
+}
+
+// HandleInput implements InputSink with XTest: pointer, buttons, wheel,
+// keys (Android key codes mapped to keysyms) and the first touch point as
+// the pointer. Gamepads have no X11 equivalent: counted and logged once as
+// unsupported.
+func (a *x11App) HandleInput(ev protocol.Input) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var err error
+	switch ev.Type {
+	case protocol.InputMouseMove:
+		err = a.in.Move(ev.X, ev.Y)
+	case protocol.InputMouseButton:
+		if b, ok := x11.Button(ev.Button); ok {
+			err = a.in.Button(b, ev.Pressed)
+		}
+	case protocol.InputMouseWheel:
+		err = a.wheel(ev.X, ev.Y)
+	case protocol.InputKey:
+		sym, ok := x11.Keysym(ev.Code)
+		if !ok {
+			a.log.Debug("no keysym for key code", "code", ev.Code)
+			return
+		}
+		if ok, err = a.in.Key(sym, ev.Pressed); err == nil && !ok {
+			a.log.Debug("keymap lacks keysym", "code", ev.Code, "keysym", sym)
+		}
+	case protocol.InputTouchStart:
+		if a.touch < 0 {
+			a.touch = ev.ID
+			if err = a.in.Move(ev.X, ev.Y); err == nil {
+				err = a.in.Button(1, true)
+			}
+		}
+	case protocol.InputTouchMove:
+		if ev.ID == a.touch {
+			err = a.in.Move(ev.X, ev.Y)
+		}
+	case protocol.InputTouchEnd:
+		if ev.ID == a.touch {
+			a.touch = -1
+			err = a.in.Button(1, false)
+		}
+	case protocol.InputGamepadButton, protocol.InputGamepadAxes:
+		if !a.unsupported[ev.Type] {
+			a.unsupported[ev.Type] = true
+			a.log.Warn("input unsupported by an X11 app; ignored", "type", ev.Type)
+		}
+	}
+	if err != nil && !errors.Is(err, x11.ErrClosed) {
+		a.log.Debug("inject input", "type", ev.Type, "err", err)
+	}
+}
+
+// maxWheelClicks bounds the clicks one wheel message makes.
+const maxWheelClicks = 10
+
+// wheel turns a wheel message into clicks of X buttons 4/5 (up/down) and
+// 6/7 (left/right); positive y scrolls up, as on Android.
+func (a *x11App) wheel(x, y int) error {
+	for _, axis := range []struct{ v, neg, pos int }{{y, 5, 4}, {x, 6, 7}} {
+		b := axis.pos
+		if axis.v < 0 {
+			b = axis.neg
+		}
+		for range min(max(axis.v, -axis.v), maxWheelClicks) {
+			if err := a.in.Button(b, true); err != nil {
+				return err
+			}
+			if err := a.in.Button(b, false); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Close disconnects, ends the app's process group (SIGTERM, then SIGKILL
+// after the stop timeout) and stops Xvfb, which removes its socket. Call
+// it after the video loop stopped drawing.
+func (a *x11App) Close() {
+	select {
+	case <-a.closing:
+		return
+	default:
+		close(a.closing)
+	}
+	a.wg.Wait()
+	if a.in != nil {
+		a.in.Close()
+	}
+	if a.cap != nil {
+		a.cap.Close()
+	}
+	if a.cmd != nil {
+		pgid := a.cmd.Process.Pid
+		_ = syscall.Kill(-pgid, syscall.SIGTERM)
+		select {
+		case <-a.appDone:
+		case <-time.After(a.stopT):
+			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+			<-a.appDone
+		}
+		// What the app started may outlive it in its group.
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	}
+	a.xvfb.Stop()
+}
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	b   []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if len(t.b) > t.max {
+		t.b = append(t.b[:0], t.b[len(t.b)-t.max:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return strings.TrimSpace(string(t.b))
+}

@@ -1,0 +1,164 @@
+package streamer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/streamstack/streamstack/apps"
+	"github.com/streamstack/streamstack/internal/x11"
+	"github.com/streamstack/streamstack/internal/yuv"
+)
+
+func needXvfb(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("Xvfb"); err != nil {
+		t.Fatal("Xvfb is not installed: scripts/install-deps.sh installs it")
+	}
+}
+
+func gone(pid int) bool {
+	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+		return true
+	}
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	i := strings.LastIndexByte(string(b), ')')
+	return i >= 0 && i+2 < len(b) && b[i+2] == 'Z'
+}
+
+func procLine(t *testing.T, pid int, file, prefix string) string {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/%s", pid, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for l := range strings.SplitSeq(string(b), "\n") {
+		if strings.HasPrefix(l, prefix) {
+			return l
+		}
+	}
+	t.Fatalf("no %q in /proc/%d/%s", prefix, pid, file)
+	return ""
+}
+
+// The app runs in its own process group with its limits, without the
+// streamer's settings in its environment, as the configured user; Close
+// ends it and Xvfb and removes the display's socket.
+func TestX11AppIsolationAndTeardown(t *testing.T) {
+	needXvfb(t)
+	t.Setenv("STREAMSTACK_NATS_URL", "nats://user:secret@host")
+	app := apps.App{Name: "sleeper", Kind: apps.KindX11, Command: []string{"sleep", "30"},
+		Limits: apps.Limits{AddressSpaceMB: 512, NoFile: 64, NProc: 4096}, Env: []string{"APP_SETTING=1"}}
+	if os.Geteuid() == 0 {
+		app.User = "nobody"
+	}
+	cfg := DefaultConfig()
+	a, err := startX11App(context.Background(), cfg, app, 320, 240, x11TestLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	xvfb, pid := a.Pids()
+	// prlimit execs the app once the limits are set.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); strings.TrimSpace(string(b)) == "sleep" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the app did not start")
+		}
+	}
+	if pgid, _ := syscall.Getpgid(pid); pgid != pid {
+		t.Errorf("app's process group %d, want its own (%d)", pgid, pid)
+	}
+	if l := procLine(t, pid, "limits", "Max address space"); !strings.Contains(l, "536870912") {
+		t.Errorf("limits: %s", l)
+	}
+	if l := procLine(t, pid, "limits", "Max open files"); !strings.Contains(l, " 64 ") {
+		t.Errorf("limits: %s", l)
+	}
+	if l := procLine(t, pid, "limits", "Max processes"); !strings.Contains(l, " 4096 ") {
+		t.Errorf("limits: %s", l)
+	}
+	if app.User != "" {
+		if l := procLine(t, pid, "status", "Uid:"); !strings.Contains(l, "65534") {
+			t.Errorf("app runs as %s, want nobody", l)
+		}
+	}
+	env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+	vars := strings.Split(string(env), "\x00")
+	if strings.Contains(string(env), "STREAMSTACK_") || !strings.Contains(string(env), "APP_SETTING=1") {
+		t.Errorf("app environment %q", vars)
+	}
+	if !strings.Contains(string(env), "DISPLAY="+a.xvfb.Display+"\x00") {
+		t.Errorf("app environment has no DISPLAY=%s", a.xvfb.Display)
+	}
+	sock := x11.SocketPath(a.xvfb.Number())
+
+	img, _ := yuv.NewImage(320, 240)
+	a.Draw(img, 0, time.Now())
+	if img.Y[0] == 0 { // the converter's black is 16
+		t.Error("nothing captured")
+	}
+
+	a.Close()
+	a.Close()
+	for _, p := range []int{xvfb, pid} {
+		if !gone(p) {
+			t.Errorf("pid %d still running after Close", p)
+		}
+	}
+	if _, err := os.Stat(sock); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s left behind: %v", sock, err)
+	}
+	select {
+	case <-a.Exited():
+		t.Error("Exited closed by Close: the session would end with 'app exited'")
+	default:
+	}
+}
+
+func TestX11AppExit(t *testing.T) {
+	needXvfb(t)
+	a, err := startX11App(context.Background(), DefaultConfig(),
+		apps.App{Name: "quick", Kind: apps.KindX11, Command: []string{"sh", "-c", "echo bye >&2; exit 3"}}, 320, 240, x11TestLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	select {
+	case <-a.Exited():
+	case <-time.After(10 * time.Second):
+		t.Fatal("exit not noticed")
+	}
+	if !strings.Contains(a.stderr.String(), "bye") {
+		t.Errorf("stderr kept: %q", a.stderr.String())
+	}
+}
+
+func TestX11AppStartFailsCleanly(t *testing.T) {
+	needXvfb(t)
+	_, err := startX11App(context.Background(), DefaultConfig(),
+		apps.App{Name: "missing", Kind: apps.KindX11, Command: []string{"/nonexistent/app"}}, 320, 240, x11TestLog())
+	if err == nil {
+		t.Fatal("started a missing program")
+	}
+	_, err = startX11App(context.Background(), DefaultConfig(),
+		apps.App{Name: "nouser", Kind: apps.KindX11, Command: []string{"true"}, User: "no-such-user-here"}, 320, 240, x11TestLog())
+	if err == nil {
+		t.Fatal("started as a missing user")
+	}
+}
+
+func x11TestLog() *slog.Logger {
+	if os.Getenv("STREAMER_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
