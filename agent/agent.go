@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
 	njs "github.com/nats-io/nats.go/jetstream"
 
+	"github.com/streamstack/streamstack/encoders"
 	"github.com/streamstack/streamstack/fleet"
 	"github.com/streamstack/streamstack/session"
 	"github.com/streamstack/streamstack/subjects"
@@ -36,10 +38,15 @@ type Agent struct {
 	log     *slog.Logger
 	started time.Time
 
+	// inventory is what probing found (or the config declared).
+	inventory []encoders.Status
+	now       func() time.Time
+
 	mu      sync.Mutex
 	running map[string]*streamerProc
-	used    float64
-	wg      sync.WaitGroup // one per streamer process watcher
+	pools   []poolState       // this agent's encoder capacity and its use
+	peers   []fleet.Heartbeat // the fleet at the last heartbeat
+	wg      sync.WaitGroup    // one per streamer process watcher
 }
 
 // New checks the config and returns an agent; Run starts it.
@@ -59,17 +66,41 @@ func New(cfg Config, deps Deps) (*Agent, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	if cfg.VAAPIDevice != "" {
+		// The streamer opens the VA-API device the agent probed.
+		cfg.StreamerEnv = append(slices.Clip(cfg.StreamerEnv), "STREAMSTACK_VAAPI_DEVICE="+cfg.VAAPIDevice)
+	}
+	inv := cfg.Inventory
+	if inv == nil {
+		inv = encoders.Probe(cfg.probeConfig())
+	}
+	var pools []poolState
+	for _, p := range encoders.Pools(inv) {
+		pools = append(pools, poolState{Pool: p})
+	}
+	if len(pools) == 0 {
+		return nil, fmt.Errorf("%w: no encoder backend works on this host: %v", ErrConfig, inv)
+	}
 	return &Agent{
-		cfg:     cfg,
-		deps:    deps,
-		log:     log.With("agent", cfg.ID),
-		running: map[string]*streamerProc{},
+		cfg:       cfg,
+		deps:      deps,
+		log:       log.With("agent", cfg.ID),
+		inventory: inv,
+		now:       time.Now,
+		running:   map[string]*streamerProc{},
+		pools:     pools,
 	}, nil
 }
 
-// TotalUnits is this agent's software encoder capacity.
+// Inventory returns the encoder backends the agent found at start (or was
+// given in Config.Inventory), available or not.
+func (a *Agent) Inventory() []encoders.Status { return a.inventory }
+
+// TotalUnits is this agent's encoder capacity: each pool's, in 720p30
+// streams of its cheapest codec, summed.
 func (a *Agent) TotalUnits() float64 {
-	return float64(a.cfg.Cores) * a.cfg.UnitsPerCore
+	total, _ := totals(a.backends())
+	return total
 }
 
 // Run takes requests until ctx ends, then stops every streamer it started
@@ -99,6 +130,13 @@ func (a *Agent) Run(ctx context.Context) error {
 		it.Stop()
 	})
 	loops.Go(func() { a.heartbeatLoop(ctx) })
+	for _, st := range a.inventory {
+		if st.Available {
+			a.log.Info("encoder", "backend", st.Name, "pool", st.Pool, "codec", st.Codec, "units", st.Units, "source", st.Source)
+		} else {
+			a.log.Info("encoder absent", "backend", st.Name, "reason", st.Reason)
+		}
+	}
 	a.log.Info("agent ready", "region", a.cfg.Region, "units", a.TotalUnits(), "max_sessions", a.cfg.MaxSessions)
 	for {
 		msg, err := it.Next()
@@ -130,43 +168,42 @@ func (a *Agent) heartbeatLoop(ctx context.Context) {
 			if err := a.heartbeat(ctx); err != nil && ctx.Err() == nil {
 				a.log.Warn("heartbeat", "err", err)
 			}
+			a.refreshPeers(ctx)
 		}
 	}
 }
 
 func (a *Agent) heartbeat(ctx context.Context) error {
+	backends := a.backends()
+	total, used := totals(backends)
 	a.mu.Lock()
-	used, n := a.used, len(a.running)
+	n := len(a.running)
 	a.mu.Unlock()
-	total := a.TotalUnits()
 	return fleet.Put(ctx, a.deps.Agents, fleet.Heartbeat{
 		ID: a.cfg.ID, Region: a.cfg.Region,
 		TotalUnits: total, UsedUnits: used,
 		Sessions: n, MaxSessions: a.cfg.MaxSessions,
-		Backends:  a.backends(total, used),
+		Backends:  backends,
 		StartedAt: a.started, At: time.Now().UTC(),
 	})
 }
 
-// reserve takes units for a session if they are free.
-func (a *Agent) reserve(id string, units float64) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if len(a.running) >= a.cfg.MaxSessions || a.used+units > a.TotalUnits()+1e-9 {
-		return false
+// refreshPeers keeps the fleet's heartbeats for placement decisions: a
+// software placement defers to free hardware elsewhere (see decide).
+func (a *Agent) refreshPeers(ctx context.Context) {
+	if a.cfg.HardwareWait <= 0 {
+		return
 	}
-	a.used += units
-	a.running[id] = &streamerProc{units: units}
-	return true
-}
-
-func (a *Agent) release(id string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if p, ok := a.running[id]; ok {
-		a.used -= p.units
-		delete(a.running, id)
+	peers, err := fleet.List(ctx, a.deps.Agents)
+	if err != nil {
+		if ctx.Err() == nil {
+			a.log.Warn("list agents", "err", err)
+		}
+		return
 	}
+	a.mu.Lock()
+	a.peers = peers
+	a.mu.Unlock()
 }
 
 // handle decides one request: drop it, end it for lack of capacity, place
@@ -199,7 +236,18 @@ func (a *Agent) handle(ctx context.Context, msg njs.Msg) {
 		return
 	}
 	units := SessionUnits(s.Screen)
-	if (s.Region != "" && s.Region != a.cfg.Region) || !a.reserve(s.ID, units) {
+	if s.Region != "" && s.Region != a.cfg.Region {
+		_ = msg.NakWithDelay(a.cfg.RetryDelay)
+		return
+	}
+	n, waited := need{units: units, codecs: s.VideoCodecs, region: s.Region}, time.Since(req.CreatedAt)
+	if a.wouldTakeSoftware(n, waited) {
+		// Only software is free here: read the fleet now, not at the last
+		// tick, to see whether hardware is free elsewhere.
+		a.refreshPeers(ctx)
+	}
+	c, ok := a.reserve(s.ID, n, waited)
+	if !ok {
 		_ = msg.NakWithDelay(a.cfg.RetryDelay)
 		return
 	}
@@ -207,8 +255,8 @@ func (a *Agent) handle(ctx context.Context, msg njs.Msg) {
 		if s.Status != session.StatusCreated || s.Agent != "" {
 			return session.ErrEnded
 		}
-		s.Agent, s.Units = a.cfg.ID, units
-		s.StatusMessage = "placed on " + a.cfg.ID + ", starting streamer"
+		s.Agent, s.Units, s.Encoder = a.cfg.ID, units, c.pool
+		s.StatusMessage = "placed on " + a.cfg.ID + " (" + c.pool + " encoder), starting streamer"
 		return nil
 	})
 	if err != nil {
@@ -222,7 +270,7 @@ func (a *Agent) handle(ctx context.Context, msg njs.Msg) {
 		return
 	}
 	_ = msg.Ack()
-	log.Info("placed", "units", units, "screen", fmt.Sprintf("%dx%d@%d", s.Screen.Width, s.Screen.Height, s.Screen.FPS))
+	log.Info("placed", "units", units, "encoder", c.pool, "screen", fmt.Sprintf("%dx%d@%d", s.Screen.Width, s.Screen.Height, s.Screen.FPS))
 	if err := a.launch(ctx, placed); err != nil {
 		log.Error("launch streamer", "err", err)
 		a.release(s.ID)

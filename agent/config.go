@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/streamstack/streamstack/encoders"
 	"github.com/streamstack/streamstack/session"
 )
 
@@ -21,11 +22,31 @@ type Config struct {
 	MaxSessions int
 	// Cores the agent may use for software encoding. Zero: all of them.
 	Cores int
-	// UnitsPerCore is the software encoder capacity of one core, in units of
-	// one 720p30 stream. libvpx realtime encodes about 143 720p frames per
-	// CPU-second here, so one core could carry four 720p30 streams; 2 leaves
-	// room for capture, packetization and the application itself.
+	// UnitsPerCore, when positive, is the software encoder capacity of one
+	// core for every codec, in units of one 720p30 stream, used as is.
+	// Zero: measured at start by a short calibration encode per codec
+	// (encoders.Calibrate), less Headroom.
 	UnitsPerCore float64
+	// Headroom is the share of the calibrated software capacity left for
+	// capture, packetization and the applications themselves (0.5: half).
+	Headroom float64
+	// CodecCost refines what a codec costs on any pool, as a factor on its
+	// measured or declared cost ("H264": 1.2 makes H.264 sessions 20%
+	// dearer). Missing codecs: 1.
+	CodecCost map[string]float64
+	// PoolUnits sets a hardware pool's capacity in 720p30 streams ("nvenc",
+	// "vaapi"), instead of encoders.HardwareUnits' table.
+	PoolUnits map[string]float64
+	// VAAPIDevice is the DRM render node the VA-API encoders open; empty:
+	// /dev/dri/renderD128.
+	VAAPIDevice string
+	// HardwareWait is how long a request waits for a hardware encoder when
+	// another live agent advertises one free that it fits, before an agent
+	// with only software free takes it. Zero: software at once.
+	HardwareWait time.Duration
+	// Inventory, when set, is the agent's encoder backends instead of
+	// probing this host: for tests, and for an operator who pins them.
+	Inventory []encoders.Status
 	// PlacementTimeout is how long a request may wait for capacity before
 	// the session ends with reason "no capacity".
 	PlacementTimeout time.Duration
@@ -53,7 +74,8 @@ func DefaultConfig() Config {
 	return Config{
 		Region:            "local",
 		MaxSessions:       16,
-		UnitsPerCore:      2,
+		Headroom:          0.5,
+		HardwareWait:      2 * time.Second,
 		PlacementTimeout:  30 * time.Second,
 		RetryDelay:        250 * time.Millisecond,
 		HeartbeatInterval: 2 * time.Second,
@@ -97,8 +119,14 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: id %q must be letters, digits, - or _", ErrConfig, c.ID)
 	case c.MaxSessions <= 0:
 		return fmt.Errorf("%w: max sessions must be positive", ErrConfig)
-	case c.Cores <= 0 || c.UnitsPerCore <= 0:
-		return fmt.Errorf("%w: cores and units per core must be positive", ErrConfig)
+	case c.Cores <= 0 || c.UnitsPerCore < 0:
+		return fmt.Errorf("%w: cores must be positive and units per core not negative", ErrConfig)
+	case c.Headroom < 0 || c.Headroom >= 1:
+		return fmt.Errorf("%w: headroom %v must be in [0, 1)", ErrConfig, c.Headroom)
+	case c.HardwareWait < 0:
+		return fmt.Errorf("%w: hardware wait must not be negative", ErrConfig)
+	case !positive(c.CodecCost) || !positive(c.PoolUnits):
+		return fmt.Errorf("%w: codec costs and pool units must be positive", ErrConfig)
 	case c.PlacementTimeout <= 0 || c.RetryDelay <= 0 || c.HeartbeatInterval <= 0 || c.StopTimeout <= 0:
 		return fmt.Errorf("%w: timeouts must be positive", ErrConfig)
 	case c.NATSURL == "":
@@ -106,6 +134,24 @@ func (c Config) Validate() error {
 	}
 	return nil
 }
+
+func positive(m map[string]float64) bool {
+	for _, v := range m {
+		if v <= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (c Config) probeConfig() encoders.ProbeConfig {
+	return encoders.ProbeConfig{VAAPIDevice: c.VAAPIDevice, Cores: c.Cores, Headroom: c.Headroom,
+		UnitsPerCore: c.UnitsPerCore, PoolUnits: c.PoolUnits}
+}
+
+// ProbeConfig is what Probe needs of this config: `streamstack encoders`
+// prints what an agent with it would find.
+func (c Config) ProbeConfig() encoders.ProbeConfig { return c.withHostDefaults().probeConfig() }
 
 // SessionUnits is the encoder capacity a screen costs: one unit is one
 // 720p30 stream, and cost scales with pixels times frame rate.

@@ -5,4 +5,42 @@
 // consumer, so a request goes to exactly one agent and waits in JetStream
 // while none has room. It must not touch signaling or media: the streamer
 // owns those.
+//
+// # Encoders and placement
+//
+// At start the agent probes this host's encoder backends (package
+// encoders: a real test encode on each, a calibration encode per software
+// codec) unless Config.Inventory declares them, and accounts capacity per
+// pool: the CPU that libvpx and x264 share, each NVENC or VA-API device.
+// Its heartbeat carries every backend's total, used and free units, in
+// 720p30 streams of the backend's codec.
+//
+// A request is placed by decide (placement.go): filter this agent's pools
+// to those that encode one of the session's video_codecs (any, when it
+// names none) and have room for it, then take hardware before software and
+// the most free among equals. When only software is left here, the agent
+// reads the fleet's heartbeats and gives the request back (nak) while a
+// live agent advertises a free hardware backend the session fits, until
+// the request has waited Config.HardwareWait. A session that names H264 is
+// never placed on a pool without an H.264 encoder, so never on a VP8-only
+// agent. The record's Encoder names the pool; the streamer offers the
+// pool's codecs (within the session's) and opens its backend.
+//
+// Without video_codecs a session may land on an H.264-only hardware pool
+// and then be offered H.264 alone: a client that decodes only VP8 must say
+// so. On software, a session that may use either codec reserves the dearer
+// one's cost, since the client picks after placement.
+//
+// # Why no slot is filled twice
+//
+// Every agent pulls from one durable work-queue consumer: JetStream hands a
+// request to one puller at a time and offers it again only after a nak or
+// the ack wait, so two agents never hold the same request at once. Each
+// agent admits only into its own capacity, deciding and reserving in one
+// critical section under its mutex (reserve), so two requests it handles
+// concurrently cannot both take the last units. The session record's
+// compare-and-set update (Agent empty → this agent) is the last guard: if a
+// redelivered request was placed meanwhile, the update fails and the
+// reservation is released. Heartbeats are advisory: they decide only
+// whether to defer to hardware elsewhere, never whose capacity is taken.
 package agent

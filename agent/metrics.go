@@ -2,15 +2,7 @@ package agent
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/streamstack/streamstack/fleet"
 )
-
-// backends are this agent's encoders and their units, as heartbeats and
-// metrics report them.
-func (a *Agent) backends(total, used float64) []fleet.Backend {
-	return []fleet.Backend{{Name: "libvpx", Codecs: []string{"VP8"}, TotalUnits: total, UsedUnits: used}}
-}
 
 var (
 	unitsUsedDesc = prometheus.NewDesc("streamstack_agent_encoder_units_used",
@@ -40,14 +32,15 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c collector) Collect(ch chan<- prometheus.Metric) {
 	a := c.a
+	backends := a.backends()
 	a.mu.Lock()
-	used, n := a.used, len(a.running)
+	n := len(a.running)
 	a.mu.Unlock()
 	id := a.cfg.ID
-	for _, b := range a.backends(a.TotalUnits(), used) {
+	for _, b := range backends {
 		for _, codec := range b.Codecs {
 			ch <- prometheus.MustNewConstMetric(unitsUsedDesc, prometheus.GaugeValue, b.UsedUnits, id, b.Name, codec)
-			ch <- prometheus.MustNewConstMetric(unitsFreeDesc, prometheus.GaugeValue, max(0, b.TotalUnits-b.UsedUnits), id, b.Name, codec)
+			ch <- prometheus.MustNewConstMetric(unitsFreeDesc, prometheus.GaugeValue, b.FreeUnits, id, b.Name, codec)
 		}
 	}
 	ch <- prometheus.MustNewConstMetric(agentSessionsDesc, prometheus.GaugeValue, float64(n), id)

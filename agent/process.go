@@ -14,10 +14,10 @@ import (
 
 // streamerProc is one running streamer child.
 type streamerProc struct {
-	units float64
-	cmd   *exec.Cmd
-	done  chan struct{} // closed when the process has been reaped
-	stop  context.CancelFunc
+	res  reservation // the capacity it holds (capacity.go)
+	cmd  *exec.Cmd
+	done chan struct{} // closed when the process has been reaped
+	stop context.CancelFunc
 }
 
 // launch starts the streamer of a placed session and watches it until it
@@ -37,10 +37,10 @@ func (a *Agent) launch(ctx context.Context, s *session.Session) error {
 		return err
 	}
 	watchCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	p := &streamerProc{units: 0, cmd: cmd, done: make(chan struct{}), stop: stop}
+	p := &streamerProc{cmd: cmd, done: make(chan struct{}), stop: stop}
 	a.mu.Lock()
 	if r, ok := a.running[s.ID]; ok {
-		p.units = r.units
+		p.res = r.res
 	}
 	a.running[s.ID] = p
 	a.mu.Unlock()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	njs "github.com/nats-io/nats.go/jetstream"
@@ -27,13 +28,37 @@ type Heartbeat struct {
 	At          time.Time `json:"at"`
 }
 
-// Backend is one encoder backend of an agent.
+// Backend is one encoder backend of an agent (see package encoders),
+// with its units counted in 720p30 streams of its codecs.
 type Backend struct {
-	Name       string   `json:"name"`
-	Hardware   bool     `json:"hardware"`
-	Codecs     []string `json:"codecs"`
-	TotalUnits float64  `json:"total_units"`
-	UsedUnits  float64  `json:"used_units"`
+	Name     string   `json:"name"`
+	Hardware bool     `json:"hardware"`
+	Codecs   []string `json:"codecs"`
+	// Pool is the capacity the backend shares with the agent's other
+	// backends of the same pool ("cpu", "nvenc", "vaapi"): a session on
+	// one takes units from all of them.
+	Pool       string  `json:"pool,omitempty"`
+	TotalUnits float64 `json:"total_units"`
+	UsedUnits  float64 `json:"used_units"`
+	// FreeUnits is what the agent would still admit on this backend now:
+	// zero when its session cap is reached.
+	FreeUnits float64 `json:"free_units"`
+}
+
+// Encodes reports whether the backend encodes one of codecs; no codecs
+// means any.
+func (b Backend) Encodes(codecs []string) bool {
+	if len(codecs) == 0 {
+		return true
+	}
+	for _, c := range codecs {
+		for _, have := range b.Codecs {
+			if strings.EqualFold(c, have) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // FreeUnits is the capacity an agent can still admit.
