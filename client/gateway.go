@@ -49,6 +49,10 @@ type CreateRequest struct {
 	IdleTimeMin int             `json:"idle_time_min,omitempty"`
 	Screen      *session.Screen `json:"screen,omitempty"`
 	ExtraData   any             `json:"extra_data,omitempty"`
+	// VideoCodecs are the codecs this client decodes, in its order (VP8,
+	// H264); empty: any. The session is placed on an encoder of one of
+	// them and offers only those.
+	VideoCodecs []string `json:"video_codecs,omitempty"`
 }
 
 // APIError is an error answer of the API.

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/streamstack/streamstack/apps"
 	"github.com/streamstack/streamstack/session"
 )
 
@@ -67,6 +68,11 @@ type Config struct {
 	MaxNameBytes int
 	// MaxListLimit caps the limit of a session listing; 0 is no cap.
 	MaxListLimit int
+
+	// Apps is the applications catalogue: GET /1.0/applications lists it
+	// and a session for an app it lacks is refused (404). Nil lists the
+	// built-ins (apps.Default) and accepts any app name.
+	Apps *apps.Catalog
 
 	// RequireCapacity makes create answer 503 when no live agent (in the
 	// requested region, if any) has free units. Off by default: a request

@@ -8,6 +8,7 @@ import (
 	"github.com/nats-io/nats.go"
 	njs "github.com/nats-io/nats.go/jetstream"
 
+	"github.com/streamstack/streamstack/apps"
 	"github.com/streamstack/streamstack/auth"
 	"github.com/streamstack/streamstack/session"
 )
@@ -48,6 +49,7 @@ var statusTable = []struct {
 	{auth.ErrWrongSession, http.StatusUnauthorized},
 	{ErrRouteNotFound, http.StatusNotFound},
 	{session.ErrNotFound, http.StatusNotFound},
+	{apps.ErrUnknown, http.StatusNotFound},
 	{ErrMethodNotAllowed, http.StatusMethodNotAllowed},
 	{ErrForbiddenOrigin, http.StatusForbidden},
 	{session.ErrEnded, http.StatusConflict},

@@ -24,6 +24,7 @@ func (s *Server) routeTable() []route {
 		{http.MethodGet, "/1.0/openapi.json", s.handleOpenAPI},
 
 		{http.MethodGet, "/1.0/regions", s.requireToken(s.handleRegions)},
+		{http.MethodGet, pathApplications, s.requireToken(s.handleApplications)},
 		// The Anbox SDK posts to /1.0/sessions/; both forms are served.
 		{http.MethodPost, pathSessions, s.requireToken(s.handleCreate)},
 		{http.MethodPost, pathSessions + "/{$}", s.requireToken(s.handleCreate)},

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -30,6 +31,29 @@ type CreateRequest struct {
 	Screen      session.Screen  `json:"screen"`
 	ExtraData   json.RawMessage `json:"extra_data"`
 	IdleTimeMin int             `json:"idle_time_min"`
+	// VideoCodecs are the codecs the client can decode, in its order
+	// (VP8, H264); empty: any. Placement puts the session only on an
+	// encoder of one of them (see package agent).
+	VideoCodecs []string `json:"video_codecs"`
+}
+
+// videoCodecNames are the codecs video_codecs may name, as stored.
+var videoCodecNames = []string{"VP8", "H264"}
+
+// checkVideoCodecs normalizes a create request's video_codecs: known
+// names, upper case, each once.
+func checkVideoCodecs(in []string) ([]string, error) {
+	var out []string
+	for _, c := range in {
+		i := slices.IndexFunc(videoCodecNames, func(n string) bool { return strings.EqualFold(n, strings.TrimSpace(c)) })
+		if i < 0 {
+			return nil, badRequest("video_codecs: unknown codec %q, want some of %v", truncate(c, 32), videoCodecNames)
+		}
+		if !slices.Contains(out, videoCodecNames[i]) {
+			out = append(out, videoCodecNames[i])
+		}
+	}
+	return out, nil
 }
 
 // JoinRequest is the body of POST /1.0/sessions/{id}/join. The body is
@@ -132,6 +156,10 @@ func (s *Server) newSession(req CreateRequest) (*session.Session, error) {
 	if err := s.checkName("app", req.App); err != nil {
 		return nil, err
 	}
+	appScreen, err := s.checkApp(req.App)
+	if err != nil {
+		return nil, err
+	}
 	req.Region = strings.TrimSpace(req.Region)
 	if err := s.checkName("region", req.Region); err != nil {
 		return nil, err
@@ -148,10 +176,10 @@ func (s *Server) newSession(req CreateRequest) (*session.Session, error) {
 		v    *int
 		def  int
 	}{
-		{"width", &scr.Width, s.cfg.DefaultScreen.Width},
-		{"height", &scr.Height, s.cfg.DefaultScreen.Height},
-		{"fps", &scr.FPS, s.cfg.DefaultScreen.FPS},
-		{"density", &scr.Density, s.cfg.DefaultScreen.Density},
+		{"width", &scr.Width, cmp.Or(appScreen.Width, s.cfg.DefaultScreen.Width)},
+		{"height", &scr.Height, cmp.Or(appScreen.Height, s.cfg.DefaultScreen.Height)},
+		{"fps", &scr.FPS, cmp.Or(appScreen.FPS, s.cfg.DefaultScreen.FPS)},
+		{"density", &scr.Density, cmp.Or(appScreen.Density, s.cfg.DefaultScreen.Density)},
 	} {
 		if *f.v < 0 {
 			return nil, badRequest("screen.%s must not be negative, got %d", f.name, *f.v)
@@ -167,6 +195,10 @@ func (s *Server) newSession(req CreateRequest) (*session.Session, error) {
 	if t := bytes.TrimSpace(extra); len(t) == 0 || string(t) == "null" {
 		extra = nil
 	}
+	codecs, err := checkVideoCodecs(req.VideoCodecs)
+	if err != nil {
+		return nil, err
+	}
 	return &session.Session{
 		ID:          session.NewID(),
 		App:         req.App,
@@ -177,6 +209,7 @@ func (s *Server) newSession(req CreateRequest) (*session.Session, error) {
 		IdleTimeMin: req.IdleTimeMin,
 		Screen:      scr,
 		ExtraData:   extra,
+		VideoCodecs: codecs,
 	}, nil
 }
 

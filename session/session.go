@@ -56,6 +56,15 @@ type Session struct {
 	Reason string `json:"reason,omitempty"`
 	// Units is the encoder capacity the session costs.
 	Units float64 `json:"units,omitempty"`
+	// VideoCodecs are the video codecs the client can decode, in its
+	// order of preference (VP8, H264); empty: any. Placement only picks an
+	// encoder that encodes one of them, and the streamer offers only
+	// those.
+	VideoCodecs []string `json:"video_codecs,omitempty"`
+	// Encoder is the encoder pool the agent placed the session on ("cpu",
+	// "nvenc", "vaapi"; see package encoders): the streamer opens that
+	// pool's backend for the negotiated codec. Empty: software.
+	Encoder string `json:"encoder,omitempty"`
 }
 
 // Request asks an agent to place a session. The record carries the details;

@@ -57,7 +57,7 @@ func TestCodecNegotiation(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 			defer cancel()
 			if err := p.WaitFrames(ctx, 30); err != nil {
-				t.Fatal(err)
+				t.Fatalf("%v; client %+v; streamer %+v", err, p.Stats(), h.stats())
 			}
 			st := p.Stats()
 			if st.Codec != tc.want || st.StripErrors != 0 || st.Keyframes < 1 {

@@ -8,6 +8,7 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/streamstack/streamstack/apps"
 	"github.com/streamstack/streamstack/subjects"
 	"github.com/streamstack/streamstack/turn"
 )
@@ -112,12 +113,33 @@ type Config struct {
 	// predictable cost per frame, what capacity planning needs), positive
 	// is a CPU budget libvpx adapts to load. See internal/vpx.
 	EncoderCPUUsed int
+	// Encoder is the encoder pool the agent placed the session on ("cpu",
+	// "nvenc", "vaapi"; see package encoders): the streamer offers only
+	// the codecs that pool encodes and opens its backend. Empty: the
+	// session record's, and software when that is empty too.
+	Encoder string
+	// VAAPIDevice is the DRM render node the VA-API encoders open; empty:
+	// /dev/dri/renderD128. The agent passes its own.
+	VAAPIDevice string
 
 	// AudioTone sends a quiet 440 Hz tone on the audio track instead of
 	// silence.
 	AudioTone bool
 	// AudioBitrate is the Opus target in bits per second.
 	AudioBitrate int
+
+	// Apps is the applications catalogue the session's app is looked up
+	// in; nil is apps.Default(). An x11 app runs in a private Xvfb that is
+	// the session's video source; any other app, or one not in the
+	// catalogue (the gateway refuses those), streams the test pattern.
+	Apps *apps.Catalog
+	// XvfbCommand is the X server binary; empty: "Xvfb" from PATH.
+	XvfbCommand string
+	// AppStartTimeout bounds the wait for Xvfb to accept connections.
+	AppStartTimeout time.Duration
+	// AppStopTimeout is how long the app, then Xvfb, get to exit on
+	// SIGTERM before SIGKILL when the session ends.
+	AppStopTimeout time.Duration
 }
 
 // DefaultConfig returns the production defaults.
@@ -143,6 +165,8 @@ func DefaultConfig() Config {
 		BitratePollInterval:    time.Second,
 		EncoderCPUUsed:         -8,
 		AudioBitrate:           32000,
+		AppStartTimeout:        10 * time.Second,
+		AppStopTimeout:         2 * time.Second,
 	}
 }
 
@@ -178,6 +202,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: encoder cpu-used %d", ErrConfig, c.EncoderCPUUsed)
 	case c.AudioBitrate < 6000 || c.AudioBitrate > 510000:
 		return fmt.Errorf("%w: audio bitrate %d", ErrConfig, c.AudioBitrate)
+	case c.AppStartTimeout <= 0 || c.AppStopTimeout <= 0:
+		return fmt.Errorf("%w: app start and stop timeouts must be positive", ErrConfig)
 	}
 	if err := c.validateICE(); err != nil {
 		return err

@@ -2,16 +2,17 @@ package streamer
 
 import (
 	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
 
-	"github.com/streamstack/streamstack/internal/vpx"
-	"github.com/streamstack/streamstack/internal/x264"
+	"github.com/streamstack/streamstack/encoders"
 	"github.com/streamstack/streamstack/internal/yuv"
-	"github.com/streamstack/streamstack/streamer/protocol"
 )
 
-// encoder is one video encoder backend of the encode loop: libvpx VP8 and
-// x264 H.264 in software today, hardware encoders (NVENC, VA-API) behind
-// the same three calls later. The loop calls Encode and Close from its
+// encoder is one video encoder of the encode loop, opened from the
+// session's encoder pool (package encoders: libvpx and x264 in software,
+// NVENC and VA-API in hardware). The loop calls Encode and Close from its
 // goroutine only; keyframe requests (PLI) reach it as forceKey.
 type encoder interface {
 	// Encode compresses img into one frame (VP8) or access unit (H.264,
@@ -28,57 +29,87 @@ type encoder interface {
 // 720p keyframe fits, so steady state never grows it.
 const frameBufSize = 256 << 10
 
-// newEncoder opens the software encoder for codec at the session's size,
-// frame rate and starting bitrate.
-func newEncoder(codec string, cfg Config, w, h, fps, kbps int) (encoder, error) {
-	switch codec {
-	case protocol.CodecVP8:
-		ecfg := vpx.DefaultEncoderConfig(w, h, fps)
-		ecfg.BitrateKbps = kbps
-		ecfg.CPUUsed = cfg.EncoderCPUUsed
-		ecfg.Threads = 1
-		enc, err := vpx.NewVP8Encoder(ecfg)
-		if err != nil {
-			return nil, fmt.Errorf("streamer: VP8 encoder: %w", err)
-		}
-		return &vpxEncoder{enc: enc, buf: make([]byte, 0, frameBufSize)}, nil
-	case protocol.CodecH264:
-		ecfg := x264.DefaultEncoderConfig(w, h, fps)
-		ecfg.BitrateKbps = kbps
-		ecfg.Threads = 1
-		enc, err := x264.NewEncoder(ecfg)
-		if err != nil {
-			return nil, fmt.Errorf("streamer: H.264 encoder: %w", err)
-		}
-		return &h264Encoder{enc: enc, buf: make([]byte, 0, frameBufSize)}, nil
+// encoderCodecs keeps the codecs the session's encoder pool encodes and,
+// when the session names the codecs its client decodes, only those: the
+// agent placed the session on that pool for them.
+func encoderCodecs(all []videoCodec, pool string, sessionCodecs []string) []videoCodec {
+	if pool == "" {
+		pool = encoders.PoolCPU
 	}
-	return nil, fmt.Errorf("%w: no encoder for codec %q", ErrConfig, codec)
+	have := encoders.PoolCodecs(pool)
+	return slices.DeleteFunc(slices.Clone(all), func(c videoCodec) bool {
+		if !slices.Contains(have, c.name) {
+			return true
+		}
+		return len(sessionCodecs) > 0 && !slices.ContainsFunc(sessionCodecs, func(s string) bool { return strings.EqualFold(s, c.name) })
+	})
 }
 
-type vpxEncoder struct {
-	enc *vpx.Encoder
-	buf []byte
+// newEncoder opens the encoder for codec in the session's pool at its
+// size, frame rate and starting bitrate. A hardware encoder falls back to
+// software for the same codec when it fails (see bufferedEncoder.Encode).
+func newEncoder(codec string, cfg Config, log *slog.Logger, w, h, fps, kbps int) (encoder, error) {
+	pool := cfg.Encoder
+	if pool == "" {
+		pool = encoders.PoolCPU
+	}
+	b, err := encoders.Lookup(pool, codec, cfg.VAAPIDevice)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	p := encoders.Params{Width: w, Height: h, FPS: fps, BitrateKbps: kbps, VP8CPUUsed: cfg.EncoderCPUUsed, Threads: 1}
+	enc, err := b.Open(p)
+	if err != nil {
+		return nil, fmt.Errorf("streamer: %s encoder %s: %w", codec, b.Info().Name, err)
+	}
+	e := &bufferedEncoder{enc: enc, name: b.Info().Name, params: p, log: log, buf: make([]byte, 0, frameBufSize)}
+	if b.Info().Hardware {
+		e.fallback, _ = encoders.Lookup(encoders.PoolCPU, codec, "")
+	}
+	return e, nil
 }
 
-func (e *vpxEncoder) Encode(img *yuv.Image, forceKey bool) ([]byte, bool, error) {
+// bufferedEncoder reuses one output buffer across frames, and moves a
+// failing hardware encoder to software.
+type bufferedEncoder struct {
+	enc    encoders.Encoder
+	name   string
+	params encoders.Params
+	// fallback is the software backend of the same codec for a hardware
+	// encoder; nil once used, or for software.
+	fallback encoders.Backend
+	log      *slog.Logger
+	buf      []byte
+}
+
+// Encode encodes with the current encoder. When a hardware encoder fails
+// (a GPU reset, a driver error, its sessions exhausted), it is closed and
+// the frame is encoded again by software for the same codec at the
+// current bitrate, as a keyframe: the track, its codec and the peer stay,
+// and the client's decoder restarts at that keyframe. Only once: a
+// software failure is returned.
+func (e *bufferedEncoder) Encode(img *yuv.Image, forceKey bool) ([]byte, bool, error) {
 	out, key, err := e.enc.Encode(img, forceKey, e.buf[:0])
+	if err != nil && e.fallback != nil {
+		sw, openErr := e.fallback.Open(e.params)
+		if openErr != nil {
+			return nil, false, fmt.Errorf("%w (and software fallback: %w)", err, openErr)
+		}
+		if e.log != nil {
+			e.log.Warn("hardware encoder failed, continuing in software", "from", e.name,
+				"to", e.fallback.Info().Name, "err", err)
+		}
+		_ = e.enc.Close()
+		e.enc, e.name, e.fallback = sw, e.fallback.Info().Name, nil
+		out, key, err = e.enc.Encode(img, true, e.buf[:0])
+	}
 	e.buf = out
 	return out, key, err
 }
 
-func (e *vpxEncoder) SetBitrate(kbps int) error { return e.enc.SetBitrate(kbps) }
-func (e *vpxEncoder) Close() error              { return e.enc.Close() }
-
-type h264Encoder struct {
-	enc *x264.Encoder
-	buf []byte
+func (e *bufferedEncoder) SetBitrate(kbps int) error {
+	e.params.BitrateKbps = kbps
+	return e.enc.SetBitrate(kbps)
 }
 
-func (e *h264Encoder) Encode(img *yuv.Image, forceKey bool) ([]byte, bool, error) {
-	out, key, err := e.enc.Encode(img, forceKey, e.buf[:0])
-	e.buf = out
-	return out, key, err
-}
-
-func (e *h264Encoder) SetBitrate(kbps int) error { return e.enc.SetBitrate(kbps) }
-func (e *h264Encoder) Close() error              { return e.enc.Close() }
+func (e *bufferedEncoder) Close() error { return e.enc.Close() }

@@ -15,7 +15,6 @@ import (
 	"github.com/streamstack/streamstack/internal/opus"
 	"github.com/streamstack/streamstack/internal/vpx"
 	"github.com/streamstack/streamstack/internal/yuv"
-	"github.com/streamstack/streamstack/streamer/pattern"
 )
 
 // Track and stream ids the client sees. The Anbox SDK attaches the first
@@ -55,7 +54,7 @@ type videoLoop struct {
 	log       *slog.Logger
 	stats     *counters
 	w, h, fps int
-	gen       *pattern.Generator
+	src       Source
 	img       *yuv.Image
 	// tracks has one track per codec the streamer offers, all with the
 	// same ids; a peer gets the one of the codec it negotiated.
@@ -79,13 +78,13 @@ func initialKbps(cfg Config, w, h, fps int) int {
 
 // newVideoLoop makes a track for every codec and opens the encoder of the
 // first, the streamer's default.
-func newVideoLoop(cfg Config, log *slog.Logger, stats *counters, gen *pattern.Generator, w, h, fps int, codecs []videoCodec) (*videoLoop, error) {
+func newVideoLoop(cfg Config, log *slog.Logger, stats *counters, src Source, w, h, fps int, codecs []videoCodec) (*videoLoop, error) {
 	img, err := yuv.NewImage(w, h)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSession, err)
 	}
 	kbps := initialKbps(cfg, w, h, fps)
-	v := &videoLoop{cfg: cfg, log: log, stats: stats, w: w, h: h, fps: fps, gen: gen, img: img,
+	v := &videoLoop{cfg: cfg, log: log, stats: stats, w: w, h: h, fps: fps, src: src, img: img,
 		tracks: map[string]*webrtc.TrackLocalStaticSample{}, startBps: kbps * 1000, kbps: kbps,
 		ctl: make(chan mediaCmd)}
 	for _, c := range codecs {
@@ -124,7 +123,7 @@ func (v *videoLoop) use(codec string) error {
 	if track == nil {
 		return fmt.Errorf("%w: codec %q not offered", ErrConfig, codec)
 	}
-	enc, err := newEncoder(codec, v.cfg, v.w, v.h, v.fps, v.kbps)
+	enc, err := newEncoder(codec, v.cfg, v.log, v.w, v.h, v.fps, v.kbps)
 	if err != nil {
 		return err
 	}
@@ -205,7 +204,7 @@ func (v *videoLoop) frame(n uint32, d time.Duration) {
 		return // the peer's encoder failed to open; logged then
 	}
 	start := time.Now()
-	v.gen.Draw(v.img, n, start)
+	v.src.Draw(v.img, n, start)
 	force := v.forceKey.Swap(false)
 	out, key, err := v.enc.Encode(v.img, force)
 	if err != nil {

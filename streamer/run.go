@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/streamstack/streamstack/apps"
 	"github.com/streamstack/streamstack/session"
 	"github.com/streamstack/streamstack/streamer/pattern"
 	"github.com/streamstack/streamstack/subjects"
@@ -88,26 +89,44 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	if err != nil {
 		return fmt.Errorf("%w: screen %dx%d: %w", ErrSession, w, h, err)
 	}
+	var src Source = gen
 	sink := deps.Input
+	var appExited <-chan struct{}
+	if app, ok := lookupApp(cfg.Apps, rec.App, log); ok && app.Kind == apps.KindX11 {
+		xa, err := startX11App(ctx, cfg, app, w, h, log)
+		if err != nil {
+			return fmt.Errorf("%w: app %s: %w", ErrSession, app.Name, err)
+		}
+		defer xa.Close() // after the media loops stopped (deferred later)
+		src, appExited = xa, xa.Exited()
+		if sink == nil {
+			sink = xa
+		}
+	}
 	if sink == nil {
 		sink = PatternSink{Gen: gen}
 	}
 	s := &server{
 		cfg: cfg, deps: deps, log: log, rec: rec, sink: sink,
 		width: w, height: h, fps: fps,
-		stats:   newCounters(),
-		frames:  make(chan frame, frameQueue),
-		events:  make(chan peerEvent, eventQueue),
-		done:    make(chan struct{}),
-		retired: map[string]bool{},
+		stats:     newCounters(),
+		frames:    make(chan frame, frameQueue),
+		events:    make(chan peerEvent, eventQueue),
+		done:      make(chan struct{}),
+		retired:   map[string]bool{},
+		appExited: appExited,
 	}
-	s.codecs = videoCodecs(w, h, fps)
+	if cfg.Encoder == "" {
+		cfg.Encoder = rec.Encoder
+	}
+	s.cfg = cfg
+	s.codecs = encoderCodecs(videoCodecs(w, h, fps), cfg.Encoder, rec.VideoCodecs)
 	eng, err := newEngine(cfg, log, initialKbps(cfg, w, h, fps)*1000, s.codecs)
 	if err != nil {
 		return err
 	}
 	s.eng = eng
-	video, err := newVideoLoop(cfg, log, s.stats, gen, w, h, fps, s.codecs)
+	video, err := newVideoLoop(cfg, log, s.stats, src, w, h, fps, s.codecs)
 	if err != nil {
 		return err
 	}
@@ -119,6 +138,21 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	s.media = startMedia(video, audio)
 	defer s.media.close()
 	return s.run(ctx)
+}
+
+// lookupApp finds the session's app in catalog (nil: the built-ins). An
+// app the catalogue lacks streams the test pattern: the gateway refuses
+// those when it has a catalogue, and tests use made-up names.
+func lookupApp(catalog *apps.Catalog, name string, log *slog.Logger) (apps.App, bool) {
+	if catalog == nil {
+		catalog = apps.Default()
+	}
+	app, err := catalog.Lookup(name)
+	if err != nil {
+		log.Debug("app not in the catalogue; streaming the test pattern", "app", name)
+		return apps.App{}, false
+	}
+	return app, true
 }
 
 func screenOf(rec *session.Session) (w, h, fps int) {
@@ -168,6 +202,9 @@ type server struct {
 
 	grace, idle, connect timer
 	reason               string // set when the streamer ends the session
+	// appExited is closed when the session's app exits on its own; nil
+	// for the test pattern.
+	appExited <-chan struct{}
 }
 
 func (s *server) run(ctx context.Context) (err error) {
@@ -282,6 +319,9 @@ func (s *server) loop(ctx context.Context, watch <-chan *session.Session) error 
 		case <-s.idle.c:
 			s.idle.stop()
 			s.end(session.ReasonIdle)
+		case <-s.appExited:
+			s.appExited = nil
+			s.end(ReasonAppExited)
 		case <-s.connect.c:
 			s.connect.stop()
 			if s.peer != nil && !s.peer.connected {
