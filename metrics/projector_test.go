@@ -156,18 +156,19 @@ func TestGaugesMatchBucketAcrossRestarts(t *testing.T) {
 	s.update(running, func(r *session.Session) { r.ClientConnected = true })
 	s.update(id, func(r *session.Session) { r.ClientConnected = false })
 	s.update(id, func(r *session.Session) { r.ClientConnected = true }) // a rejoin
-	f = waitMetrics(t, url, func(f promtest.Families) error {
+	waitMetrics(t, url, func(f promtest.Families) error {
 		if n, _, _ := f.Histogram("streamstack_session_time_to_first_frame_seconds"); n != 1 {
 			return fmt.Errorf("ttff count %d", n)
 		}
 		if n, _, _ := f.Histogram("streamstack_session_placement_wait_seconds"); n != 1 {
 			return fmt.Errorf("placement count %d", n)
 		}
+		// The rejoin is the last event: wait until it is counted too.
+		if v, _ := f.Value("streamstack_events_total", "type", session.EventClientConnected); v != 3 {
+			return fmt.Errorf("client_connected events %v", v)
+		}
 		return matchesBucket(f, bucketCounts(t, st))
 	})
-	if v, _ := f.Value("streamstack_events_total", "type", session.EventClientConnected); v != 3 {
-		t.Fatalf("client_connected events %v", v)
-	}
 
 	// Changes while no projector runs are in the bucket at the next start.
 	stop()
