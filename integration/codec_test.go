@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -68,5 +69,27 @@ func TestSessionRefusesUnservableCodec(t *testing.T) {
 	err = peer.Connect(ctx)
 	if err == nil || !strings.Contains(err.Error(), "streamer offers [VP8 H264]") {
 		t.Fatalf("Connect: %v", err)
+	}
+}
+
+// A session created with video_codecs is placed on an encoder of them
+// (software here: the record says "cpu") and its streamer offers only
+// those, so a client that states no preference gets H.264, not the
+// streamer's usual first choice, VP8.
+func TestSessionVideoCodecsPlacement(t *testing.T) {
+	checkLeaks(t)
+	st := startStack(t, stackOptions{})
+	ctx := testCtx(t)
+	info, peer := st.open(t, ctx, client.CreateRequest{Screen: &hd, VideoCodecs: []string{"h264"}},
+		client.Options{PreferredCodecs: []string{}})
+	if err := peer.WaitFrames(ctx, 5); err != nil {
+		t.Fatal(err)
+	}
+	if stats := peer.Stats(); stats.Codec != "H264" {
+		t.Errorf("client got %q, want H264", stats.Codec)
+	}
+	got, err := st.api.Get(ctx, info.ID)
+	if err != nil || got.Encoder != "cpu" || !slices.Equal(got.VideoCodecs, []string{"H264"}) {
+		t.Fatalf("GET: encoder %q video_codecs %v, %v", got.Encoder, got.VideoCodecs, err)
 	}
 }

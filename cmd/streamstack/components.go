@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/streamstack/streamstack/agent"
+	"github.com/streamstack/streamstack/apps"
 	"github.com/streamstack/streamstack/auth"
 	"github.com/streamstack/streamstack/gateway"
 	"github.com/streamstack/streamstack/internal/localstack"
@@ -78,6 +79,8 @@ func runAgent(ctx context.Context, args []string) error {
 	var iceTCP bool
 	addICEFlags(fs, &ice, &iceTCP)
 	limits, metricsAddr := addLimitsFlags(fs), addMetricsAddrFlag(fs)
+	var catalog *apps.Catalog // only checked here and passed down to streamers
+	addAppsFileFlag(fs, &catalog)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -100,7 +103,7 @@ func runAgent(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	acfg.StreamerEnv = append(acfg.StreamerEnv, passDownEnv(fs, append(streamerICEFlags, "turn-urls", "turn-credential-ttl")...)...)
+	acfg.StreamerEnv = append(acfg.StreamerEnv, passDownEnv(fs, append(streamerICEFlags, "turn-urls", "turn-credential-ttl", "apps-file")...)...)
 	store := session.NewStore(res.JS, res.Sessions, "agent/"+acfg.ID, log)
 	ag, err := agent.New(*acfg, agent.Deps{JS: res.JS, Agents: res.Agents, Sessions: store, Log: log})
 	if err != nil {
@@ -121,8 +124,10 @@ func newStreamerFlags(fs *flag.FlagSet) *streamerFlags {
 	fs.DurationVar(&f.cfg.DisconnectGrace, "disconnect-grace", f.cfg.DisconnectGrace, "how long an ephemeral session outlives its client's stream::disconnect")
 	fs.DurationVar(&f.cfg.ConnectTimeout, "connect-timeout", f.cfg.ConnectTimeout, "how long a client connection may take to reach ICE connected")
 	fs.DurationVar(&f.cfg.StatsInterval, "stats-interval", f.cfg.StatsInterval, "how often a connected session's counters go out as a session.stats event; 0: never")
+	fs.StringVar(&f.cfg.VAAPIDevice, "vaapi-device", f.cfg.VAAPIDevice, "DRM render node of the VA-API encoders (set by the agent); empty: /dev/dri/renderD128")
 	addStreamerTURNFlags(fs, &f.cfg)
 	addICEFlags(fs, &f.cfg, &f.iceTCP)
+	addAppsFileFlag(fs, &f.cfg.Apps)
 	return f
 }
 

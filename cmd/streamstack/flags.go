@@ -61,7 +61,8 @@ func addAgentFlags(fs *flag.FlagSet) *agent.Config {
 	fs.StringVar(&c.Region, "region", c.Region, "region this agent serves")
 	fs.IntVar(&c.MaxSessions, "max-sessions", c.MaxSessions, "most sessions one agent runs at once")
 	fs.IntVar(&c.Cores, "cores", c.Cores, "CPU cores the agent may use for software encoding; 0: all")
-	fs.Float64Var(&c.UnitsPerCore, "units-per-core", c.UnitsPerCore, "software encoder capacity per core, in 720p30 streams")
+	fs.Float64Var(&c.UnitsPerCore, "units-per-core", c.UnitsPerCore, "software encoder capacity per core for every codec, in 720p30 streams, used as is; 0: measured at start by a calibration encode per codec, less --headroom")
+	addEncoderFlags(fs, &c)
 	fs.DurationVar(&c.PlacementTimeout, "placement-timeout", c.PlacementTimeout, "how long a session waits for capacity before it ends with reason \"no capacity\"")
 	fs.DurationVar(&c.HeartbeatInterval, "heartbeat-interval", c.HeartbeatInterval, "interval between agent capacity heartbeats")
 	fs.DurationVar(&c.StopTimeout, "stop-timeout", c.StopTimeout, "how long a streamer gets to exit before it is signalled")
@@ -76,6 +77,7 @@ func addGatewayFlags(fs *flag.FlagSet) *gateway.Config {
 	fs.Int64Var(&c.MaxFrameBytes, "max-frame-bytes", c.MaxFrameBytes, "largest signaling websocket frame")
 	fs.Float64Var(&c.MaxFramesPerSecond, "max-frames-per-second", c.MaxFramesPerSecond, "signaling frames per second one websocket may send")
 	fs.DurationVar(&c.SessionTokenTTL, "session-token-ttl", c.SessionTokenTTL, "how long a session's websocket URL stays valid")
+	addAppsFileFlag(fs, &c.Apps)
 	fs.Func("allowed-origins", "origins (scheme://host[:port], comma-separated; wildcards in the host; a lone * allows any) whose pages may call the API and open websockets; empty: the gateway's own origin only", func(v string) error {
 		c.AllowedOrigins = splitList(v)
 		return nil

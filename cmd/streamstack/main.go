@@ -23,6 +23,7 @@ func commands() []command {
 		{"serve", "run NATS, the gateway and an agent on this host (what `go tool task run` starts)", runServe},
 		{"gateway", "run the HTTP API and signaling bridge against an external NATS", runGateway},
 		{"agent", "run an agent that places sessions and launches streamers against an external NATS", runAgent},
+		{"encoders", "probe this host's video encoders (test encode, calibration) and print each backend's codec, units, or why it is absent", runEncoders},
 		{"streamer", "stream one session (started by an agent)", runStreamer},
 		{"token", "manage API tokens: token create NAME | token list | token revoke ID", runToken},
 		{"events", "tail lifecycle events, filtered by session, type or app (--json, --durable NAME, --from-start)", runEvents},

@@ -54,7 +54,7 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	f.agent.StreamerEnv = append(f.agent.StreamerEnv, passDownEnv(fs, streamerICEFlags...)...)
+	f.agent.StreamerEnv = append(f.agent.StreamerEnv, passDownEnv(fs, append(streamerICEFlags, "apps-file")...)...)
 	f.stateDir = stateDirOrDefault(f.stateDir)
 	srv := jetstream.DefaultServerConfig(filepath.Join(f.stateDir, "nats"))
 	srv.Listen = f.natsListen
