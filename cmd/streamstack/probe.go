@@ -105,7 +105,13 @@ func runProbe(ctx context.Context, args []string) error {
 	fmt.Fprintf(w, "frames decoded\t%d (dropped %d, keyframes %d)\n", st.FramesDecoded, st.FramesDropped, st.Keyframes)
 	fmt.Fprintf(w, "fps\t%.1f\n", st.FPS)
 	fmt.Fprintf(w, "bitrate\t%.0f kbit/s\n", st.BitrateKbps)
-	fmt.Fprintf(w, "latency (picture strip)\t%s capture to decode\n", st.Latency.Round(time.Microsecond))
+	// Only the test pattern carries the strip; an application's pixels
+	// decode to a nonsense time.
+	if st.Latency > -time.Second && st.Latency < time.Minute {
+		fmt.Fprintf(w, "latency (picture strip)\t%s capture to decode\n", st.Latency.Round(time.Microsecond))
+	} else {
+		fmt.Fprintf(w, "latency (picture strip)\tn/a: this picture carries no test-pattern strip\n")
+	}
 	fmt.Fprintf(w, "audio packets\t%d\n", st.AudioPackets)
 	for _, e := range st.StreamerErrors {
 		fmt.Fprintf(w, "streamer error\t%s\n", e)
