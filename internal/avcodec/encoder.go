@@ -92,8 +92,8 @@ func (e *Encoder) Encode(img *yuv.Image, forceKey bool, dst []byte) (out []byte,
 	if e.c == nil {
 		return dst, false, ErrClosed
 	}
-	if img == nil || img.Width != e.cfg.Width || img.Height != e.cfg.Height || img.Validate() != nil {
-		return dst, false, fmt.Errorf("%w: want a valid %dx%d picture", ErrFormat, e.cfg.Width, e.cfg.Height)
+	if err := img.Fits(e.cfg.Width, e.cfg.Height); err != nil {
+		return dst, false, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
 	if want, changed := e.req.TakeBitrate(); changed {
 		C.ss_avenc_set_bitrate(e.c, C.int(want), C.int(e.cfg.FPS))

@@ -77,10 +77,7 @@ func (e *Encoder) Encode(img *yuv.Image, forceKeyframe bool, dst []byte) (out []
 	if e.c == nil {
 		return dst, false, ErrClosed
 	}
-	if img == nil || img.Width != e.cfg.Width || img.Height != e.cfg.Height {
-		return dst, false, fmt.Errorf("%w: want %dx%d", ErrImageMismatch, e.cfg.Width, e.cfg.Height)
-	}
-	if err := img.Validate(); err != nil {
+	if err := img.Fits(e.cfg.Width, e.cfg.Height); err != nil {
 		return dst, false, fmt.Errorf("%w: %w", ErrImageMismatch, err)
 	}
 	if err := e.applyBitrate(); err != nil {

@@ -63,9 +63,8 @@ func (e *Encoder) Config() EncoderConfig {
 func (e *Encoder) ForceKeyframe() { e.req.ForceKeyframe() }
 
 // SetBitrate requests a new CBR target (and a VBV of one frame of it, see
-// vbvKbit). It
-// takes effect at the next Encode, and x264 is reconfigured only if the
-// value actually changed.
+// vbvKbit). It takes effect at the next Encode, and x264 is reconfigured
+// only if the value actually changed.
 func (e *Encoder) SetBitrate(kbps int) error {
 	if err := e.req.SetBitrate(kbps); err != nil {
 		return fmt.Errorf("%w: %w", ErrBadConfig, err)
@@ -82,10 +81,7 @@ func (e *Encoder) Encode(img *yuv.Image, forceKeyframe bool, dst []byte) (out []
 	if e.c == nil {
 		return dst, false, ErrClosed
 	}
-	if img == nil || img.Width != e.cfg.Width || img.Height != e.cfg.Height {
-		return dst, false, fmt.Errorf("%w: want %dx%d", ErrImageMismatch, e.cfg.Width, e.cfg.Height)
-	}
-	if err := img.Validate(); err != nil {
+	if err := img.Fits(e.cfg.Width, e.cfg.Height); err != nil {
 		return dst, false, fmt.Errorf("%w: %w", ErrImageMismatch, err)
 	}
 	if err := e.applyBitrate(); err != nil {

@@ -58,3 +58,12 @@ func (img *Image) Validate() error {
 	}
 	return nil
 }
+
+// Fits checks that img is a valid picture of exactly width×height, the one
+// check every encoder makes before handing the planes to C.
+func (img *Image) Fits(width, height int) error {
+	if img == nil || img.Width != width || img.Height != height {
+		return fmt.Errorf("%w: want %dx%d", ErrShortPlanes, width, height)
+	}
+	return img.Validate()
+}
