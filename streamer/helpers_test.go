@@ -167,6 +167,21 @@ func (h *harness) waitRun() error {
 }
 
 // stats asks the streamer for its counters.
+// waitEnded waits until Run returns nil having set the record terminating
+// with reason: the streamer ended the session itself.
+func (h *harness) waitEnded(reason string) {
+	h.tb.Helper()
+	if err := h.waitRun(); err != nil {
+		h.tb.Fatalf("Run: %v", err)
+	}
+	h.waitRecord(func(s *session.Session) error {
+		if s.Status != session.StatusTerminating || s.Reason != reason {
+			return fmt.Errorf("status %s reason %q, want terminating %q", s.Status, s.Reason, reason)
+		}
+		return nil
+	})
+}
+
 func (h *harness) stats() streamer.Stats {
 	h.tb.Helper()
 	subj, _ := subjects.StreamerStats(h.id)

@@ -53,15 +53,7 @@ func TestDisconnectEndsEphemeralSessionAfterGrace(t *testing.T) {
 	if err := p.Disconnect(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.waitRun(); err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	h.waitRecord(func(s *session.Session) error {
-		if s.Status != session.StatusTerminating || s.Reason != session.ReasonClientLeft {
-			return fmt.Errorf("status %s reason %q", s.Status, s.Reason)
-		}
-		return nil
-	})
+	h.waitEnded(session.ReasonClientLeft)
 }
 
 func TestReloadWithinGraceKeepsEphemeralSession(t *testing.T) {
@@ -152,15 +144,7 @@ func TestIdleTimeoutEndsJoinableSession(t *testing.T) {
 	if err := p.Disconnect(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.waitRun(); err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	h.waitRecord(func(s *session.Session) error {
-		if s.Status != session.StatusTerminating || s.Reason != session.ReasonIdle {
-			return fmt.Errorf("status %s reason %q", s.Status, s.Reason)
-		}
-		return nil
-	})
+	h.waitEnded(session.ReasonIdle)
 }
 
 func TestICEFailureEndsSession(t *testing.T) {
@@ -184,15 +168,7 @@ func TestICEFailureEndsSession(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.sendMsg(&protocol.Answer{SDP: answer.SDP})
-	if err := h.waitRun(); err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	h.waitRecord(func(s *session.Session) error {
-		if s.Status != session.StatusTerminating || s.Reason != session.ReasonICEFailed {
-			return fmt.Errorf("status %s reason %q", s.Status, s.Reason)
-		}
-		return nil
-	})
+	h.waitEnded(session.ReasonICEFailed)
 }
 
 func TestContextEndStopsRun(t *testing.T) {

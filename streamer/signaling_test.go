@@ -92,15 +92,7 @@ func TestGarbageAnswerEndsSession(t *testing.T) {
 	if !strings.Contains(e.Message, "answer") {
 		t.Errorf("error %q", e.Message)
 	}
-	if err := h.waitRun(); err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	h.waitRecord(func(s *session.Session) error {
-		if s.Status != session.StatusTerminating || s.Reason != session.ReasonSignaling {
-			return fmt.Errorf("status %s reason %q", s.Status, s.Reason)
-		}
-		return nil
-	})
+	h.waitEnded(session.ReasonSignaling)
 }
 
 func TestAPIVersion1ClientOffers(t *testing.T) {
