@@ -2,11 +2,11 @@ package streamer_test
 
 import (
 	"context"
-	"slices"
 	"testing"
 	"time"
 
 	"github.com/streamstack/streamstack/client"
+	"github.com/streamstack/streamstack/internal/benchmark"
 	"github.com/streamstack/streamstack/session"
 	"github.com/streamstack/streamstack/streamer"
 )
@@ -37,34 +37,32 @@ func BenchmarkConnect(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			h := start(b, bc.opts...)
-			var first, connect []time.Duration
-			for b.Loop() {
-				p := h.newPeer(client.Options{MDNSHostCandidates: bc.mdns})
-				ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-				if err := p.Connect(ctx); err != nil {
-					b.Fatal(err)
-				}
-				if err := p.WaitFrames(ctx, 1); err != nil {
-					b.Fatal(err)
-				}
-				cancel()
-				st := p.Stats()
-				first = append(first, st.FirstFrame)
-				connect = append(connect, st.ConnectTime)
-				_ = p.Close()
-			}
-			b.ReportMetric(quantile(first, 0.5), "first-frame-p50-ms")
-			b.ReportMetric(quantile(first, 0.99), "first-frame-p99-ms")
-			b.ReportMetric(quantile(connect, 0.5), "connected-p50-ms")
+			benchFirstFrame(b, h, func() client.Options { return client.Options{MDNSHostCandidates: bc.mdns} })
 		})
 	}
 }
 
-func quantile(d []time.Duration, q float64) float64 {
-	if len(d) == 0 {
-		return 0
+// benchFirstFrame connects a new client to h every iteration and reports
+// the time from Connect to the first decoded frame and to connected.
+func benchFirstFrame(b *testing.B, h *harness, opts func() client.Options) {
+	var first, connect benchmark.Durations
+	for b.Loop() {
+		p := h.newPeer(opts())
+		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+		if err := p.Connect(ctx); err != nil {
+			b.Fatal(err)
+		}
+		if err := p.WaitFrames(ctx, 1); err != nil {
+			b.Fatal(err)
+		}
+		cancel()
+		st := p.Stats()
+		first = append(first, st.FirstFrame)
+		connect = append(connect, st.ConnectTime)
+		_ = p.Close()
 	}
-	s := slices.Clone(d)
-	slices.Sort(s)
-	return float64(s[int(q*float64(len(s)-1))]) / float64(time.Millisecond)
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	b.ReportMetric(ms(first.Percentile(50)), "first-frame-p50-ms")
+	b.ReportMetric(ms(first.Percentile(99)), "first-frame-p99-ms")
+	b.ReportMetric(ms(connect.Percentile(50)), "connected-p50-ms")
 }

@@ -217,30 +217,14 @@ func BenchmarkRelayFirstFrame(b *testing.B) {
 			if srv != nil {
 				closeAfter(b, srv)
 			}
-			var first, connect []time.Duration
-			for b.Loop() {
+			benchFirstFrame(b, h, func() client.Options {
 				var o client.Options
 				if bc.turn {
 					o = clientTURN(srv, h.id, bc.client)
 				}
 				o.APIVersion = bc.apiVersion
-				p := h.newPeer(o)
-				ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-				if err := p.Connect(ctx); err != nil {
-					b.Fatal(err)
-				}
-				if err := p.WaitFrames(ctx, 1); err != nil {
-					b.Fatal(err)
-				}
-				cancel()
-				st := p.Stats()
-				first = append(first, st.FirstFrame)
-				connect = append(connect, st.ConnectTime)
-				_ = p.Close()
-			}
-			b.ReportMetric(quantile(first, 0.5), "first-frame-p50-ms")
-			b.ReportMetric(quantile(first, 0.99), "first-frame-p99-ms")
-			b.ReportMetric(quantile(connect, 0.5), "connected-p50-ms")
+				return o
+			})
 		})
 	}
 }
