@@ -1,0 +1,238 @@
+package pulse
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// SinkName is the null sink every session server has; its monitor source
+// (MonitorName) is what a Recorder reads.
+const (
+	SinkName    = "session"
+	MonitorName = SinkName + ".monitor"
+)
+
+// ServerConfig is one session's sound server.
+type ServerConfig struct {
+	// Command is the daemon binary; empty: "pulseaudio" from PATH.
+	Command string
+	// Rate and Channels are the null sink's format; 0: 48000 Hz stereo,
+	// what Opus carries, so nothing resamples on the way out.
+	Rate, Channels int
+	// UID and GID, when UID is not -1 and differs from ours, own the
+	// directory of the socket: the app runs as that user and must reach
+	// it; nobody else can.
+	UID, GID int
+	// StartTimeout bounds the wait for the daemon to be ready.
+	StartTimeout time.Duration
+	// StopTimeout is how long it gets to exit on SIGTERM before SIGKILL.
+	StopTimeout time.Duration
+}
+
+// Server is a running PulseAudio daemon private to one session: no
+// hardware, one null sink, one Unix socket in a directory of its own, no
+// D-Bus, no module loading after start, no exit on idle. It is a child of
+// this process in its process group and dies with it (PR_SET_PDEATHSIG).
+type Server struct {
+	// Socket is the daemon's native-protocol socket.
+	Socket string
+	dir    string
+	cmd    *exec.Cmd
+	done   chan struct{}
+	stopT  time.Duration
+	log    *tailLines
+
+	closeOnce sync.Once
+}
+
+// StartServer starts the daemon and returns once it is ready for
+// clients. On error nothing is left running or on disk.
+func StartServer(ctx context.Context, cfg ServerConfig) (_ *Server, err error) {
+	if cfg.Command == "" {
+		cfg.Command = "pulseaudio"
+	}
+	if cfg.Rate == 0 {
+		cfg.Rate = 48000
+	}
+	if cfg.Channels == 0 {
+		cfg.Channels = 2
+	}
+	if cfg.StartTimeout <= 0 {
+		cfg.StartTimeout = 10 * time.Second
+	}
+	if cfg.StopTimeout <= 0 {
+		cfg.StopTimeout = 2 * time.Second
+	}
+	bin, err := exec.LookPath(cfg.Command)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w (install pulseaudio)", ErrServer, err)
+	}
+	dir, err := os.MkdirTemp("", "streamstack-pulse-")
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrServer, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = os.RemoveAll(dir)
+		}
+	}()
+	// The daemon's own files stay in dir (0700, ours); the socket is in
+	// dir/sock, which the app's user owns, reached through a dir that
+	// lets others traverse but not list.
+	sockDir := filepath.Join(dir, "sock")
+	if err := os.Mkdir(sockDir, 0o700); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrServer, err)
+	}
+	if cfg.UID >= 0 && cfg.UID != os.Getuid() {
+		if err := os.Chmod(dir, 0o711); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrServer, err)
+		}
+		if err := os.Chown(sockDir, cfg.UID, cfg.GID); err != nil {
+			return nil, fmt.Errorf("%w: socket directory for uid %d: %w", ErrServer, cfg.UID, err)
+		}
+	}
+	s := &Server{Socket: filepath.Join(sockDir, "native"), dir: dir, done: make(chan struct{}),
+		stopT: cfg.StopTimeout, log: &tailLines{max: 20}}
+	script := fmt.Sprintf(`load-module module-null-sink sink_name=%s rate=%d channels=%d sink_properties=device.description=streamstack
+set-default-sink %s
+set-default-source %s
+load-module module-native-protocol-unix socket=%s auth-anonymous=1
+`, SinkName, cfg.Rate, cfg.Channels, SinkName, MonitorName, s.Socket)
+	scriptPath := filepath.Join(dir, "session.pa")
+	if err := os.WriteFile(scriptPath, []byte(script), 0o600); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrServer, err)
+	}
+	// -n: none of the system's default.pa (no hardware, no network
+	// modules); the rest keeps the daemon in the foreground, ours, and
+	// unable to grow after start (a client cannot load a TCP module).
+	cmd := exec.Command(bin, "-n", "-F", scriptPath,
+		"--daemonize=no", "--use-pid-file=no", "--system=no", "--exit-idle-time=-1",
+		"--disallow-exit=yes", "--disallow-module-loading=yes", "--high-priority=no",
+		"--realtime=no", "--no-cpu-limit=yes", "--disable-shm=yes",
+		"--log-target=stderr", "--log-level=info", "--log-meta=no", "--log-time=no")
+	// Everything the daemon writes (runtime files, state, its cookie)
+	// lands in dir, and it finds no session bus or X display to register
+	// with.
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
+		"XDG_RUNTIME_DIR=" + dir, "XDG_CONFIG_HOME=" + filepath.Join(dir, "config"),
+		"XDG_STATE_HOME=" + filepath.Join(dir, "state"),
+		"PULSE_RUNTIME_PATH=" + filepath.Join(dir, "run"), "PULSE_STATE_PATH=" + filepath.Join(dir, "state")}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	// Our own pipe, not StderrPipe: Wait must not close it under the
+	// reader, which sees EOF when the daemon (and anything that inherited
+	// its stderr) has gone.
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrServer, err)
+	}
+	cmd.Stderr = w
+	err = cmd.Start()
+	_ = w.Close()
+	if err != nil {
+		_ = r.Close()
+		return nil, fmt.Errorf("%w: %w", ErrServer, err)
+	}
+	s.cmd = cmd
+	ready := make(chan struct{})
+	logDone := make(chan struct{})
+	go func() { s.readLog(r, ready); _ = r.Close(); close(logDone) }()
+	go func() { _ = cmd.Wait(); <-logDone; close(s.done) }()
+
+	timer := time.NewTimer(cfg.StartTimeout)
+	defer timer.Stop()
+	select {
+	case <-ready:
+		return s, nil
+	case <-s.done:
+		err = fmt.Errorf("%w: exited at start: %s", ErrServer, s.log.String())
+	case <-timer.C:
+		err = fmt.Errorf("%w: not ready after %v: %s", ErrServer, cfg.StartTimeout, s.log.String())
+	case <-ctx.Done():
+		err = fmt.Errorf("%w: %w", ErrServer, ctx.Err())
+	}
+	s.stop()
+	return nil, err
+}
+
+// readyLine is what the daemon logs once its modules are loaded and the
+// socket listens.
+const readyLine = "Daemon startup complete"
+
+func (s *Server) readLog(r io.Reader, ready chan<- struct{}) {
+	sc := bufio.NewScanner(r)
+	signalled := false
+	for sc.Scan() {
+		line := sc.Text()
+		s.log.add(line)
+		if !signalled && strings.Contains(line, readyLine) {
+			close(ready)
+			signalled = true
+		}
+	}
+}
+
+// Env is the environment entry that points a client at this server.
+func (s *Server) Env() string { return "PULSE_SERVER=unix:" + s.Socket }
+
+// Addr is the server address for a Recorder or Player.
+func (s *Server) Addr() string { return "unix:" + s.Socket }
+
+// Pid is the daemon's process id.
+func (s *Server) Pid() int { return s.cmd.Process.Pid }
+
+// Done is closed when the daemon has exited.
+func (s *Server) Done() <-chan struct{} { return s.done }
+
+// Log is the end of what the daemon logged.
+func (s *Server) Log() string { return s.log.String() }
+
+// Close stops the daemon (SIGTERM, SIGKILL after StopTimeout), waits for
+// it and removes its directory. Clients' streams fail with ErrStream.
+func (s *Server) Close() error {
+	s.closeOnce.Do(s.stop)
+	return nil
+}
+
+func (s *Server) stop() {
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	t := time.NewTimer(s.stopT)
+	select {
+	case <-s.done:
+	case <-t.C:
+		_ = s.cmd.Process.Kill()
+		<-s.done
+	}
+	t.Stop()
+	_ = os.RemoveAll(s.dir)
+}
+
+// tailLines keeps the last max lines written to it.
+type tailLines struct {
+	mu    sync.Mutex
+	max   int
+	lines []string
+}
+
+func (t *tailLines) add(line string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.lines) == t.max {
+		t.lines = t.lines[1:]
+	}
+	t.lines = append(t.lines, line)
+}
+
+func (t *tailLines) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return strings.Join(t.lines, "; ")
+}
