@@ -27,13 +27,25 @@ type Capturer struct {
 	w, h int
 }
 
-// NewCapturer connects to display (":7") and sets up the shared segment.
-func NewCapturer(display string) (*Capturer, error) {
+// cookieArg is the cookie as the shim takes it: nil and 0 for none (Xlib
+// then reads XAUTHORITY's file, as any client does). The Go memory is
+// only borrowed for the call: XSetAuthorization copies it.
+func cookieArg(c *Cookie) (*C.char, C.int) {
+	if c == nil {
+		return nil, 0
+	}
+	return (*C.char)(unsafe.Pointer(&c[0])), C.int(len(c))
+}
+
+// NewCapturer connects to display (":7") with cookie (nil: none, or what
+// the XAUTHORITY file holds) and sets up the shared segment.
+func NewCapturer(display string, cookie *Cookie) (*Capturer, error) {
 	initXlib()
 	name := C.CString(display)
 	defer C.free(unsafe.Pointer(name))
 	var e C.int
-	c := C.ss_cap_open(name, &e)
+	ck, n := cookieArg(cookie)
+	c := C.ss_cap_open(name, ck, n, &e)
 	if c == nil {
 		switch e {
 		case 2:
@@ -110,13 +122,14 @@ type Input struct {
 	dpy *C.Display
 }
 
-// NewInput connects to display for XTest.
-func NewInput(display string) (*Input, error) {
+// NewInput connects to display for XTest, with cookie as NewCapturer.
+func NewInput(display string, cookie *Cookie) (*Input, error) {
 	initXlib()
 	name := C.CString(display)
 	defer C.free(unsafe.Pointer(name))
 	var e C.int
-	dpy := C.ss_in_open(name, &e)
+	ck, n := cookieArg(cookie)
+	dpy := C.ss_in_open(name, ck, n, &e)
 	if dpy == nil {
 		if e == 2 {
 			return nil, fmt.Errorf("%w %s: no XTEST extension", ErrOpen, display)

@@ -57,8 +57,18 @@ void ss_init(void) {
 	XSetIOErrorHandler(on_io_error);
 }
 
-static Display *open_display(const char *name) {
+// XSetAuthorization is process-wide state of Xlib that XOpenDisplay
+// reads: set, open and reset under one lock, so the cookie goes to this
+// connection only and XAUTHORITY (the environment is the process's too)
+// is never needed.
+static pthread_mutex_t auth_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static Display *open_display(const char *name, const char *cookie, int cookie_len) {
+	pthread_mutex_lock(&auth_mu);
+	if (cookie) XSetAuthorization("MIT-MAGIC-COOKIE-1", 18, (char *)cookie, cookie_len);
 	Display *dpy = XOpenDisplay(name);
+	if (cookie) XSetAuthorization(NULL, 0, NULL, 0); // back to the Xauthority file
+	pthread_mutex_unlock(&auth_mu);
 	if (dpy) XSetIOErrorExitHandler(dpy, on_io_exit, NULL);
 	return dpy;
 }
@@ -82,10 +92,10 @@ void ss_cap_close(ss_cap *c) {
 }
 
 // ss_cap_open: err 1 open, 2 no MIT-SHM, 3 format, 4 shm.
-ss_cap *ss_cap_open(const char *name, int *err) {
+ss_cap *ss_cap_open(const char *name, const char *cookie, int cookie_len, int *err) {
 	ss_cap *c = calloc(1, sizeof *c);
 	if (!c) { *err = 4; return NULL; }
-	c->dpy = open_display(name);
+	c->dpy = open_display(name, cookie, cookie_len);
 	if (!c->dpy) { *err = 1; free(c); return NULL; }
 	if (!XShmQueryExtension(c->dpy)) { *err = 2; ss_cap_close(c); return NULL; }
 	int scr = DefaultScreen(c->dpy);
@@ -139,8 +149,8 @@ void ss_bgrx_to_i420(const uint8_t *src, int stride, int w, int h,
 }
 
 // ss_in_open: err 1 open, 2 no XTEST.
-Display *ss_in_open(const char *name, int *err) {
-	Display *dpy = open_display(name);
+Display *ss_in_open(const char *name, const char *cookie, int cookie_len, int *err) {
+	Display *dpy = open_display(name, cookie, cookie_len);
 	if (!dpy) { *err = 1; return NULL; }
 	int ev, er, maj, min;
 	if (!XTestQueryExtension(dpy, &ev, &er, &maj, &min)) { *err = 2; forget(dpy); XCloseDisplay(dpy); return NULL; }

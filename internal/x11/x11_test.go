@@ -13,11 +13,16 @@ import (
 	"github.com/streamstack/streamstack/internal/yuv"
 )
 
-func startXvfb(tb testing.TB, w, h int) *Xvfb {
+func needXvfbBinary(tb testing.TB) {
 	tb.Helper()
 	if _, err := exec.LookPath("Xvfb"); err != nil {
 		tb.Skip("Xvfb not installed (scripts/install-deps.sh installs it)")
 	}
+}
+
+func startXvfb(tb testing.TB, w, h int) *Xvfb {
+	tb.Helper()
+	needXvfbBinary(tb)
 	x, err := StartXvfb(context.Background(), XvfbConfig{Width: w, Height: h})
 	if err != nil {
 		tb.Fatal(err)
@@ -58,7 +63,7 @@ func TestXvfbKilledFilesRemoved(t *testing.T) {
 
 func TestCaptureAndInput(t *testing.T) {
 	x := startXvfb(t, 320, 240)
-	c, err := NewCapturer(x.Display)
+	c, err := NewCapturer(x.Display, x.Cookie())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +75,7 @@ func TestCaptureAndInput(t *testing.T) {
 	if err := c.Capture(img); err != nil {
 		t.Fatal(err)
 	}
-	in, err := NewInput(x.Display)
+	in, err := NewInput(x.Display, x.Cookie())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +156,7 @@ func TestKeysym(t *testing.T) {
 
 func benchCapture(b *testing.B, w, h int) {
 	x := startXvfb(b, w, h)
-	c, err := NewCapturer(x.Display)
+	c, err := NewCapturer(x.Display, x.Cookie())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -25,6 +25,10 @@ type XvfbConfig struct {
 	StartTimeout time.Duration
 	// StopTimeout is how long Xvfb gets to exit on SIGTERM before SIGKILL.
 	StopTimeout time.Duration
+	// NoAuth starts the server without access control: any local user
+	// may connect. By default the server gets a fresh cookie (-auth) and
+	// refuses clients without it.
+	NoAuth bool
 }
 
 // Xvfb is a running virtual display server, a child of this process in
@@ -38,11 +42,14 @@ type Xvfb struct {
 	done    chan struct{}
 	err     error
 	stopT   time.Duration
+	cookie  *Cookie
+	auth    *authDir
 }
 
 // StartXvfb starts Xvfb on a display number it picks itself (-displayfd:
 // no race with other servers for a free number) and returns once it
-// accepts connections. It listens on its Unix socket only.
+// accepts connections. It listens on its Unix socket only and, unless
+// cfg.NoAuth, admits only clients that present its Cookie.
 func StartXvfb(ctx context.Context, cfg XvfbConfig) (*Xvfb, error) {
 	if cfg.Command == "" {
 		cfg.Command = "Xvfb"
@@ -64,19 +71,37 @@ func StartXvfb(ctx context.Context, cfg XvfbConfig) (*Xvfb, error) {
 		return nil, fmt.Errorf("%w: %v", ErrXvfb, err)
 	}
 	defer func() { _ = r.Close() }()
-	cmd := exec.Command(cfg.Command, "-displayfd", "3",
+	args := []string{"-displayfd", "3",
 		"-screen", "0", fmt.Sprintf("%dx%dx%d", cfg.Width, cfg.Height, cfg.Depth),
-		"-nolisten", "tcp", "-noreset", "+extension", "MIT-SHM", "+extension", "XTEST")
+		"-nolisten", "tcp", "-noreset", "+extension", "MIT-SHM", "+extension", "XTEST"}
+	var cookie *Cookie
+	var auth *authDir
+	if !cfg.NoAuth {
+		if cookie, err = NewCookie(); err != nil {
+			_ = w.Close()
+			return nil, fmt.Errorf("%w: %w", ErrXvfb, err)
+		}
+		if auth, err = newAuthDir(cookie); err != nil {
+			_ = w.Close()
+			return nil, err
+		}
+		// -noreset: the server reads the file once, now.
+		args = append(args, "-auth", auth.file)
+	}
+	cmd := exec.Command(cfg.Command, args...)
 	var stderr tail
 	cmd.Stderr = &stderr
 	cmd.ExtraFiles = []*os.File{w}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		_ = w.Close()
+		if auth != nil {
+			auth.remove()
+		}
 		return nil, fmt.Errorf("%w: %v", ErrXvfb, err)
 	}
 	_ = w.Close()
-	x := &Xvfb{cmd: cmd, done: make(chan struct{}), stopT: cfg.StopTimeout}
+	x := &Xvfb{cmd: cmd, done: make(chan struct{}), stopT: cfg.StopTimeout, cookie: cookie, auth: auth}
 	go func() { x.err = cmd.Wait(); close(x.done) }()
 
 	line := make(chan string, 1)
@@ -116,8 +141,9 @@ func (x *Xvfb) Pid() int { return x.cmd.Process.Pid }
 func (x *Xvfb) Done() <-chan struct{} { return x.done }
 
 // Stop ends the server (SIGTERM, then SIGKILL after the stop timeout),
-// waits for it and removes its socket and lock file if it left them (it
-// does when killed). Safe to call twice.
+// waits for it, removes its socket and lock file if it left them (it
+// does when killed) and the directory of its Xauthority file. Safe to
+// call twice.
 func (x *Xvfb) Stop() {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
 		select {
@@ -134,6 +160,32 @@ func (x *Xvfb) Stop() {
 	if x.Display != "" {
 		x.removeFiles()
 	}
+	if x.auth != nil {
+		x.auth.remove()
+	}
+}
+
+// Cookie is what a client must present to connect (NewCapturer,
+// NewInput); nil for a server started with NoAuth.
+func (x *Xvfb) Cookie() *Cookie { return x.cookie }
+
+// AuthFile is the Xauthority file holding the cookie, for the XAUTHORITY
+// of the display's other clients (the app); empty with NoAuth. Stop
+// removes it.
+func (x *Xvfb) AuthFile() string {
+	if x.auth == nil {
+		return ""
+	}
+	return x.auth.file
+}
+
+// ChownAuth hands the Xauthority file (and its private directory) to the
+// user the app runs as, so that it, and no other user, can read it.
+func (x *Xvfb) ChownAuth(uid, gid int) error {
+	if x.auth == nil {
+		return nil
+	}
+	return x.auth.chown(uid, gid)
 }
 
 // SocketPath and LockPath are the files an X server on display n makes.
