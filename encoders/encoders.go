@@ -12,7 +12,11 @@ const (
 	H264 = "H264"
 )
 
-// Pools: the resources backends share.
+// Pools: the resources backends share. A host's NVIDIA GPUs and render
+// nodes are each a pool of their own, named after the kind and the device
+// ("nvenc0", "vaapi-renderD128"; see FindDevices); "nvenc" and "vaapi"
+// alone are the single device of a host where none was enumerated, or
+// of a configured VA-API device.
 const (
 	PoolCPU   = "cpu"
 	PoolNVENC = "nvenc"
@@ -80,21 +84,35 @@ func All(vaapiDevice string) []Backend {
 	}
 }
 
-// Lookup returns the backend of pool that encodes codec.
+// Lookup returns the backend of pool that encodes codec, opening the
+// pool's device: "nvenc1" the second NVIDIA GPU, "vaapi-renderD129" that
+// render node (see ParsePool). vaapiDevice is the render node of the
+// single-device pool "vaapi"; empty: DefaultVAAPIDevice.
 func Lookup(pool, codec, vaapiDevice string) (Backend, error) {
+	kind, device := ParsePool(pool)
+	if device == "" && kind == PoolVAAPI {
+		device = vaapiDevice
+	}
 	for _, b := range All(vaapiDevice) {
-		if i := b.Info(); i.Pool == pool && i.Codec == codec {
-			return b, nil
+		i := b.Info()
+		if i.Pool != kind || i.Codec != codec {
+			continue
 		}
+		if h, ok := b.(hardware); ok && pool != kind {
+			h.info.Pool, h.device = pool, device
+			return h, nil
+		}
+		return b, nil
 	}
 	return nil, fmt.Errorf("%w: no %s encoder in pool %q", ErrUnknown, codec, pool)
 }
 
 // PoolCodecs returns the codecs pool's backends encode, in All's order.
 func PoolCodecs(pool string) []string {
+	kind, _ := ParsePool(pool)
 	var out []string
 	for _, b := range All("") {
-		if i := b.Info(); i.Pool == pool {
+		if i := b.Info(); i.Pool == kind {
 			out = append(out, i.Codec)
 		}
 	}
@@ -102,4 +120,7 @@ func PoolCodecs(pool string) []string {
 }
 
 // PoolHardware reports whether pool is a hardware encoder.
-func PoolHardware(pool string) bool { return pool == PoolNVENC || pool == PoolVAAPI }
+func PoolHardware(pool string) bool {
+	kind, _ := ParsePool(pool)
+	return kind == PoolNVENC || kind == PoolVAAPI
+}

@@ -3,7 +3,6 @@ package encoders
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/streamstack/streamstack/internal/avcodec"
@@ -11,8 +10,10 @@ import (
 
 // hardware is a libavcodec hardware encoder.
 type hardware struct {
-	info   Info
-	device string // VA-API render node
+	info Info
+	// device is the VA-API render node, or the NVIDIA GPU's index (empty:
+	// the driver's choice).
+	device string
 }
 
 func (h hardware) Info() Info { return h.info }
@@ -21,9 +22,15 @@ func (h hardware) Open(p Params) (Encoder, error) {
 	if !avcodec.HasEncoder(h.info.Name) {
 		return nil, fmt.Errorf("%w: this libavcodec was built without %s", ErrUnavailable, h.info.Name)
 	}
-	if h.info.Pool == PoolVAAPI {
+	kind, _ := ParsePool(h.info.Pool)
+	switch kind {
+	case PoolVAAPI:
 		if _, err := os.Stat(h.device); err != nil {
 			return nil, fmt.Errorf("%w: no VA-API device: %w", ErrUnavailable, err)
+		}
+	case PoolNVENC:
+		if h.device != "" {
+			cudaBusOrder()
 		}
 	}
 	kbps := p.BitrateKbps
@@ -34,7 +41,7 @@ func (h hardware) Open(p Params) (Encoder, error) {
 		Width: p.Width, Height: p.Height, FPS: p.FPS, BitrateKbps: kbps})
 	if err != nil {
 		what := "no VA-API " + h.info.Codec + " encoder"
-		if h.info.Pool == PoolNVENC {
+		if kind == PoolNVENC {
 			what = "no NVENC"
 		}
 		// libavcodec's own words, without the wrapper's prefix.
@@ -42,23 +49,4 @@ func (h hardware) Open(p Params) (Encoder, error) {
 		return nil, fmt.Errorf("%w: %s: %s", ErrUnavailable, what, why)
 	}
 	return enc, nil
-}
-
-// nvidiaModels returns the models of the NVIDIA GPUs the driver lists
-// (/proc/driver/nvidia/gpus/*/information, "Model: Tesla T4"), if any.
-func nvidiaModels() []string {
-	infos, _ := filepath.Glob("/proc/driver/nvidia/gpus/*/information")
-	var out []string
-	for _, p := range infos {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			continue
-		}
-		for line := range strings.SplitSeq(string(b), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "Model" {
-				out = append(out, strings.TrimSpace(v))
-			}
-		}
-	}
-	return out
 }

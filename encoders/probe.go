@@ -1,6 +1,7 @@
 package encoders
 
 import (
+	"cmp"
 	"fmt"
 	"runtime"
 	"strings"
@@ -25,9 +26,14 @@ type ProbeConfig struct {
 	UnitsPerCore float64
 	// CalibrationFrames per software codec; zero: DefaultCalibrationFrames.
 	CalibrationFrames int
-	// PoolUnits overrides a hardware pool's units per device (from the
-	// table or DefaultHardwareUnits) by pool name: "nvenc", "vaapi".
+	// PoolUnits overrides a hardware pool's units (from the table or
+	// DefaultHardwareUnits) by pool name ("nvenc1", "vaapi-renderD128"),
+	// or for every device of a kind ("nvenc", "vaapi"); a pool's own name
+	// wins.
 	PoolUnits map[string]float64
+	// Root is where FindDevices looks for /proc and /dev: "" is the
+	// host's; tests give a fake tree.
+	Root string
 }
 
 // Status is what Probe found out about one backend.
@@ -64,46 +70,97 @@ func Probe(cfg ProbeConfig) []Status {
 	var out []Status
 	for _, b := range All(cfg.VAAPIDevice) {
 		info := b.Info()
+		if info.Hardware {
+			continue // per device, below
+		}
 		st := Status{Info: info}
-		if !info.Hardware {
-			st.Device = fmt.Sprintf("%d cores", cores)
-			upc, src := cfg.UnitsPerCore, "configured units per core"
-			headroom := 0.0
-			if upc <= 0 {
-				var err error
-				upc, err = Calibrate(b, cfg.CalibrationFrames)
-				if err != nil {
-					st.Reason = err.Error()
-					out = append(out, st)
-					continue
-				}
-				headroom = cfg.Headroom
-				src = fmt.Sprintf("calibrated: %.2f 720p30 streams per core, %.0f%% headroom", upc, headroom*100)
+		st.Device = fmt.Sprintf("%d cores", cores)
+		upc, src := cfg.UnitsPerCore, "configured units per core"
+		headroom := 0.0
+		if upc <= 0 {
+			var err error
+			upc, err = Calibrate(b, cfg.CalibrationFrames)
+			if err != nil {
+				st.Reason = err.Error()
+				out = append(out, st)
+				continue
 			}
-			st.Available, st.UnitsPerCore, st.Source = true, upc, src
-			st.Units = float64(cores) * upc * (1 - headroom)
-			out = append(out, st)
-			continue
+			headroom = cfg.Headroom
+			src = fmt.Sprintf("calibrated: %.2f 720p30 streams per core, %.0f%% headroom", upc, headroom*100)
 		}
-		if info.Pool == PoolVAAPI {
-			st.Device = cfg.VAAPIDevice
-			if st.Device == "" {
-				st.Device = DefaultVAAPIDevice
-			}
-		} else if models := nvidiaModels(); len(models) > 0 {
-			st.Device = models[0]
-		}
-		if err := testEncode(b); err != nil {
+		st.Available, st.UnitsPerCore, st.Source = true, upc, src
+		st.Units = float64(cores) * upc * (1 - headroom)
+		out = append(out, st)
+	}
+	for _, t := range hardwareTargets(cfg) {
+		info := t.backend.Info()
+		st := Status{Info: info, Device: t.device.String()}
+		if err := testEncode(t.backend); err != nil {
 			st.Reason = strings.TrimPrefix(err.Error(), ErrUnavailable.Error()+": ")
 			out = append(out, st)
 			continue
 		}
 		st.Available = true
-		st.Units, st.Source = HardwareUnits(info.Pool, st.Device)
-		if u, ok := cfg.PoolUnits[info.Pool]; ok && u > 0 {
-			st.Units, st.Source = u, "configured"
-		}
+		st.Units, st.Source = cfg.deviceUnits(t.device)
 		out = append(out, st)
+	}
+	return out
+}
+
+// deviceUnits is one device's capacity: PoolUnits for its pool, else for
+// its kind, else the table's figure for its model.
+func (cfg ProbeConfig) deviceUnits(d Device) (float64, string) {
+	if u, ok := cfg.PoolUnits[d.Pool]; ok && u > 0 {
+		return u, "configured"
+	}
+	if u, ok := cfg.PoolUnits[d.Kind]; ok && u > 0 {
+		return u, "configured for every " + d.Kind + " device"
+	}
+	return HardwareUnits(d.Kind, d.Model)
+}
+
+// target is one hardware backend on one device.
+type target struct {
+	backend Backend
+	device  Device
+}
+
+// hardwareTargets lists the hardware backends to probe: each backend on
+// each device FindDevices finds, so every GPU and render node is a pool
+// of its own. A kind with no device found keeps its single-device pool
+// ("nvenc": the driver's choice of GPU, which works where the driver's
+// /proc entries are hidden, as in some containers; "vaapi" on
+// DefaultVAAPIDevice), so the inventory still says why it is absent. A
+// configured VAAPIDevice is the one VA-API device, as pool "vaapi".
+func hardwareTargets(cfg ProbeConfig) []target {
+	devs := FindDevices(cfg.Root)
+	var out []target
+	for _, kind := range []string{PoolNVENC, PoolVAAPI} {
+		var mine []Device
+		if kind != PoolVAAPI || cfg.VAAPIDevice == "" {
+			for _, d := range devs {
+				if d.Kind == kind {
+					mine = append(mine, d)
+				}
+			}
+		}
+		if len(mine) == 0 {
+			d := Device{Kind: kind, Pool: kind}
+			if kind == PoolVAAPI {
+				d.Path = cmp.Or(cfg.VAAPIDevice, DefaultVAAPIDevice)
+			}
+			for _, b := range All(cfg.VAAPIDevice) {
+				if b.Info().Pool == kind {
+					out = append(out, target{b, d})
+				}
+			}
+			continue
+		}
+		for _, d := range mine {
+			for _, b := range deviceBackends(d) {
+				out = append(out, target{b, d})
+			}
+		}
 	}
 	return out
 }

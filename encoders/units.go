@@ -28,11 +28,13 @@ var nvencUnits = []struct {
 }
 
 // HardwareUnits returns a hardware pool's capacity in 720p30 streams for
-// a device model, and where the figure comes from. VA-API devices have no
+// a device model, and where the figure comes from: per device, so each
+// GPU of a host is a pool of this many (pool is a kind or a device's
+// pool). VA-API devices have no
 // published per-stream figures: they get DefaultHardwareUnits until the
 // config sets theirs.
 func HardwareUnits(pool, model string) (float64, string) {
-	if pool == PoolNVENC {
+	if kind, _ := ParsePool(pool); kind == PoolNVENC {
 		for _, r := range nvencUnits {
 			if strings.Contains(model, r.model) {
 				return r.units, r.source

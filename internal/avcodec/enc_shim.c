@@ -9,6 +9,7 @@
 #include <libavutil/hwcontext.h>
 #include <libavutil/log.h>
 #include <libavutil/mem.h>
+#include <libavutil/opt.h>
 #include <libavutil/pixfmt.h>
 
 ss_avenc *ss_avenc_new(void) { return calloc(1, sizeof(ss_avenc)); }
@@ -36,10 +37,42 @@ static int efail(ss_avenc *e, const char *op, int rc) {
   return rc < 0 ? rc : -1;
 }
 
-static int is_prefix(const char *p, const char *s) { return strncmp(p, s, strlen(p)) == 0; }
+int ss_avenc_check_opts(const char *name, const char *opts, char *out, size_t outlen) {
+  out[0] = 0;
+  const AVCodec *codec = avcodec_find_encoder_by_name(name);
+  if (!codec) {
+    snprintf(out, outlen, "libavcodec has no encoder %s", name);
+    return -1;
+  }
+  AVDictionary *d = NULL;
+  AVCodecContext *c = avcodec_alloc_context3(codec);
+  int rc = c ? av_dict_parse_string(&d, opts, "=", "\n", 0) : AVERROR(ENOMEM);
+  if (rc < 0) snprintf(out, outlen, "options: %s", av_err2str(rc));
+  const AVDictionaryEntry *t = NULL;
+  size_t n = 0;
+  while (rc >= 0 && (t = av_dict_get(d, "", t, AV_DICT_IGNORE_SUFFIX))) {
+    // What avcodec_open2 does with its dictionary: the context's options,
+    // then the encoder's private ones.
+    rc = av_opt_set(c, t->key, t->value, AV_OPT_SEARCH_CHILDREN);
+    if (rc < 0) {
+      snprintf(out, outlen, "option %s=%s: %s", t->key, t->value, av_err2str(rc));
+      break;
+    }
+    // The value as stored: a named constant ("3.1") read back as its
+    // number (31), so a caller sees what the name meant.
+    uint8_t *v = NULL;
+    if (av_opt_get(c, t->key, AV_OPT_SEARCH_CHILDREN, &v) >= 0 && n < outlen) {
+      n += snprintf(out + n, outlen - n, "%s=%s\n", t->key, (char *)v);
+    }
+    av_free(v);
+  }
+  av_dict_free(&d);
+  avcodec_free_context(&c);
+  return rc < 0 ? -1 : 0;
+}
 
 int ss_avenc_open(ss_avenc *e, const char *name, const char *device, int w, int h,
-                  int fps, int kbps, int gop) {
+                  int fps, int kbps, int gop, const char *opts_str) {
   // Errors come back as return values, with the last line libavcodec
   // logged about them; nothing goes to stderr. (Process-wide: the
   // decoder's AV_LOG_QUIET level leaves the callback unused.)
@@ -66,23 +99,18 @@ int ss_avenc_open(ss_avenc *e, const char *name, const char *device, int w, int 
   c->flags |= AV_CODEC_FLAG_LOW_DELAY;
   ss_avenc_set_bitrate(e, kbps, fps);
 
+  // SPS and PPS go in band before every IDR, not once in extradata:
+  // h264_nvenc and h264_vaapi repeat them only without a global header.
+  c->flags &= ~AV_CODEC_FLAG_GLOBAL_HEADER;
+
+  // Profile, level, rate control and latency options (options.go).
   AVDictionary *opts = NULL;
-  if (is_prefix("h264_nvenc", name)) {
-    // The Video Codec SDK's low-latency setup: fastest preset, the
-    // ultra-low-latency tuning, CBR, no lookahead or output delay, and
-    // Constrained Baseline, which the streamer signals.
-    av_dict_set(&opts, "preset", "p1", 0);
-    av_dict_set(&opts, "tune", "ull", 0);
-    av_dict_set(&opts, "rc", "cbr", 0);
-    av_dict_set(&opts, "zerolatency", "1", 0);
-    av_dict_set(&opts, "delay", "0", 0);
-    av_dict_set(&opts, "profile", "baseline", 0);
-    av_dict_set(&opts, "forced-idr", "1", 0);
-    c->pix_fmt = AV_PIX_FMT_YUV420P;
-  } else if (e->vaapi) {
-    if (strcmp(name, "h264_vaapi") == 0) c->profile = FF_PROFILE_H264_CONSTRAINED_BASELINE;
-    av_dict_set(&opts, "rc_mode", "CBR", 0);
-    av_dict_set(&opts, "async_depth", "1", 0);
+  int prc = av_dict_parse_string(&opts, opts_str, "=", "\n", 0);
+  if (prc < 0) {
+    av_dict_free(&opts);
+    return efail(e, "options", prc);
+  }
+  if (e->vaapi) {
     int rc = av_hwdevice_ctx_create(&e->device, AV_HWDEVICE_TYPE_VAAPI, device, NULL, 0);
     if (rc < 0) {
       av_dict_free(&opts);
@@ -116,6 +144,14 @@ int ss_avenc_open(ss_avenc *e, const char *name, const char *device, int w, int 
     c->pix_fmt = AV_PIX_FMT_YUV420P;
   }
   int rc = avcodec_open2(c, codec, &opts);
+  // avcodec_open2 leaves what no option took: an encoder that ignored the
+  // profile or level would make a stream browsers may not decode.
+  const AVDictionaryEntry *left = av_dict_get(opts, "", NULL, AV_DICT_IGNORE_SUFFIX);
+  if (rc >= 0 && left) {
+    snprintf(e->err, sizeof e->err, "open: %s has no option %s", name, left->key);
+    av_dict_free(&opts);
+    return -1;
+  }
   av_dict_free(&opts);
   if (rc < 0) return efail(e, "open", rc);
 

@@ -24,9 +24,15 @@ typedef struct ss_avenc {
 
 ss_avenc *ss_avenc_new(void);
 // ss_avenc_open returns 0, or a negative AVERROR (or -1) with e->err set.
-// device is a DRM render node for VA-API encoders, else ignored.
+// device is a DRM render node for VA-API encoders, else ignored. opts
+// are the encoder's options as "key=value" lines; one the encoder does
+// not take fails the open.
 int ss_avenc_open(ss_avenc *e, const char *name, const char *device, int w, int h,
-                  int fps, int kbps, int gop);
+                  int fps, int kbps, int gop, const char *opts);
+// ss_avenc_check_opts sets opts on an unopened context of encoder name:
+// 0 with the values as stored in out ("key=value" lines), or -1 with out
+// naming the option it refused.
+int ss_avenc_check_opts(const char *name, const char *opts, char *out, size_t outlen);
 // ss_avenc_encode sends one I420 picture and collects what the encoder
 // returns into e->out (e->out_sz 0: nothing yet).
 int ss_avenc_encode(ss_avenc *e, const uint8_t *y, const uint8_t *u, const uint8_t *v,

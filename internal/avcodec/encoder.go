@@ -6,6 +6,7 @@ import "C"
 
 import (
 	"fmt"
+	"strings"
 	"unsafe"
 
 	"github.com/streamstack/streamstack/internal/encctl"
@@ -21,7 +22,8 @@ type EncoderConfig struct {
 	// Name is libavcodec's encoder name.
 	Name string
 	// Device is the DRM render node of a VA-API encoder
-	// ("/dev/dri/renderD128"); others ignore it.
+	// ("/dev/dri/renderD128"), or the index of the GPU an NVENC encoder
+	// runs on ("0"; empty lets the driver pick); others ignore it.
 	Device        string
 	Width, Height int // positive and even
 	FPS           int
@@ -30,6 +32,10 @@ type EncoderConfig struct {
 	// KeyframeInterval is the most frames between keyframes; loss
 	// recovery relies on forced keyframes (PLI).
 	KeyframeInterval int
+	// LevelIDC is the H.264 level written in the SPS (31 for 3.1).
+	// Default h264.LevelFor the size and rate: the level the streamer
+	// signals in profile-level-id. H.264 encoders only.
+	LevelIDC int
 }
 
 // Encoder is a libavcodec video encoder fed I420 pictures. Encode and
@@ -52,18 +58,24 @@ func NewEncoder(cfg EncoderConfig) (*Encoder, error) {
 	if cfg.Name == "" || cfg.FPS <= 0 || cfg.BitrateKbps <= 0 {
 		return nil, fmt.Errorf("%w: encoder %q at %d fps and %d kbps", ErrCodec, cfg.Name, cfg.FPS, cfg.BitrateKbps)
 	}
-	if cfg.KeyframeInterval <= 0 {
-		cfg.KeyframeInterval = cfg.FPS * 10
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	opts, err := cfg.options()
+	if err != nil {
+		return nil, err
 	}
 	c := C.ss_avenc_new()
 	if c == nil {
 		return nil, fmt.Errorf("%w: out of memory", ErrCodec)
 	}
-	name, dev := C.CString(cfg.Name), C.CString(cfg.Device)
+	name, dev, copts := C.CString(cfg.Name), C.CString(cfg.Device), C.CString(joinOptions(opts))
 	defer C.free(unsafe.Pointer(name))
 	defer C.free(unsafe.Pointer(dev))
+	defer C.free(unsafe.Pointer(copts))
 	rc := C.ss_avenc_open(c, name, dev, C.int(cfg.Width), C.int(cfg.Height), C.int(cfg.FPS),
-		C.int(cfg.BitrateKbps), C.int(cfg.KeyframeInterval))
+		C.int(cfg.BitrateKbps), C.int(cfg.KeyframeInterval), copts)
 	if rc != 0 {
 		err := fmt.Errorf("%w: %s: %s", ErrCodec, cfg.Name, C.GoString(&c.err[0]))
 		C.ss_avenc_free(c)
@@ -130,6 +142,27 @@ func (e *Encoder) Close() error {
 		e.c = nil
 	}
 	return nil
+}
+
+// checkOptions sets opts on a context of encoder name that is never
+// opened, so no hardware is needed, and returns the values as stored
+// (named constants as their numbers). It reports an option or value this
+// libavcodec does not know, which the open would refuse.
+func checkOptions(name string, opts []option) (map[string]string, error) {
+	cname, copts := C.CString(name), C.CString(joinOptions(opts))
+	defer C.free(unsafe.Pointer(cname))
+	defer C.free(unsafe.Pointer(copts))
+	var out [1024]C.char
+	if C.ss_avenc_check_opts(cname, copts, &out[0], C.size_t(len(out))) != 0 {
+		return nil, fmt.Errorf("%w: %s: %s", ErrCodec, name, C.GoString(&out[0]))
+	}
+	stored := map[string]string{}
+	for line := range strings.SplitSeq(C.GoString(&out[0]), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			stored[k] = v
+		}
+	}
+	return stored, nil
 }
 
 // HasEncoder reports whether this libavcodec build includes the encoder

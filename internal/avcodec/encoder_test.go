@@ -6,6 +6,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/streamstack/streamstack/internal/h264"
 	"github.com/streamstack/streamstack/internal/yuv"
 )
 
@@ -18,7 +19,11 @@ func TestHardwareEncode(t *testing.T) {
 			if !HasEncoder(name) {
 				t.Skipf("libavcodec was built without %s", name)
 			}
-			enc, err := NewEncoder(EncoderConfig{Name: name, Device: "/dev/dri/renderD128",
+			dev := "/dev/dri/renderD128"
+			if name == "h264_nvenc" {
+				dev = "" // the driver's choice of GPU
+			}
+			enc, err := NewEncoder(EncoderConfig{Name: name, Device: dev,
 				Width: 320, Height: 240, FPS: 30, BitrateKbps: 500})
 			if err != nil {
 				if !errors.Is(err, ErrCodec) {
@@ -41,9 +46,12 @@ func TestHardwareEncode(t *testing.T) {
 				if key {
 					keys++
 				}
+				if isH264(name) && len(out) > 0 {
+					checkBrowserH264(t, i, out, key)
+				}
 			}
-			if bytes == 0 || keys == 0 {
-				t.Fatalf("%d bytes, %d keyframes", bytes, keys)
+			if bytes == 0 || keys < 2 {
+				t.Fatalf("%d bytes, %d keyframes (want the first and the forced one)", bytes, keys)
 			}
 		})
 	}
@@ -56,4 +64,25 @@ func TestEncoderOpenErrors(t *testing.T) {
 	if _, err := NewEncoder(EncoderConfig{Name: "h264_vaapi", Device: "/nonexistent", Width: 64, Height: 64, FPS: 30, BitrateKbps: 100}); err == nil {
 		t.Error("VA-API on a missing device opened")
 	}
+}
+
+// checkBrowserH264 checks one access unit of a hardware H.264 encoder is
+// what a browser decodes: a keyframe is an IDR with SPS and PPS in band,
+// the SPS says Constrained Baseline (profile_idc 66, constraint_set1) at
+// level 3.1 (what 320x240@30 is given); Baseline has no B slices.
+func checkBrowserH264(t *testing.T, frame int, au []byte, key bool) {
+	t.Helper()
+	info := h264.Inspect(au)
+	if key && (!info.IDR || !info.SPS || !info.PPS) {
+		t.Errorf("frame %d: keyframe with NAL types %v, want SPS, PPS and IDR", frame, info.Types)
+	}
+	h264.SplitAnnexB(au, func(nal []byte) bool {
+		if h264.NALType(nal) != h264.NALSPS {
+			return true
+		}
+		if len(nal) < 4 || nal[1] != h264.ProfileBaseline || nal[2]&0x40 == 0 || nal[3] != 31 {
+			t.Errorf("frame %d: SPS % x, want profile 0x42 with constraint_set1 at level 31", frame, nal[:min(len(nal), 4)])
+		}
+		return true
+	})
 }
