@@ -442,6 +442,39 @@ func TestRequireCapacity(t *testing.T) {
 	g.call(http.MethodPost, "/1.0/sessions", `{"app":"x"}`).ok(t, 201, nil)
 }
 
+// TestRequireCapacityCodecs: free units on VP8 encoders do not admit a
+// session whose client decodes only H.264.
+func TestRequireCapacityCodecs(t *testing.T) {
+	g := newTestGW(t, func(c *Config) { c.RequireCapacity = true })
+	put := func(h fleet.Heartbeat) {
+		t.Helper()
+		if err := fleet.Put(context.Background(), g.env.Agents, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(fleet.Heartbeat{ID: "a1", Region: "eu", TotalUnits: 6, UsedUnits: 2, Backends: []fleet.Backend{
+		{Name: "libvpx", Pool: "cpu", Codecs: []string{"VP8"}, TotalUnits: 4, FreeUnits: 4},
+		{Name: "h264_nvenc", Pool: "nvenc0", Hardware: true, Codecs: []string{"H264"}, TotalUnits: 2, UsedUnits: 2},
+	}})
+	g.call(http.MethodPost, "/1.0/sessions", `{"app":"x","video_codecs":["h264"]}`).fails(t, 503, "H264")
+	g.call(http.MethodPost, "/1.0/sessions", `{"app":"x","region":"eu","video_codecs":["H264"]}`).fails(t, 503, `region "eu"`)
+	g.call(http.MethodPost, "/1.0/sessions", `{"app":"x","video_codecs":["VP8"]}`).ok(t, 201, nil)
+	g.call(http.MethodPost, "/1.0/sessions", `{"app":"x","video_codecs":["H264","VP8"]}`).ok(t, 201, nil)
+	g.call(http.MethodPost, "/1.0/sessions", `{"app":"x"}`).ok(t, 201, nil)
+
+	// A free H.264 backend on an agent at its session cap is not free.
+	put(fleet.Heartbeat{ID: "a2", Region: "us", TotalUnits: 2, Sessions: 1, MaxSessions: 1, Backends: []fleet.Backend{
+		{Name: "x264", Pool: "cpu", Codecs: []string{"H264"}, TotalUnits: 2, FreeUnits: 2},
+	}})
+	g.call(http.MethodPost, "/1.0/sessions", `{"app":"x","video_codecs":["H264"]}`).fails(t, 503, "no capacity")
+
+	put(fleet.Heartbeat{ID: "a3", Region: "us", TotalUnits: 2, Backends: []fleet.Backend{
+		{Name: "x264", Pool: "cpu", Codecs: []string{"H264"}, TotalUnits: 2, FreeUnits: 2},
+	}})
+	g.call(http.MethodPost, "/1.0/sessions", `{"app":"x","video_codecs":["H264"]}`).ok(t, 201, nil)
+	g.call(http.MethodPost, "/1.0/sessions", `{"app":"x","region":"eu","video_codecs":["H264"]}`).fails(t, 503, `region "eu"`)
+}
+
 func TestUnknownRouteAndMethod(t *testing.T) {
 	g := newTestGW(t)
 	g.call(http.MethodGet, "/1.0/nothing", nil).fails(t, 404, "/1.0/nothing")

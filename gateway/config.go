@@ -75,7 +75,9 @@ type Config struct {
 	Apps *apps.Catalog
 
 	// RequireCapacity makes create answer 503 when no live agent (in the
-	// requested region, if any) has free units. Off by default: a request
+	// requested region, if any) has free units on an encoder of one of the
+	// session's video_codecs (any codec when it names none). Off by
+	// default: a request
 	// waits in the work queue until an agent admits it or the agent's
 	// placement timeout ends it with reason "no capacity".
 	RequireCapacity bool

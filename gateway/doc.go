@@ -47,7 +47,8 @@
 // the client could use earlier. A session that cannot be placed ends with
 // status error and a reason, which closes its websocket ("session ended").
 // Config.RequireCapacity makes create refuse up front (503) when no live
-// agent has free units.
+// agent has free units on an encoder of the session's video_codecs (any
+// codec, when it names none), as the agents' heartbeats report them.
 //
 // # Signaling
 //

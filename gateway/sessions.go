@@ -132,7 +132,7 @@ func (s *Server) createSession(ctx context.Context, req CreateRequest) (*session
 		return nil, err
 	}
 	if s.cfg.RequireCapacity {
-		if err := s.checkCapacity(ctx, sess.Region); err != nil {
+		if err := s.checkCapacity(ctx, sess.Region, sess.VideoCodecs); err != nil {
 			return nil, err
 		}
 	}
@@ -228,21 +228,43 @@ func (s *Server) checkName(field, v string) error {
 }
 
 // checkCapacity reports ErrNoCapacity when no live agent (in region, when
-// set) has free units.
-func (s *Server) checkCapacity(ctx context.Context, region string) error {
+// set) has free units on an encoder of one of codecs (any, when empty):
+// units free only on VP8 encoders are no use to a client that decodes
+// only H.264, and the agents would refuse it until the placement timeout.
+func (s *Server) checkCapacity(ctx context.Context, region string, codecs []string) error {
 	agents, err := fleet.List(ctx, s.res.Agents)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	for _, a := range agents {
-		if (region == "" || a.Region == region) && a.FreeUnits() > 0 {
+		if (region == "" || a.Region == region) && hasFreeEncoder(a, codecs) {
 			return nil
 		}
 	}
-	if region != "" {
-		return fmt.Errorf("%w: no live agent in region %q has free encoder units", ErrNoCapacity, region)
+	what := "free encoder units"
+	if len(codecs) > 0 {
+		what = fmt.Sprintf("free units on a %s encoder", strings.Join(codecs, " or "))
 	}
-	return fmt.Errorf("%w: no live agent has free encoder units", ErrNoCapacity)
+	if region != "" {
+		return fmt.Errorf("%w: no live agent in region %q has %s", ErrNoCapacity, region, what)
+	}
+	return fmt.Errorf("%w: no live agent has %s", ErrNoCapacity, what)
+}
+
+// hasFreeEncoder reports whether agent a heartbeats free units on a
+// backend that encodes one of codecs. A heartbeat without backends (an
+// agent older than per-backend heartbeats) is judged by its total alone:
+// it cannot say which codecs are free, and placement still checks.
+func hasFreeEncoder(a fleet.Heartbeat, codecs []string) bool {
+	if a.FreeUnits() <= 0 {
+		return false
+	}
+	if len(a.Backends) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(a.Backends, func(b fleet.Backend) bool {
+		return b.FreeUnits > 0 && b.Encodes(codecs)
+	})
 }
 
 // abandon marks a session whose creation failed half-way (record written,
