@@ -47,6 +47,14 @@ type Agent struct {
 	pools   []poolState       // this agent's encoder capacity and its use
 	peers   []fleet.Heartbeat // the fleet at the last heartbeat
 	wg      sync.WaitGroup    // one per streamer process watcher
+	// fallbacks counts sessions moved off hardware, by backends.
+	fallbacks map[fallbackKey]float64
+	// recheck test-encodes a degraded pool (recheckPool; tests replace
+	// it, having no GPU); probes are the re-probes in flight.
+	recheck func(encoders.Pool) error
+	probes  sync.WaitGroup
+	// beatNow asks the heartbeat loop for a heartbeat before its tick.
+	beatNow chan struct{}
 }
 
 // New checks the config and returns an agent; Run starts it.
@@ -81,7 +89,7 @@ func New(cfg Config, deps Deps) (*Agent, error) {
 	if len(pools) == 0 {
 		return nil, fmt.Errorf("%w: no encoder backend works on this host: %v", ErrConfig, inv)
 	}
-	return &Agent{
+	a := &Agent{
 		cfg:       cfg,
 		deps:      deps,
 		log:       log.With("agent", cfg.ID),
@@ -89,7 +97,10 @@ func New(cfg Config, deps Deps) (*Agent, error) {
 		now:       time.Now,
 		running:   map[string]*streamerProc{},
 		pools:     pools,
-	}, nil
+		beatNow:   make(chan struct{}, 1),
+	}
+	a.recheck = a.recheckPool
+	return a, nil
 }
 
 // Inventory returns the encoder backends the agent found at start (or was
@@ -150,6 +161,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		a.handle(ctx, msg)
 	}
 	loops.Wait()
+	a.probes.Wait()
 	a.stopAll()
 	rmCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -164,7 +176,12 @@ func (a *Agent) heartbeatLoop(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-a.beatNow:
+			if err := a.heartbeat(ctx); err != nil && ctx.Err() == nil {
+				a.log.Warn("heartbeat", "err", err)
+			}
 		case <-t.C:
+			a.reprobeDue()
 			if err := a.heartbeat(ctx); err != nil && ctx.Err() == nil {
 				a.log.Warn("heartbeat", "err", err)
 			}

@@ -92,6 +92,7 @@ func (a *Agent) backends() []fleet.Backend {
 			b := fleet.Backend{
 				Name: p.Backends[codec], Hardware: p.Hardware, Codecs: []string{codec}, Pool: p.Name,
 				TotalUnits: p.Capacity / k, UsedUnits: p.used / k,
+				Degraded: p.degraded, Failures: p.failures,
 			}
 			if !full {
 				b.FreeUnits = p.free() / k

@@ -34,8 +34,10 @@ type Config struct {
 	// measured or declared cost ("H264": 1.2 makes H.264 sessions 20%
 	// dearer). Missing codecs: 1.
 	CodecCost map[string]float64
-	// PoolUnits sets a hardware pool's capacity in 720p30 streams ("nvenc",
-	// "vaapi"), instead of encoders.HardwareUnits' table.
+	// PoolUnits sets a hardware pool's capacity in 720p30 streams, instead
+	// of encoders.HardwareUnits' table: by device pool ("nvenc1",
+	// "vaapi-renderD128") or for every device of a kind ("nvenc",
+	// "vaapi"); the device's own entry wins.
 	PoolUnits map[string]float64
 	// VAAPIDevice is the DRM render node the VA-API encoders open; empty:
 	// /dev/dri/renderD128.
@@ -56,6 +58,12 @@ type Config struct {
 	// HeartbeatInterval between capacity reports; the agents bucket TTL must
 	// be a few of these.
 	HeartbeatInterval time.Duration
+	// ReprobeInterval is how long a hardware pool stays degraded after a
+	// session's encoder on it failed or stalled (the streamer moved the
+	// session to software) before the agent tries it again with a real
+	// test encode; a pool that fails it waits another interval. Zero:
+	// degraded until the agent restarts.
+	ReprobeInterval time.Duration
 	// StopTimeout is how long a streamer gets to exit after it is told to,
 	// before SIGTERM and then SIGKILL.
 	StopTimeout time.Duration
@@ -79,6 +87,7 @@ func DefaultConfig() Config {
 		PlacementTimeout:  30 * time.Second,
 		RetryDelay:        250 * time.Millisecond,
 		HeartbeatInterval: 2 * time.Second,
+		ReprobeInterval:   time.Minute,
 		StopTimeout:       5 * time.Second,
 	}
 }
@@ -123,8 +132,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: cores must be positive and units per core not negative", ErrConfig)
 	case c.Headroom < 0 || c.Headroom >= 1:
 		return fmt.Errorf("%w: headroom %v must be in [0, 1)", ErrConfig, c.Headroom)
-	case c.HardwareWait < 0:
-		return fmt.Errorf("%w: hardware wait must not be negative", ErrConfig)
+	case c.HardwareWait < 0 || c.ReprobeInterval < 0:
+		return fmt.Errorf("%w: hardware wait and re-probe interval must not be negative", ErrConfig)
 	case !positive(c.CodecCost) || !positive(c.PoolUnits):
 		return fmt.Errorf("%w: codec costs and pool units must be positive", ErrConfig)
 	case c.PlacementTimeout <= 0 || c.RetryDelay <= 0 || c.HeartbeatInterval <= 0 || c.StopTimeout <= 0:

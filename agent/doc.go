@@ -31,6 +31,23 @@
 // so. On software, a session that may use either codec reserves the dearer
 // one's cost, since the client picks after placement.
 //
+// # Live fallback
+//
+// A streamer whose hardware encoder fails or stalls mid-session moves the
+// session to software for the same codec and records it: the record's
+// Encoder turns "cpu" and EncoderFallback says why (an
+// EventEncoderFallback). The agent sees that on the watch it keeps on each
+// of its sessions' records (enforceStop) and, in fallback.go, moves the
+// session's reservation to the cpu pool at that pool's cost for the
+// session's codec. The session already runs there, so the move may
+// overcommit the cpu pool: used then exceeds capacity, as heartbeats and
+// metrics say, and decide places nothing there until sessions end. The
+// hardware pool it left is degraded: nothing is placed on it, heartbeats
+// mark its backends Degraded with no units free, and after
+// Config.ReprobeInterval the agent runs Probe's test encode on it again,
+// admitting again once that works. streamstack_encoder_fallbacks_total
+// counts the moves.
+//
 // # Why no slot is filled twice
 //
 // Every agent pulls from one durable work-queue consumer: JetStream hands a

@@ -1,6 +1,8 @@
 package agent
 
 import (
+	"maps"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -15,6 +17,9 @@ var (
 		"Sessions placed on the agent now.", []string{"agent"}, nil)
 	agentMaxSessionsDesc = prometheus.NewDesc("streamstack_agent_max_sessions",
 		"Most sessions the agent runs at once.", []string{"agent"}, nil)
+	fallbacksDesc = prometheus.NewDesc("streamstack_encoder_fallbacks_total",
+		"Sessions whose hardware encoder failed or stalled and that moved to software, by backend from and to.",
+		[]string{"agent", "from", "to"}, nil)
 )
 
 // Collector reports the agent's capacity from its own state at each
@@ -28,6 +33,7 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- unitsFreeDesc
 	ch <- agentSessionsDesc
 	ch <- agentMaxSessionsDesc
+	ch <- fallbacksDesc
 }
 
 func (c collector) Collect(ch chan<- prometheus.Metric) {
@@ -35,8 +41,12 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	backends := a.backends()
 	a.mu.Lock()
 	n := len(a.running)
+	fallbacks := maps.Clone(a.fallbacks)
 	a.mu.Unlock()
 	id := a.cfg.ID
+	for k, v := range fallbacks {
+		ch <- prometheus.MustNewConstMetric(fallbacksDesc, prometheus.CounterValue, v, id, k.from, k.to)
+	}
 	for _, b := range backends {
 		for _, codec := range b.Codecs {
 			ch <- prometheus.MustNewConstMetric(unitsUsedDesc, prometheus.GaugeValue, b.UsedUnits, id, b.Name, codec)

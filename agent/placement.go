@@ -22,9 +22,23 @@ type need struct {
 type poolState struct {
 	encoders.Pool
 	used float64
+	// degraded: a session's encoder on this pool failed or stalled and
+	// moved to software (fallback.go). Nothing is placed here, and the
+	// pool reports no free units, until a re-probe's test encode works;
+	// degradedAt is when it was degraded or last failed a re-probe.
+	degraded   bool
+	degradedAt time.Time
+	probing    bool
+	// failures counts fallbacks off this pool since the agent started.
+	failures int
 }
 
-func (p poolState) free() float64 { return max(0, p.Capacity-p.used) }
+func (p poolState) free() float64 {
+	if p.degraded {
+		return 0
+	}
+	return max(0, p.Capacity-p.used)
+}
 
 // codecsFor returns the codecs of pool a session with codecs may use, in
 // the client's order (or the pool's, for no preference).
@@ -110,7 +124,7 @@ func (pl placement) decide(n need, waited time.Duration) (choice, verdict) {
 	bestFree := 0.0
 	for _, p := range pl.pools {
 		cost, ok := p.cost(n, pl.codecCost)
-		if !ok || p.used+cost > p.Capacity+1e-9 {
+		if !ok || p.degraded || p.used+cost > p.Capacity+1e-9 {
 			continue
 		}
 		free := p.free() - cost
@@ -143,7 +157,7 @@ func (pl placement) hardwareElsewhere(n need) bool {
 			continue
 		}
 		for _, b := range h.Backends {
-			if b.Hardware && b.Encodes(n.codecs) && b.FreeUnits+1e-9 >= n.units {
+			if b.Hardware && !b.Degraded && b.Encodes(n.codecs) && b.FreeUnits+1e-9 >= n.units {
 				return true
 			}
 		}

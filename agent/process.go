@@ -60,13 +60,17 @@ func (a *Agent) launch(ctx context.Context, s *session.Session) error {
 }
 
 // enforceStop watches the record: once it is terminating, the streamer has
-// StopTimeout to exit on its own before it is signalled.
+// StopTimeout to exit on its own before it is signalled. The same watch
+// sees the streamer move the session off a failed hardware encoder.
 func (a *Agent) enforceStop(ctx context.Context, id string, p *streamerProc) {
 	updates, err := a.deps.Sessions.Watch(ctx, id)
 	if err != nil {
 		return
 	}
 	for s := range updates {
+		if s.EncoderFallback != nil {
+			a.encoderFellBack(s)
+		}
 		if s.Status == session.StatusTerminating || s.Status.Ended() {
 			a.terminate(p)
 			return

@@ -35,14 +35,21 @@ type Backend struct {
 	Hardware bool     `json:"hardware"`
 	Codecs   []string `json:"codecs"`
 	// Pool is the capacity the backend shares with the agent's other
-	// backends of the same pool ("cpu", "nvenc", "vaapi"): a session on
+	// backends of the same pool ("cpu", or one device: "nvenc0",
+	// "vaapi-renderD128"): a session on
 	// one takes units from all of them.
 	Pool       string  `json:"pool,omitempty"`
 	TotalUnits float64 `json:"total_units"`
 	UsedUnits  float64 `json:"used_units"`
 	// FreeUnits is what the agent would still admit on this backend now:
-	// zero when its session cap is reached.
+	// zero when its session cap is reached, or while it is degraded.
 	FreeUnits float64 `json:"free_units"`
+	// Degraded: a session's encoder on this backend's pool failed or
+	// stalled and moved to software; the agent admits nothing here until
+	// a re-probe's test encode works again.
+	Degraded bool `json:"degraded,omitempty"`
+	// Failures counts those fallbacks since the agent started.
+	Failures int `json:"failures,omitempty"`
 }
 
 // Encodes reports whether the backend encodes one of codecs; no codecs
@@ -61,12 +68,28 @@ func (b Backend) Encodes(codecs []string) bool {
 	return false
 }
 
-// FreeUnits is the capacity an agent can still admit.
+// FreeUnits is the capacity an agent can still admit. With per-backend
+// figures it sums each pool's free units (in its backend of most total
+// units, as TotalUnits counts it), so a degraded pool, or one that a
+// fallback overcommitted, adds nothing rather than hiding the others.
 func (h Heartbeat) FreeUnits() float64 {
 	if h.MaxSessions > 0 && h.Sessions >= h.MaxSessions {
 		return 0
 	}
-	return max(0, h.TotalUnits-h.UsedUnits)
+	if len(h.Backends) == 0 {
+		return max(0, h.TotalUnits-h.UsedUnits)
+	}
+	best := map[string]Backend{}
+	for _, b := range h.Backends {
+		if cur, ok := best[b.Pool]; !ok || b.TotalUnits > cur.TotalUnits {
+			best[b.Pool] = b
+		}
+	}
+	var free float64
+	for _, b := range best {
+		free += max(0, b.FreeUnits)
+	}
+	return free
 }
 
 // Put writes a heartbeat.

@@ -23,6 +23,10 @@ const (
 	// EventStats is a streamer's periodic report of a running session; its
 	// data is the streamer's counters, not the record.
 	EventStats = "session.stats.v1"
+	// EventEncoderFallback is the change that moved a session from a
+	// failed or stalled hardware encoder to software; the record's
+	// encoder_fallback says from what, to what and why.
+	EventEncoderFallback = "session.encoder_fallback.v1"
 )
 
 // CloudEventsPrefix is prepended to event types in the CloudEvents envelope.
@@ -70,6 +74,9 @@ func eventType(before, after *Session) string {
 	}
 	if before.Agent == "" && after.Agent != "" {
 		return EventPlaced
+	}
+	if before.EncoderFallback == nil && after.EncoderFallback != nil {
+		return EventEncoderFallback
 	}
 	if before.ClientConnected != after.ClientConnected {
 		if after.ClientConnected {

@@ -62,9 +62,27 @@ type Session struct {
 	// those.
 	VideoCodecs []string `json:"video_codecs,omitempty"`
 	// Encoder is the encoder pool the agent placed the session on ("cpu",
-	// "nvenc", "vaapi"; see package encoders): the streamer opens that
-	// pool's backend for the negotiated codec. Empty: software.
+	// "nvenc0", "vaapi-renderD128"; see package encoders): the streamer
+	// opens that pool's backend, on that pool's device, for the negotiated
+	// codec. Empty: software.
 	Encoder string `json:"encoder,omitempty"`
+	// EncoderFallback, once set, says the session's hardware encoder
+	// failed or stalled and its streamer moved it to software (Encoder is
+	// then "cpu"). Set once: the change is an EventEncoderFallback.
+	EncoderFallback *EncoderFallback `json:"encoder_fallback,omitempty"`
+}
+
+// EncoderFallback is a session's move from a hardware encoder to software
+// for the same codec, without a new peer connection.
+type EncoderFallback struct {
+	FromBackend string `json:"from_backend"` // h264_nvenc, h264_vaapi, vp8_vaapi
+	ToBackend   string `json:"to_backend"`   // x264, libvpx
+	FromPool    string `json:"from_pool"`
+	ToPool      string `json:"to_pool"`
+	Codec       string `json:"codec"`
+	// Reason is the encoder's error, or the stall it showed.
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
 }
 
 // Request asks an agent to place a session. The record carries the details;

@@ -6,6 +6,13 @@
 // moves the session record forward (active, status messages, terminating
 // with a reason when it ends the session itself).
 //
+// A hardware encoder that errors, or takes over Config.EncoderStallTimeout
+// for two frames in a row, is replaced mid-stream by the software encoder
+// of the same codec, starting with a keyframe on the same track and peer
+// connection; the record's encoder and encoder_fallback say so (see
+// encoder.go and fallback.go). A call into the driver that never returns
+// cannot be preempted: stalls are detected when slow encodes return.
+//
 // Run is the whole component; cmd/streamstack wires it to flags. The wire
 // format lives in streamer/protocol, the picture in streamer/pattern.
 // It must not know about HTTP or placement.

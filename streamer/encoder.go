@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/streamstack/streamstack/encoders"
 	"github.com/streamstack/streamstack/internal/yuv"
@@ -47,13 +48,18 @@ func encoderCodecs(all []videoCodec, pool string, sessionCodecs []string) []vide
 
 // newEncoder opens the encoder for codec in the session's pool at its
 // size, frame rate and starting bitrate. A hardware encoder falls back to
-// software for the same codec when it fails (see bufferedEncoder.Encode).
-func newEncoder(codec string, cfg Config, log *slog.Logger, w, h, fps, kbps int) (encoder, error) {
+// software for the same codec when it fails or stalls (see
+// bufferedEncoder.Encode); onFallback then hears of it.
+func newEncoder(codec string, cfg Config, log *slog.Logger, w, h, fps, kbps int, onFallback func(encoderFallback)) (encoder, error) {
 	pool := cfg.Encoder
 	if pool == "" {
 		pool = encoders.PoolCPU
 	}
-	b, err := encoders.Lookup(pool, codec, cfg.VAAPIDevice)
+	lookup := cfg.lookupBackend
+	if lookup == nil {
+		lookup = encoders.Lookup
+	}
+	b, err := lookup(pool, codec, cfg.VAAPIDevice)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
@@ -62,46 +68,94 @@ func newEncoder(codec string, cfg Config, log *slog.Logger, w, h, fps, kbps int)
 	if err != nil {
 		return nil, fmt.Errorf("streamer: %s encoder %s: %w", codec, b.Info().Name, err)
 	}
-	e := &bufferedEncoder{enc: enc, name: b.Info().Name, params: p, log: log, buf: make([]byte, 0, frameBufSize)}
+	e := &bufferedEncoder{enc: enc, info: b.Info(), params: p, log: log, buf: make([]byte, 0, frameBufSize),
+		stallTimeout: cfg.EncoderStallTimeout, onFallback: onFallback, now: time.Now}
 	if b.Info().Hardware {
-		e.fallback, _ = encoders.Lookup(encoders.PoolCPU, codec, "")
+		e.fallback, _ = lookup(encoders.PoolCPU, codec, "")
 	}
 	return e, nil
 }
 
+// stallFrames is how many consecutive hardware encodes over the stall
+// timeout count as a stall. Two, not one: a single slow frame is normal
+// when a hardware encoder reconfigures (a bitrate change, a forced
+// keyframe) or the host hiccups, and moving a session to software costs
+// CPU for the rest of its life; two in a row at the session's frame rate
+// already mean visibly frozen video.
+const stallFrames = 2
+
+// encoderFallback is what a fallback moved: the session record and the
+// agent's accounting hear of it.
+type encoderFallback struct {
+	from, to encoders.Info
+	reason   string
+}
+
 // bufferedEncoder reuses one output buffer across frames, and moves a
-// failing hardware encoder to software.
+// failing or stalling hardware encoder to software.
 type bufferedEncoder struct {
 	enc    encoders.Encoder
-	name   string
+	info   encoders.Info
 	params encoders.Params
 	// fallback is the software backend of the same codec for a hardware
 	// encoder; nil once used, or for software.
 	fallback encoders.Backend
-	log      *slog.Logger
-	buf      []byte
+	// stallTimeout is the longest a hardware Encode may take before it
+	// counts towards a stall; zero disables stall detection.
+	stallTimeout time.Duration
+	slow         int // consecutive encodes over stallTimeout
+	// onFallback, when set, is called once the encoder moved to software.
+	onFallback func(encoderFallback)
+	now        func() time.Time
+	log        *slog.Logger
+	buf        []byte
 }
 
 // Encode encodes with the current encoder. When a hardware encoder fails
-// (a GPU reset, a driver error, its sessions exhausted), it is closed and
-// the frame is encoded again by software for the same codec at the
-// current bitrate, as a keyframe: the track, its codec and the peer stay,
-// and the client's decoder restarts at that keyframe. Only once: a
-// software failure is returned.
+// (a GPU reset, a driver error, its sessions exhausted) or stalls
+// (stallFrames encodes in a row over stallTimeout), it is closed and the
+// frame is encoded again by software for the same codec at the current
+// bitrate, as a keyframe: the track, its codec and the peer stay, and the
+// client's decoder restarts at that keyframe. Only once: a software
+// failure is returned.
+//
+// A stall is measured after Encode returns: a hardware call that never
+// returns (a hung driver) cannot be preempted from Go, so this detects
+// slow encoders, not hung ones.
 func (e *bufferedEncoder) Encode(img *yuv.Image, forceKey bool) ([]byte, bool, error) {
+	var start time.Time
+	if e.fallback != nil && e.stallTimeout > 0 {
+		if e.now == nil {
+			e.now = time.Now
+		}
+		start = e.now()
+	}
 	out, key, err := e.enc.Encode(img, forceKey, e.buf[:0])
+	if err == nil && !start.IsZero() {
+		if took := e.now().Sub(start); took > e.stallTimeout {
+			if e.slow++; e.slow >= stallFrames {
+				err = fmt.Errorf("%w: %d encodes in a row over %s, the last took %s", ErrEncoderStalled, e.slow, e.stallTimeout, took)
+			}
+		} else {
+			e.slow = 0
+		}
+	}
 	if err != nil && e.fallback != nil {
 		sw, openErr := e.fallback.Open(e.params)
 		if openErr != nil {
 			return nil, false, fmt.Errorf("%w (and software fallback: %w)", err, openErr)
 		}
 		if e.log != nil {
-			e.log.Warn("hardware encoder failed, continuing in software", "from", e.name,
+			e.log.Warn("hardware encoder failed, continuing in software", "from", e.info.Name,
 				"to", e.fallback.Info().Name, "err", err)
 		}
 		_ = e.enc.Close()
-		e.enc, e.name, e.fallback = sw, e.fallback.Info().Name, nil
+		fb := encoderFallback{from: e.info, to: e.fallback.Info(), reason: err.Error()}
+		e.enc, e.info, e.fallback = sw, e.fallback.Info(), nil
 		out, key, err = e.enc.Encode(img, true, e.buf[:0])
+		if e.onFallback != nil {
+			e.onFallback(fb)
+		}
 	}
 	e.buf = out
 	return out, key, err

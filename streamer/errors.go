@@ -13,4 +13,7 @@ var (
 	ErrWatchEnded = errors.New("streamer: session watch ended")
 	// ErrSignaling reports a signaling frame the streamer could not act on.
 	ErrSignaling = errors.New("streamer: signaling error")
+	// ErrEncoderStalled reports a hardware encoder too slow for too long,
+	// which the streamer treats as a failure and leaves for software.
+	ErrEncoderStalled = errors.New("streamer: hardware encoder stalled")
 )

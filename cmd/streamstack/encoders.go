@@ -14,13 +14,17 @@ import (
 	"github.com/streamstack/streamstack/encoders"
 )
 
+// encoderStallTimeoutUsage describes the streamers' stall detection, which
+// serve and agent pass down to them.
+const encoderStallTimeoutUsage = "longest a hardware encoder may take over one frame: two frames in a row over it move the session to software, as an encoder error does; 0: only errors do"
+
 // addEncoderFlags registers the agent's encoder inventory and placement
 // settings.
 func addEncoderFlags(fs *flag.FlagSet, c *agent.Config) {
 	fs.Float64Var(&c.Headroom, "headroom", c.Headroom, "share of the calibrated software encoder capacity left for capture, packetization and the applications (0.5: half)")
 	fs.DurationVar(&c.HardwareWait, "hardware-wait", c.HardwareWait, "how long a session waits for a hardware encoder another agent advertises free before an agent with only software free takes it; 0: software at once")
 	fs.StringVar(&c.VAAPIDevice, "vaapi-device", c.VAAPIDevice, "DRM render node of the VA-API encoders; empty: "+encoders.DefaultVAAPIDevice)
-	fs.Func("pool-units", "hardware encoder capacity in 720p30 streams per pool, instead of the built-in table of vendors' figures (nvenc=37,vaapi=12)", func(v string) error {
+	fs.Func("pool-units", "hardware encoder capacity in 720p30 streams per device, instead of the built-in table of vendors' figures: by pool (nvenc1=20,vaapi-renderD128=12) or for every device of a kind (nvenc=37,vaapi=12)", func(v string) error {
 		m, err := parseFactors(v)
 		c.PoolUnits = m
 		return err

@@ -28,7 +28,7 @@ func newEventsFlags(fs *flag.FlagSet) *eventsFlags {
 	fs.StringVar(&f.natsURL, "nats-url", "", "NATS of the stack; empty: serve's embedded one on 127.0.0.1:4222, with the credentials in --state-dir")
 	fs.StringVar(&f.stateDir, "state-dir", "", "serve's state dir, for the embedded NATS credentials; empty: serve's default")
 	fs.StringVar(&f.session, "session", "", "only this session's events")
-	fs.StringVar(&f.types, "type", "", "only these event types, comma-separated (created, placed, active, updated, client_connected, client_disconnected, stats, terminating, terminated, error)")
+	fs.StringVar(&f.types, "type", "", "only these event types, comma-separated (created, placed, active, updated, client_connected, client_disconnected, encoder_fallback, stats, terminating, terminated, error)")
 	fs.StringVar(&f.app, "app", "", "only events of sessions of this application")
 	fs.BoolVar(&f.json, "json", false, "print each event as its CloudEvents JSON, one per line")
 	fs.StringVar(&f.durable, "durable", "", "name of a durable consumer: a later run with the same name continues after the last event printed; empty: an ephemeral one")

@@ -12,6 +12,7 @@ import (
 	"github.com/streamstack/streamstack/agent"
 	"github.com/streamstack/streamstack/gateway"
 	"github.com/streamstack/streamstack/internal/flagenv"
+	"github.com/streamstack/streamstack/streamer"
 )
 
 // common holds the settings every long-running command shares.
@@ -65,6 +66,9 @@ func addAgentFlags(fs *flag.FlagSet) *agent.Config {
 	addEncoderFlags(fs, &c)
 	fs.DurationVar(&c.PlacementTimeout, "placement-timeout", c.PlacementTimeout, "how long a session waits for capacity before it ends with reason \"no capacity\"")
 	fs.DurationVar(&c.HeartbeatInterval, "heartbeat-interval", c.HeartbeatInterval, "interval between agent capacity heartbeats")
+	fs.DurationVar(&c.ReprobeInterval, "encoder-reprobe-interval", c.ReprobeInterval, "how long a hardware encoder pool stays degraded (admits nothing) after a session's encoder on it failed or stalled, before a test encode tries it again; 0: until the agent restarts")
+	// The streamers' setting, passed down to them (passDownEnv).
+	fs.Duration("encoder-stall-timeout", streamer.DefaultConfig().EncoderStallTimeout, encoderStallTimeoutUsage)
 	fs.DurationVar(&c.StopTimeout, "stop-timeout", c.StopTimeout, "how long a streamer gets to exit before it is signalled")
 	return &c
 }
