@@ -130,6 +130,24 @@ func TestBrowserInputReachesStreamer(t *testing.T) {
 		}
 		return nil
 	})
+
+	// The test pattern serves no gamepad: the SDK's "unsupported" event
+	// and the page's notice say so.
+	eval[bool](b, `(() => {
+		const c = window.streamstack.client;
+		window.unsupported = [];
+		c.on("unsupported", (d) => window.unsupported.push(d));
+		return c.gamepadButton(0, 0, true);
+	})()`)
+	what := waitFor[string](b, 10*time.Second,
+		`!document.getElementById("notice").hidden && window.unsupported.length > 0 && window.unsupported[0].what`,
+		`JSON.stringify(window.unsupported)`)
+	if what != "input::gamepad-button" {
+		t.Errorf("unsupported %q, want input::gamepad-button", what)
+	}
+	if text := eval[string](b, `document.getElementById("notice").textContent`); !strings.Contains(text, "Gamepads are not supported") {
+		t.Errorf("notice %q", text)
+	}
 }
 
 func ptr[T any](v T) *T { return &v }

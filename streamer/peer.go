@@ -156,6 +156,10 @@ func (s *server) attachChannel(p *peer, dc *webrtc.DataChannel) {
 		dc.OnMessage(func(webrtc.DataChannelMessage) { s.stats.channelMessage(label) })
 		return
 	}
+	// Text, as the SDK parses control messages: a binary one would reach a
+	// browser as a Blob.
+	unsupported := &unsupportedNotifier{log: s.log.With("conn", p.connID),
+		send: func(b []byte) error { return dc.SendText(string(b)) }}
 	dc.OnMessage(func(m webrtc.DataChannelMessage) {
 		ev, err := protocol.DecodeControl(m.Data, s.width, s.height)
 		if err != nil {
@@ -169,6 +173,7 @@ func (s *server) attachChannel(p *peer, dc *webrtc.DataChannel) {
 			return
 		}
 		s.sink.HandleInput(ev)
+		unsupported.check(s.sink, ev.Type)
 	})
 }
 

@@ -41,6 +41,21 @@ function show(el, on = true) {
   el.hidden = !on;
 }
 
+// A notice that goes away by itself: what the session cannot do is worth
+// saying once, not worth blocking the stream for.
+let noticeTimer = 0;
+function showNotice(text) {
+  $("notice").textContent = text;
+  show($("notice"));
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => show($("notice"), false), 8000);
+}
+
+function unsupportedText(what, reason) {
+  const kind = what.startsWith("input::gamepad") ? "Gamepads are" : `"${what}" is`;
+  return `${kind} not supported in this session${reason ? ": " + reason : ""}.`;
+}
+
 function setStatus(text) {
   $("status").textContent = text;
   show($("status"), !!text);
@@ -203,6 +218,7 @@ async function start(opts) {
     video.focus({ preventScroll: true });
   });
   c.on("audio", ({ muted }) => show($("btn-unmute"), muted));
+  c.on("unsupported", ({ what, reason }) => showNotice(unsupportedText(what, reason)));
   c.on("stats", renderStats);
   c.on("error", (err) => {
     if (c === client) showError(err);

@@ -5,6 +5,8 @@ export declare const VERSION: string;
 export declare const API_VERSION: 2;
 /** Label of the data channel that carries input and control messages. */
 export declare const CONTROL_CHANNEL: "control";
+/** Control message type: the session ignores a kind of input (see the "unsupported" event). */
+export declare const STREAM_UNSUPPORTED: "stream::unsupported";
 
 export declare const ErrorCode: Readonly<{
   INVALID_ARGUMENT: "invalid-argument";
@@ -121,7 +123,7 @@ export interface Stats {
   /** Milliseconds from page load to the first frame shown, once shown. */
   firstFrameMs: number | null;
   candidateType: string;
-  audio: { codec: string; packetsReceived: number; packetsLost: number; jitterMs: number } | null;
+  audio: { codec: string; packetsReceived: number; packetsLost: number; jitterMs: number; level: number; totalEnergy: number } | null;
 }
 
 export interface ClientEvents {
@@ -132,6 +134,8 @@ export interface ClientEvents {
   firstframe: { sinceLoadMs: number; sinceConnectMs: number };
   stats: Stats;
   message: { type: string; data: unknown };
+  /** The session ignores input of type `what` ("input::gamepad-button", …); once per type and connection. */
+  unsupported: { what: string; reason: string };
   data: { channel: string; data: string | ArrayBuffer | Blob };
   reconnecting: { attempt: number };
   error: StreamstackError;

@@ -31,6 +31,12 @@ export const API_VERSION = 2;
 /** The data channel that carries input and control messages. */
 export const CONTROL_CHANNEL = "control";
 
+/**
+ * The control message a streamer sends the first time a connection sends
+ * input the session cannot serve: {type, data: {what, reason}}.
+ */
+export const STREAM_UNSUPPORTED = "stream::unsupported";
+
 /** Error codes of StreamstackError.code. */
 export const ErrorCode = Object.freeze({
   INVALID_ARGUMENT: "invalid-argument",
@@ -83,6 +89,8 @@ function b64decode(s) {
  *   firstframe  {sinceLoadMs, sinceConnectMs}
  *   stats       Stats                     every statsInterval ms
  *   message     {type, data}              a control message from the streamer
+ *   unsupported {what, reason}            the session ignores input of type `what` (a gamepad
+ *                                         without uinput on the streamer's host), once per type
  *   data        {channel, data}           a message on a named data channel
  *   reconnecting {attempt}
  *   error       StreamstackError
@@ -661,6 +669,9 @@ export class StreamstackClient extends EventTarget {
       return;
     }
     this._emit("message", { type: msg.type, data: msg.data });
+    if (msg.type === STREAM_UNSUPPORTED && typeof msg.data?.what === "string") {
+      this._emit("unsupported", { what: msg.data.what, reason: String(msg.data.reason || "") });
+    }
   }
 
   async _explainEarlyClose(ev) {
@@ -901,6 +912,10 @@ export class StreamstackClient extends EventTarget {
         packetsReceived: audio.packetsReceived || 0,
         packetsLost: Math.max(audio.packetsLost || 0, 0),
         jitterMs: (audio.jitter || 0) * 1000,
+        // What the browser plays: 0..1 now, and the energy summed since
+        // the start (grows only while there is sound).
+        level: audio.audioLevel || 0,
+        totalEnergy: audio.totalAudioEnergy || 0,
       };
     }
     if (pair) {
