@@ -2,7 +2,7 @@
 
 package x11
 
-// #cgo pkg-config: x11 xext xtst
+// #cgo pkg-config: x11 xext xtst xdamage
 // #cgo LDFLAGS: -lyuv
 // #include <stdlib.h>
 // #include "shim.h"
@@ -10,6 +10,7 @@ import "C"
 
 import (
 	"fmt"
+	"image"
 	"sync"
 	"unsafe"
 
@@ -25,6 +26,9 @@ type Capturer struct {
 	mu   sync.Mutex
 	c    *C.ss_cap
 	w, h int
+	// last is the image the previous capture completed (its Y plane):
+	// only that one can be brought up to date with the damaged box.
+	last unsafe.Pointer
 }
 
 // cookieArg is the cookie as the shim takes it: nil and 0 for none (Xlib
@@ -68,26 +72,81 @@ func (c *Capturer) Size() (w, h int) { return c.w, c.h }
 
 // Capture grabs the screen into img, converting BGRX to I420 (BT.601,
 // limited range). img may be smaller than the screen (its top-left part
-// is captured); an odd screen size loses its last row or column.
+// is captured). See CaptureChanged: Capture is it without the answer.
 func (c *Capturer) Capture(img *yuv.Image) error {
+	_, err := c.CaptureChanged(img)
+	return err
+}
+
+// CaptureChanged brings img up to date with the screen and returns the
+// part of it that it rewrote (empty: nothing was drawn since the last
+// capture, img is current as it is).
+//
+// With the DAMAGE extension (Xvfb has it) only the box around what was
+// drawn since the last capture is grabbed and converted; img must then be
+// the image of the previous capture, and a different one gets the whole
+// screen. A box over half the screen, the first capture, and servers
+// without DAMAGE grab the whole screen.
+func (c *Capturer) CaptureChanged(img *yuv.Image) (image.Rectangle, error) {
 	if err := img.Validate(); err != nil {
-		return err
+		return image.Rectangle{}, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.c == nil {
-		return ErrClosed
+		return image.Rectangle{}, ErrClosed
 	}
-	switch C.ss_cap_grab(c.c) {
+	bounds := image.Rect(0, 0, min(img.Width, c.w)&^1, min(img.Height, c.h)&^1)
+	target := unsafe.Pointer(&img.Y[0])
+	full := c.last != target
+	var x, y, w, h C.int
+	var box image.Rectangle
+	switch C.ss_cap_damage(c.c, &x, &y, &w, &h) {
+	case 0:
+		if !full {
+			return image.Rectangle{}, nil
+		}
+	case 1:
+		// Even edges: chroma is one sample per 2×2 block.
+		box = image.Rect(int(x)&^1, int(y)&^1, (int(x+w)+1)&^1, (int(y+h)+1)&^1).Intersect(bounds)
+		if box.Empty() && !full {
+			return image.Rectangle{}, nil
+		}
+	default:
+		full = true
+	}
+	c.last = nil // until this capture has succeeded
+	if full || 2*box.Dx()*box.Dy() > bounds.Dx()*bounds.Dy() {
+		switch C.ss_cap_grab(c.c) {
+		case -1:
+			return image.Rectangle{}, ErrClosed
+		case 0:
+			return image.Rectangle{}, ErrCapture
+		}
+		C.ss_cap_convert(c.c,
+			(*C.uint8_t)(unsafe.Pointer(&img.Y[0])), C.int(img.YStride),
+			(*C.uint8_t)(unsafe.Pointer(&img.U[0])), (*C.uint8_t)(unsafe.Pointer(&img.V[0])), C.int(img.UVStride),
+			C.int(img.Width), C.int(img.Height))
+		c.last = target
+		return bounds, nil
+	}
+	if err := c.grabRect(img, box); err != nil {
+		return image.Rectangle{}, err
+	}
+	c.last = target
+	return box, nil
+}
+
+// grabRect grabs box (even edges, inside img and the screen) into img.
+func (c *Capturer) grabRect(img *yuv.Image, box image.Rectangle) error {
+	switch C.ss_cap_grab_rect(c.c, C.int(box.Min.X), C.int(box.Min.Y), C.int(box.Dx()), C.int(box.Dy()),
+		(*C.uint8_t)(unsafe.Pointer(&img.Y[0])), C.int(img.YStride),
+		(*C.uint8_t)(unsafe.Pointer(&img.U[0])), (*C.uint8_t)(unsafe.Pointer(&img.V[0])), C.int(img.UVStride)) {
 	case -1:
 		return ErrClosed
 	case 0:
 		return ErrCapture
 	}
-	C.ss_cap_convert(c.c,
-		(*C.uint8_t)(unsafe.Pointer(&img.Y[0])), C.int(img.YStride),
-		(*C.uint8_t)(unsafe.Pointer(&img.U[0])), (*C.uint8_t)(unsafe.Pointer(&img.V[0])), C.int(img.UVStride),
-		C.int(img.Width), C.int(img.Height))
 	return nil
 }
 

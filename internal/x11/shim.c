@@ -8,6 +8,7 @@
 #include <X11/Xlib.h>
 #include <X11/Xutil.h>
 #include <X11/extensions/XShm.h>
+#include <X11/extensions/Xdamage.h>
 #include <X11/extensions/XTest.h>
 #include <libyuv/convert.h>
 #include "shim.h"
@@ -76,14 +77,21 @@ static Display *open_display(const char *name, const char *cookie, int cookie_le
 struct ss_cap {
 	Display *dpy;
 	Window root;
+	Visual *vis;
+	int depth;
 	XImage *img;
 	XShmSegmentInfo shm;
 	int attached;
+	// DAMAGE, when the server has it: raw rectangles of every drawing on
+	// the screen, gathered between grabs into one bounding box.
+	Damage damage;
+	int damage_base;
 };
 
 void ss_cap_close(ss_cap *c) {
 	if (!c) return;
 	int alive = !ss_dead(c->dpy);
+	if (c->damage && alive) XDamageDestroy(c->dpy, c->damage);
 	if (c->attached && alive) XShmDetach(c->dpy, &c->shm);
 	if (c->img) { c->img->data = NULL; XDestroyImage(c->img); }
 	if (c->shm.shmaddr && c->shm.shmaddr != (char *)-1) shmdt(c->shm.shmaddr);
@@ -101,8 +109,10 @@ ss_cap *ss_cap_open(const char *name, const char *cookie, int cookie_len, int *e
 	int scr = DefaultScreen(c->dpy);
 	c->root = RootWindow(c->dpy, scr);
 	Visual *vis = DefaultVisual(c->dpy, scr);
+	c->vis = vis;
+	c->depth = DefaultDepth(c->dpy, scr);
 	int w = DisplayWidth(c->dpy, scr), h = DisplayHeight(c->dpy, scr);
-	c->img = XShmCreateImage(c->dpy, vis, DefaultDepth(c->dpy, scr), ZPixmap, NULL, &c->shm, w, h);
+	c->img = XShmCreateImage(c->dpy, vis, c->depth, ZPixmap, NULL, &c->shm, w, h);
 	if (!c->img || c->img->bits_per_pixel != 32 || c->img->red_mask != 0xff0000 ||
 	    c->img->green_mask != 0xff00 || c->img->blue_mask != 0xff || c->img->byte_order != LSBFirst) {
 		*err = 3; ss_cap_close(c); return NULL;
@@ -121,7 +131,60 @@ ss_cap *ss_cap_open(const char *name, const char *cookie, int cookie_len, int *e
 	// outlives the streamer, however it ends.
 	shmctl(c->shm.shmid, IPC_RMID, NULL);
 	c->attached = 1;
+	int derr;
+	if (XDamageQueryExtension(c->dpy, &c->damage_base, &derr)) {
+		c->damage = XDamageCreate(c->dpy, c->root, XDamageReportRawRectangles);
+		XSync(c->dpy, False);
+	}
 	return c;
+}
+
+// ss_cap_damage returns the box (x, y, w, h) drawn on since the last
+// call: 1 with a box, 0 when nothing was drawn, -1 without DAMAGE (then
+// anything may have changed) or when the server has gone. The round trip
+// first makes sure every drawing the server did before now has reported.
+int ss_cap_damage(ss_cap *c, int *x, int *y, int *w, int *h) {
+	if (!c->damage || ss_dead(c->dpy)) return -1;
+	XSync(c->dpy, False);
+	if (ss_dead(c->dpy)) return -1;
+	int x0 = c->img->width, y0 = c->img->height, x1 = 0, y1 = 0;
+	while (XEventsQueued(c->dpy, QueuedAlready) > 0) {
+		XEvent ev;
+		XNextEvent(c->dpy, &ev);
+		if (ev.type != c->damage_base + XDamageNotify) continue;
+		XRectangle a = ((XDamageNotifyEvent *)&ev)->area;
+		if (a.x < x0) x0 = a.x;
+		if (a.y < y0) y0 = a.y;
+		if (a.x + a.width > x1) x1 = a.x + a.width;
+		if (a.y + a.height > y1) y1 = a.y + a.height;
+	}
+	if (x0 < 0) x0 = 0;
+	if (y0 < 0) y0 = 0;
+	if (x1 > c->img->width) x1 = c->img->width;
+	if (y1 > c->img->height) y1 = c->img->height;
+	if (x1 <= x0 || y1 <= y0) return 0;
+	*x = x0; *y = y0; *w = x1 - x0; *h = y1 - y0;
+	return 1;
+}
+
+// ss_cap_grab_rect grabs only (x, y, w, h) of the screen, into the start
+// of the shared segment, and converts it into the I420 planes at (x, y).
+// x, y, w and h are even (chroma is per 2×2 block). Returns as
+// ss_cap_grab.
+int ss_cap_grab_rect(ss_cap *c, int x, int y, int w, int h,
+                     uint8_t *py, int ys, uint8_t *pu, uint8_t *pv, int uvs) {
+	if (ss_dead(c->dpy)) return -1;
+	XImage *sub = XShmCreateImage(c->dpy, c->vis, c->depth, ZPixmap, c->shm.shmaddr, &c->shm, w, h);
+	if (!sub) return 0;
+	int ok = XShmGetImage(c->dpy, c->root, sub, x, y, AllPlanes);
+	if (ok) {
+		ss_bgrx_to_i420((const uint8_t *)sub->data, sub->bytes_per_line, w, h,
+		                py + y * ys + x, ys, pu + (y / 2) * uvs + x / 2, pv + (y / 2) * uvs + x / 2, uvs);
+	}
+	sub->data = NULL;
+	XDestroyImage(sub);
+	if (!ok) return ss_dead(c->dpy) ? -1 : 0;
+	return 1;
 }
 
 int ss_cap_size(ss_cap *c, int *w, int *h) {

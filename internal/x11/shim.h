@@ -9,6 +9,9 @@ void ss_init(void);
 ss_cap *ss_cap_open(const char *name, const char *cookie, int cookie_len, int *err);
 int ss_cap_size(ss_cap *c, int *w, int *h);
 int ss_cap_grab(ss_cap *c);
+int ss_cap_damage(ss_cap *c, int *x, int *y, int *w, int *h);
+int ss_cap_grab_rect(ss_cap *c, int x, int y, int w, int h,
+                     uint8_t *py, int ys, uint8_t *pu, uint8_t *pv, int uvs);
 void ss_cap_convert(ss_cap *c, uint8_t *y, int ys, uint8_t *u, uint8_t *v, int uvs, int w, int h);
 void ss_cap_close(ss_cap *c);
 int ss_dead(Display *dpy);

@@ -3,6 +3,7 @@ package x11
 import (
 	"context"
 	"errors"
+	"image"
 	"os"
 	"os/exec"
 	"strings"
@@ -154,29 +155,72 @@ func TestKeysym(t *testing.T) {
 	}
 }
 
-func benchCapture(b *testing.B, w, h int) {
+// benchCapture captures a w×h screen: whole, into two images in turn (an
+// image the last capture did not fill gets the whole screen), or into one
+// image of a screen where nothing is drawn (DAMAGE says so; no grab).
+func benchCapture(b *testing.B, w, h int, whole bool) {
 	x := startXvfb(b, w, h)
 	c, err := NewCapturer(x.Display, x.Cookie())
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer c.Close()
-	img, _ := yuv.NewImage(w, h)
-	b.SetBytes(int64(w * h * 4))
-	b.ResetTimer()
+	imgs := [2]*yuv.Image{}
+	for i := range imgs {
+		imgs[i], _ = yuv.NewImage(w, h)
+	}
+	if err := c.Capture(imgs[0]); err != nil {
+		b.Fatal(err)
+	}
+	if whole {
+		b.SetBytes(int64(w * h * 4))
+	}
+	n := 0
 	for b.Loop() {
-		if err := c.Capture(img); err != nil {
+		if whole {
+			n++
+		}
+		if err := c.Capture(imgs[n%2]); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
 // BenchmarkCapture720p is one XShmGetImage and BGRX → I420 conversion of
-// a 1280×720 Xvfb screen: the capture cost of every frame.
-func BenchmarkCapture720p(b *testing.B) { benchCapture(b, 1280, 720) }
+// a 1280×720 Xvfb screen: the capture cost of a frame where much changed.
+func BenchmarkCapture720p(b *testing.B) { benchCapture(b, 1280, 720, true) }
 
 // BenchmarkCapture1080p is the same at 1920×1080.
-func BenchmarkCapture1080p(b *testing.B) { benchCapture(b, 1920, 1080) }
+func BenchmarkCapture1080p(b *testing.B) { benchCapture(b, 1920, 1080, true) }
+
+// BenchmarkCaptureStatic720p is a frame of a screen where nothing was
+// drawn: one round trip to learn that from DAMAGE, no grab, no conversion.
+func BenchmarkCaptureStatic720p(b *testing.B) { benchCapture(b, 1280, 720, false) }
+
+// BenchmarkCaptureStatic1080p is the same at 1920×1080.
+func BenchmarkCaptureStatic1080p(b *testing.B) { benchCapture(b, 1920, 1080, false) }
+
+// BenchmarkCaptureBox720p grabs and converts a 64×64 box of a 1280×720
+// screen: a frame where DAMAGE reports a small change (a cursor, a key
+// echoed, a button lighting up).
+func BenchmarkCaptureBox720p(b *testing.B) {
+	x := startXvfb(b, 1280, 720)
+	c, err := NewCapturer(x.Display, x.Cookie())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	img, _ := yuv.NewImage(1280, 720)
+	box := image.Rect(600, 300, 664, 364)
+	for b.Loop() {
+		c.mu.Lock()
+		err := c.grabRect(img, box)
+		c.mu.Unlock()
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
 
 func benchConvert(b *testing.B, w, h int) {
 	src := make([]byte, w*h*4)
