@@ -48,8 +48,8 @@ func encoderCodecs(all []videoCodec, pool string, sessionCodecs []string) []vide
 
 // newEncoder opens the encoder for codec in the session's pool at its
 // size, frame rate and starting bitrate. A hardware encoder falls back to
-// software for the same codec when it fails or stalls (see
-// bufferedEncoder.Encode); onFallback then hears of it.
+// software for the same codec when it does not open, or fails or stalls
+// later (see bufferedEncoder.Encode); onFallback then hears of it.
 func newEncoder(codec string, cfg Config, log *slog.Logger, w, h, fps, kbps int, onFallback func(encoderFallback)) (encoder, error) {
 	pool := cfg.Encoder
 	if pool == "" {
@@ -65,6 +65,27 @@ func newEncoder(codec string, cfg Config, log *slog.Logger, w, h, fps, kbps int,
 	}
 	p := encoders.Params{Width: w, Height: h, FPS: fps, BitrateKbps: kbps, VP8CPUUsed: cfg.EncoderCPUUsed, Threads: 1}
 	enc, err := b.Open(p)
+	if err != nil && b.Info().Hardware {
+		// The session was placed on this hardware and it will not open
+		// (a driver gone since the probe, its sessions exhausted): the
+		// same fallback as a failure mid-stream, before the first frame.
+		sw, swErr := lookup(encoders.PoolCPU, codec, "")
+		if swErr == nil {
+			var swEnc encoders.Encoder
+			if swEnc, swErr = sw.Open(p); swErr == nil {
+				if log != nil {
+					log.Warn("hardware encoder did not open, encoding in software", "from", b.Info().Name,
+						"to", sw.Info().Name, "err", err)
+				}
+				if onFallback != nil {
+					onFallback(encoderFallback{from: b.Info(), to: sw.Info(), reason: "open: " + err.Error()})
+				}
+				return &bufferedEncoder{enc: swEnc, info: sw.Info(), params: p, log: log,
+					buf: make([]byte, 0, frameBufSize), now: time.Now}, nil
+			}
+		}
+		return nil, fmt.Errorf("streamer: %s encoder %s: %w (and software: %w)", codec, b.Info().Name, err, swErr)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("streamer: %s encoder %s: %w", codec, b.Info().Name, err)
 	}

@@ -25,11 +25,15 @@ type faultyBackend struct {
 	sw        encoders.Backend
 	failAfter int
 	stall     time.Duration
+	failOpen  bool // Open itself fails
 }
 
 func (b faultyBackend) Info() encoders.Info { return b.info }
 
 func (b faultyBackend) Open(p encoders.Params) (encoders.Encoder, error) {
+	if b.failOpen {
+		return nil, errors.New("injected fault: no NVENC session left")
+	}
 	enc, err := b.sw.Open(p)
 	if err != nil {
 		return nil, err
@@ -144,5 +148,35 @@ func TestStallFallback(t *testing.T) {
 				t.Fatalf("fallback %+v", fell[0])
 			}
 		})
+	}
+}
+
+// A hardware encoder that does not open falls back before the first frame:
+// the session gets software video and the fallback is reported once.
+func TestOpenFailureFallback(t *testing.T) {
+	sw, err := encoders.Lookup(encoders.PoolCPU, encoders.H264, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Encoder = encoders.PoolNVENC
+	cfg.lookupBackend = func(pool, codec, device string) (encoders.Backend, error) {
+		if pool == encoders.PoolCPU {
+			return encoders.Lookup(pool, codec, device)
+		}
+		return faultyBackend{info: nvencInfo, sw: sw, failOpen: true}, nil
+	}
+	var fell []encoderFallback
+	enc, err := newEncoder(encoders.H264, cfg, nil, 320, 240, 30, 400, func(f encoderFallback) { fell = append(fell, f) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer enc.Close()
+	img, _ := yuv.NewImage(320, 240)
+	if out, key, err := enc.Encode(img, true); err != nil || len(out) == 0 || !key {
+		t.Fatalf("first frame: %d bytes key %v: %v", len(out), key, err)
+	}
+	if len(fell) != 1 || fell[0].from.Name != "h264_nvenc" || fell[0].to.Name != "x264" || !strings.Contains(fell[0].reason, "open") {
+		t.Fatalf("fallbacks %+v, want one h264_nvenc → x264 on open", fell)
 	}
 }
