@@ -55,6 +55,12 @@ func (p *Peer) preferredParams() []webrtc.RTPCodecParameters {
 // a browser does the same with setCodecPreferences. A preference that
 // names nothing the client decodes leaves pion's list; the streamer
 // refuses such settings anyway.
+//
+// After a remote offer pion accepts as preferences only codecs the offer
+// carries, and a streamer offers only the codecs of its encoder within
+// the client's list: a client that allows H.264 and VP8, answering a
+// VP8-only offer, keeps VP8 rather than failing on H.264. An offer with
+// none of the client's codecs fails with ErrNoCommonCodec.
 func (p *Peer) preferCodecs() error {
 	params := p.preferredParams()
 	if len(params) == 0 {
@@ -64,7 +70,19 @@ func (p *Peer) preferCodecs() error {
 		if t.Kind() != webrtc.RTPCodecTypeVideo {
 			continue
 		}
-		if err := t.SetCodecPreferences(params); err != nil {
+		// pion's own match (name, clock rate, H.264 profile and
+		// packetization mode) decides which codecs the offer carries:
+		// each preference is tried alone, and the accepted ones kept.
+		var usable []webrtc.RTPCodecParameters
+		for _, c := range params {
+			if t.SetCodecPreferences([]webrtc.RTPCodecParameters{c}) == nil {
+				usable = append(usable, c)
+			}
+		}
+		if len(usable) == 0 {
+			return fmt.Errorf("%w: the client allows %v", ErrNoCommonCodec, p.opts.PreferredCodecs)
+		}
+		if err := t.SetCodecPreferences(usable); err != nil {
 			return fmt.Errorf("client: video codec preferences: %w", err)
 		}
 	}

@@ -13,6 +13,10 @@ var (
 	ErrFailed = errors.New("client: peer connection failed")
 	// ErrNotOpen reports input sent before the control channel is open.
 	ErrNotOpen = errors.New("client: control channel not open")
+	// ErrNoCommonCodec reports a streamer's offer without any video codec
+	// of Options.PreferredCodecs; the client tells the streamer with an
+	// error frame.
+	ErrNoCommonCodec = errors.New("client: no common video codec")
 	// ErrClosed reports use of a closed peer or signaler.
 	ErrClosed = errors.New("client: closed")
 )

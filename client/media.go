@@ -10,6 +10,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/streamstack/streamstack/internal/avcodec"
+	"github.com/streamstack/streamstack/internal/opus"
 	"github.com/streamstack/streamstack/internal/vpx"
 	"github.com/streamstack/streamstack/internal/yuv"
 	"github.com/streamstack/streamstack/streamer/pattern"
@@ -37,6 +38,14 @@ type Stats struct {
 	KeyframeRequests uint64
 	BytesReceived    uint64 // video RTP payload
 	AudioPackets     uint64
+	// AudioDecoded counts Opus packets decoded, AudioSound those with
+	// sound in them (a peak at or over SoundLevel); SoundOnset is when
+	// the last sound began after silence, AudioPeak the peak of the last
+	// packet, 0..1.
+	AudioDecoded uint64
+	AudioSound   uint64
+	SoundOnset   time.Time
+	AudioPeak    float64
 	// FPS and BitrateKbps are averages from the first frame to the last.
 	FPS         float64
 	BitrateKbps float64
@@ -124,6 +133,11 @@ func (p *Peer) readVideo(t *webrtc.TrackRemote) {
 			p.requestKeyframe(t)
 			continue
 		}
+		if p.opts.NoDecode {
+			needKey = false
+			p.countUndecoded(key)
+			continue
+		}
 		img, err := dec.Decode(frame)
 		if err != nil {
 			needKey = true
@@ -178,13 +192,82 @@ func (p *Peer) requestKeyframe(t *webrtc.TrackRemote) {
 	}
 }
 
+// SoundLevel is the peak, relative to full scale, from which a decoded
+// audio packet counts as sound: about -40 dBFS, over Opus's noise on
+// digital silence and under any audible signal.
+const SoundLevel = 0.01
+
+// Opus's longest frame, 120 ms at 48 kHz, stereo.
+const maxAudioSamples = 5760 * 2
+
 func (p *Peer) readAudio(t *webrtc.TrackRemote) {
+	dec, err := opus.NewDecoder(48000, 2)
+	if err != nil {
+		p.log.Error("opus decoder", "err", err)
+	}
+	defer func() {
+		if dec != nil {
+			_ = dec.Close()
+		}
+	}()
+	pcm := make([]int16, maxAudioSamples)
+	sounding := false
 	for {
-		if _, _, err := t.ReadRTP(); err != nil {
+		pkt, _, err := t.ReadRTP()
+		if err != nil {
 			return
 		}
-		p.mu.Lock()
-		p.stats.AudioPackets++
-		p.mu.Unlock()
+		peak, decoded := -1.0, false
+		if dec != nil && len(pkt.Payload) > 0 {
+			if n, err := dec.Decode(pkt.Payload, pcm); err == nil {
+				peak, decoded = peakOf(pcm[:2*n]), true
+			}
+		}
+		now := time.Now()
+		p.update(func() {
+			p.stats.AudioPackets++
+			if !decoded {
+				return
+			}
+			p.stats.AudioDecoded++
+			p.stats.AudioPeak = peak
+			loud := peak >= SoundLevel
+			if loud {
+				p.stats.AudioSound++
+				if !sounding {
+					p.stats.SoundOnset = now
+				}
+			}
+			sounding = loud
+		})
 	}
+}
+
+func peakOf(pcm []int16) float64 {
+	var m int
+	for _, v := range pcm {
+		m = max(m, abs(int(v)))
+	}
+	return float64(m) / 32768
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// WaitSound waits for a sound that began after since (a silence before
+// it) and returns when it began.
+func (p *Peer) WaitSound(ctx context.Context, since time.Time) (time.Time, error) {
+	var at time.Time
+	err := p.wait(ctx, func() (bool, error) {
+		at = p.stats.SoundOnset
+		if at.After(since) {
+			return true, nil
+		}
+		return false, p.err
+	})
+	return at, err
 }

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -58,7 +59,14 @@ type Options struct {
 	// Stamp when the strip is unreadable). It runs on the decode
 	// goroutine; img is valid only during the call.
 	OnFrame func(img *yuv.Image, stamp pattern.Stamp)
-	Log     *slog.Logger
+	// NoDecode counts each complete frame as decoded without decoding it
+	// (no OnFrame, no strip): a load generator's receiver.
+	NoDecode bool
+	// OnControl, when set, sees every message the streamer sends on the
+	// control channel (stream::unsupported, ...), as the SDK's "message"
+	// event does. It runs on the channel's goroutine, one at a time.
+	OnControl func(typ string, data json.RawMessage)
+	Log       *slog.Logger
 }
 
 // Peer is one client connection to a streamer.
@@ -185,6 +193,19 @@ func (p *Peer) setup() error {
 	control.OnOpen(func() {
 		p.update(func() { p.controlOpen = true })
 	})
+	if on := p.opts.OnControl; on != nil {
+		control.OnMessage(func(m webrtc.DataChannelMessage) {
+			var msg struct {
+				Type string          `json:"type"`
+				Data json.RawMessage `json:"data"`
+			}
+			if err := json.Unmarshal(m.Data, &msg); err != nil || msg.Type == "" {
+				p.log.Debug("bad control message from the streamer", "err", err)
+				return
+			}
+			on(msg.Type, msg.Data)
+		})
+	}
 	for _, name := range p.opts.DataChannels {
 		dc, err := p.pc.CreateDataChannel(name, nil)
 		if err != nil {
@@ -387,6 +408,12 @@ func (p *Peer) onOffer(m *protocol.Offer) error {
 		return fmt.Errorf("%w: offer: %v", ErrProtocol, err)
 	}
 	if err := p.preferCodecs(); err != nil {
+		if errors.Is(err, ErrNoCommonCodec) {
+			// The streamer waits for an answer that will not come: say
+			// why, as the streamer says it to a client (best effort, the
+			// client fails either way).
+			_ = p.send(p.ctx, &protocol.Error{Message: err.Error()})
+		}
 		return err
 	}
 	if err := p.remoteReady(); err != nil {
