@@ -38,6 +38,17 @@ type Stats struct {
 	EncodeMicrosMax  float64 `json:"encode_us_max"`
 	KeyframeRequests uint64  `json:"keyframe_requests"`
 	AudioPackets     uint64  `json:"audio_packets"`
+	// FrameSlots counts the video frames due while peers were connected
+	// (one per tick of the frame rate); LateFrames those sent more than a
+	// frame interval after their tick or never (see frametime.go).
+	FrameSlots uint64 `json:"frame_slots"`
+	LateFrames uint64 `json:"late_frames"`
+	// DrawCPUMicros, EncodeCPUMicros and SendCPUMicros are the video
+	// loop thread's CPU time, in total, drawing or capturing frames,
+	// encoding them, and packetizing, encrypting and sending them.
+	DrawCPUMicros   uint64 `json:"draw_cpu_us"`
+	EncodeCPUMicros uint64 `json:"encode_cpu_us"`
+	SendCPUMicros   uint64 `json:"send_cpu_us"`
 
 	// RTTMillis and FractionLost come from the client's RTCP receiver
 	// reports on video (zero until the first); PacketsLost is cumulative.
@@ -70,6 +81,9 @@ type counters struct {
 	encodeMaxNanos  atomic.Int64
 	keyframeReqs    atomic.Uint64
 	audioPackets    atomic.Uint64
+	frameSlots      atomic.Uint64
+	lateFrames      atomic.Uint64
+	stageNanos      [3]atomic.Int64 // draw, encode, send: see frameTimer
 	inputErrors     atomic.Uint64
 	signalingErrors atomic.Uint64
 
@@ -132,6 +146,11 @@ func (c *counters) snapshot() Stats {
 		EncodeMicrosMax:  float64(c.encodeMaxNanos.Load()) / 1e3,
 		KeyframeRequests: c.keyframeReqs.Load(),
 		AudioPackets:     c.audioPackets.Load(),
+		FrameSlots:       c.frameSlots.Load(),
+		LateFrames:       c.lateFrames.Load(),
+		DrawCPUMicros:    uint64(c.stageNanos[stageDraw].Load() / 1e3),
+		EncodeCPUMicros:  uint64(c.stageNanos[stageEncode].Load() / 1e3),
+		SendCPUMicros:    uint64(c.stageNanos[stageSend].Load() / 1e3),
 		InputErrors:      c.inputErrors.Load(),
 		SignalingErrors:  c.signalingErrors.Load(),
 	}

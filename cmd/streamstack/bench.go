@@ -24,6 +24,7 @@ import (
 type benchFlags struct {
 	sessions, concurrency, relay, creates int
 	width, height, fps                    int
+	density                               *densityFlags
 }
 
 func newBenchFlags(fs *flag.FlagSet) *benchFlags {
@@ -35,6 +36,7 @@ func newBenchFlags(fs *flag.FlagSet) *benchFlags {
 	fs.IntVar(&f.width, "width", 1280, "screen width")
 	fs.IntVar(&f.height, "height", 720, "screen height")
 	fs.IntVar(&f.fps, "fps", 30, "frames per second")
+	f.density = newDensityFlags(fs)
 	return f
 }
 
@@ -45,6 +47,9 @@ func runBench(ctx context.Context, args []string) error {
 	f := newBenchFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if f.density.on {
+		return runDensity(ctx, f)
 	}
 	dir, err := os.MkdirTemp("", "streamstack-bench-")
 	if err != nil {

@@ -28,7 +28,7 @@ func commands() []command {
 		{"token", "manage API tokens: token create NAME | token list | token revoke ID", runToken},
 		{"events", "tail lifecycle events, filtered by session, type or app (--json, --durable NAME, --from-start)", runEvents},
 		{"probe", "create or join a session like a client would and report what arrives", runProbe},
-		{"bench", "measure time to first frame, relay round trip and session creation", runBench},
+		{"bench", "measure time to first frame, relay round trip and session creation; --density: sessions per host against ffmpeg", runBench},
 		{"settings", "print every setting as a Markdown table", runSettings},
 	}
 }
