@@ -57,7 +57,8 @@ type App struct {
 	// zero take these before the gateway's defaults.
 	Screen session.Screen `json:"screen"`
 	// User runs the app as this unprivileged user (name or uid) when the
-	// streamer runs as root; empty runs it as the streamer's user.
+	// streamer runs as root; empty runs it as the streamer's AppUser
+	// (nobody) then, and as the streamer's user otherwise.
 	User string `json:"user,omitempty"`
 	// Limits are the app process's resource limits.
 	Limits Limits `json:"limits"`

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,6 +44,12 @@ func x11paint(t *testing.T) string {
 			paintErr = err
 			return
 		}
+		// Apps run as nobody (streamer.Config.AppUser) when the tests
+		// run as root: the program must be reachable by others.
+		if err := os.Chmod(dir, 0o755); err != nil {
+			paintErr = err
+			return
+		}
 		paintBin = filepath.Join(dir, "x11paint")
 		out, err := exec.Command("go", "build", "-o", paintBin, "../internal/x11test/cmd/x11paint").CombinedOutput()
 		if err != nil {
@@ -70,7 +77,8 @@ func startX11Stack(t *testing.T) *stack {
 	list := []apps.App{
 		{Name: "test-pattern", Kind: apps.KindPattern},
 		{Name: "paint", Kind: apps.KindX11, Command: []string{x11paint(t)}, Screen: x11Screen,
-			Limits: apps.Limits{AddressSpaceMB: 1024, NoFile: 256}},
+			// 2 GiB: a Go program with libpulse (its 64 MiB memory pool) needs more than 1.
+			Limits: apps.Limits{AddressSpaceMB: 2048, NoFile: 256}},
 		{Name: "term", Kind: apps.KindX11, Command: []string{"xterm", "-maximized", "-fa", "Monospace", "-fs", "20", "-e", "cat"},
 			Screen: x11Screen, Limits: apps.DefaultLimits()},
 		{Name: "crash", Kind: apps.KindX11, Command: []string{"sh", "-c", "sleep 1"}, Screen: x11Screen},
@@ -85,7 +93,11 @@ func startX11Stack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 	return startStack(t, stackOptions{
-		agent:   func(c *agent.Config) { c.StreamerEnv = append(c.StreamerEnv, "STREAMSTACK_APPS_FILE="+path) },
+		// No virtual gamepads: the tests must not depend on whether this
+		// host lets them make uinput devices.
+		agent: func(c *agent.Config) {
+			c.StreamerEnv = append(c.StreamerEnv, "STREAMSTACK_APPS_FILE="+path, "STREAMSTACK_GAMEPAD_UINPUT=false")
+		},
 		gateway: func(c *gateway.Config) { c.Apps = catalog },
 	})
 }
@@ -215,17 +227,25 @@ func TestX11ClickChangesPicture(t *testing.T) {
 		return nil
 	})
 	procs := sessionProcesses()
-	var xvfb, app int
+	var xvfb, app, pulse int
 	for pid, comm := range procs {
 		switch comm {
 		case "Xvfb":
 			xvfb = pid
 		case "x11paint":
 			app = pid
+		case "pulseaudio":
+			pulse = pid
 		}
 	}
-	if xvfb == 0 || app == 0 {
-		t.Fatalf("Xvfb %d and x11paint %d among the session's processes %v", xvfb, app, procs)
+	if xvfb == 0 || app == 0 || pulse == 0 {
+		t.Fatalf("Xvfb %d, x11paint %d and pulseaudio %d among the session's processes %v", xvfb, app, pulse, procs)
+	}
+	// Run as root, the stack never runs an app as root: the catalogue
+	// names no user, so the streamer's AppUser (nobody) runs it.
+	if status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", app)); err == nil && os.Geteuid() == 0 &&
+		!regexp.MustCompile(`(?m)^Uid:\s+65534\s`).Match(status) {
+		t.Errorf("x11paint does not run as nobody:\n%s", status)
 	}
 	newSockets := slices.DeleteFunc(x11Sockets(), func(s string) bool { return slices.Contains(socketsBefore, s) })
 	if len(newSockets) == 0 {
@@ -233,7 +253,11 @@ func TestX11ClickChangesPicture(t *testing.T) {
 	}
 
 	// Click to photon: from sending the click to decoding the first frame
-	// that shows it, over several clicks.
+	// that shows it, over several clicks. Each click also beeps (x11paint
+	// plays 100 ms of 1 kHz into the session's sound server): click to
+	// sound is the same path through the app's audio, and sound minus
+	// photon is how far the audio runs behind the video.
+	var sounds, avOffsets []time.Duration
 	clickAt := func(x, y int) time.Duration {
 		click := time.Now()
 		for _, m := range []struct {
@@ -255,6 +279,19 @@ func TestX11ClickChangesPicture(t *testing.T) {
 				return fmt.Errorf("box at (%d,%d) still has luma %.0f after the click", x, y, m)
 			}
 			photon = at.Sub(click)
+			return nil
+		})
+		soundAt, err := peer.WaitSound(ctx, click)
+		if err != nil {
+			t.Fatalf("no sound after the click at (%d,%d): %v (stats %+v)", x, y, err, peer.Stats())
+		}
+		sounds = append(sounds, soundAt.Sub(click))
+		avOffsets = append(avOffsets, soundAt.Sub(click)-photon)
+		// The next click's beep must start from silence.
+		natstest.CheckFor(t, 10*time.Second, 5*time.Millisecond, func() error {
+			if s := peer.Stats(); s.AudioPeak >= client.SoundLevel {
+				return fmt.Errorf("still sounding: peak %.3f", s.AudioPeak)
+			}
 			return nil
 		})
 		return photon
@@ -286,6 +323,13 @@ func TestX11ClickChangesPicture(t *testing.T) {
 	}
 	slices.Sort(photons)
 	t.Logf("click to photon (decoded), %d clicks: min %v median %v max %v", len(photons), photons[0], photons[len(photons)/2], photons[len(photons)-1])
+	slices.Sort(sounds)
+	slices.Sort(avOffsets)
+	t.Logf("click to sound (decoded): min %v median %v max %v; sound after picture: min %v median %v max %v",
+		sounds[0], sounds[len(sounds)/2], sounds[len(sounds)-1], avOffsets[0], avOffsets[len(avOffsets)/2], avOffsets[len(avOffsets)-1])
+	if s := peer.Stats(); s.AudioDecoded == 0 || s.AudioSound == 0 {
+		t.Errorf("audio: %d packets decoded, %d with sound", s.AudioDecoded, s.AudioSound)
+	}
 	if s := st.streamerStats(t, info.ID); s.Inputs[protocol.InputMouseButton] != 10 {
 		t.Errorf("streamer counted inputs %v", s.Inputs)
 	}
@@ -316,7 +360,13 @@ func TestX11KeysReachXterm(t *testing.T) {
 	st := startX11Stack(t)
 	ctx := testCtx(t)
 	var pic lastPicture
-	_, peer := st.open(t, ctx, client.CreateRequest{App: "term"}, client.Options{OnFrame: pic.onFrame})
+	unsupported := make(chan protocol.Unsupported, 4)
+	_, peer := st.open(t, ctx, client.CreateRequest{App: "term"}, client.Options{OnFrame: pic.onFrame,
+		OnControl: func(typ string, data json.RawMessage) {
+			if u, err := protocol.DecodeUnsupported(data); err == nil && typ == protocol.StreamUnsupported {
+				unsupported <- u
+			}
+		}})
 	const bx, by, bw, bh = 0, 0, 320, 40
 	// Wait for xterm's window: a white screen with at most a cursor.
 	var before int
@@ -353,6 +403,20 @@ func TestX11KeysReachXterm(t *testing.T) {
 		}
 		return nil
 	})
+
+	// Gamepads are turned off for these streamers (startX11Stack): the
+	// client is told, with the setting that would change it.
+	if err := peer.SendInput(protocol.InputGamepadButton, map[string]any{"id": 0, "index": 0, "pressed": true}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case u := <-unsupported:
+		if u.What != protocol.InputGamepadButton || !strings.Contains(u.Reason, "--gamepad-uinput=false") {
+			t.Errorf("stream::unsupported %+v", u)
+		}
+	case <-ctx.Done():
+		t.Fatal("no stream::unsupported for a gamepad button")
+	}
 }
 
 // An app that exits ends its session with reason "app exited".

@@ -10,12 +10,19 @@ fi
 # coturn, iproute2 and nftables are for the NAT traversal tests: a real
 # coturn, and network namespaces behind a masquerading router.
 # chromium runs the web client and SDK tests (integration/browser_test.go).
-# xvfb, xterm and the libX11/libXext/libXtst headers are X11 apps'
-# sessions: a private display, the built-in xterm app, MIT-SHM capture and
-# XTest input (internal/x11); libyuv converts the capture to I420;
+# xvfb, xterm and the libX11/libXext/libXtst/libXdamage headers are X11 apps'
+# sessions: a private display, the built-in xterm app, MIT-SHM capture of
+# what DAMAGE says changed and XTest input (internal/x11); libyuv converts the capture to I420;
 # fonts-dejavu-core is xterm's font; x11-utils has the tools (xdpyinfo,
 # xwininfo) to look into a session's display.
-packages=(pkg-config gcc libvpx-dev libopus-dev libx264-dev libavcodec-dev coturn iproute2 nftables chromium xvfb xterm x11-utils libx11-dev libxext-dev libxtst-dev libyuv-dev fonts-dejavu-core)
+# pulseaudio is each X11 session's private sound server; libpulse-dev
+# builds the capture of it (internal/pulse) and the test app's beep.
+packages=(pkg-config gcc libvpx-dev libopus-dev libx264-dev libavcodec-dev coturn iproute2 nftables chromium xvfb xterm x11-utils libx11-dev libxext-dev libxtst-dev libxdamage-dev libyuv-dev fonts-dejavu-core pulseaudio libpulse-dev)
+# `install-deps.sh bench` adds ffmpeg, the raw encoders `streamstack bench
+# --density` compares the streamer with; the build and tests never need it.
+if [ "${1:-}" = bench ]; then
+	packages+=(ffmpeg)
+fi
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

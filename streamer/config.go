@@ -9,6 +9,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/streamstack/streamstack/apps"
+	"github.com/streamstack/streamstack/encoders"
 	"github.com/streamstack/streamstack/subjects"
 	"github.com/streamstack/streamstack/turn"
 )
@@ -114,13 +115,24 @@ type Config struct {
 	// is a CPU budget libvpx adapts to load. See internal/vpx.
 	EncoderCPUUsed int
 	// Encoder is the encoder pool the agent placed the session on ("cpu",
-	// "nvenc", "vaapi"; see package encoders): the streamer offers only
-	// the codecs that pool encodes and opens its backend. Empty: the
+	// "nvenc0", "vaapi-renderD128"; see package encoders): the streamer
+	// offers only the codecs that pool encodes and opens its backend on
+	// the pool's device (encoders.Lookup). Empty: the
 	// session record's, and software when that is empty too.
 	Encoder string
 	// VAAPIDevice is the DRM render node the VA-API encoders open; empty:
 	// /dev/dri/renderD128. The agent passes its own.
 	VAAPIDevice string
+	// EncoderStallTimeout is the longest a hardware encoder may take over
+	// one frame: two frames in a row over it count as a failure, and the
+	// session moves to software like on an encoder error. Zero disables
+	// stall detection (errors still fall back). The default, 200 ms, is
+	// six frame times at 30 fps where a hardware encode takes a few ms.
+	EncoderStallTimeout time.Duration
+	// lookupBackend finds an encoder backend; nil is encoders.Lookup.
+	// Tests replace it to stand a failing "hardware" encoder in for a GPU
+	// (export_internal_test.go); no flag sets it.
+	lookupBackend func(pool, codec, vaapiDevice string) (encoders.Backend, error)
 
 	// AudioTone sends a quiet 440 Hz tone on the audio track instead of
 	// silence.
@@ -135,11 +147,27 @@ type Config struct {
 	Apps *apps.Catalog
 	// XvfbCommand is the X server binary; empty: "Xvfb" from PATH.
 	XvfbCommand string
+	// AppUser is who runs an x11 app that names no user of its own when
+	// the streamer runs as root: an app streamed to a browser must not be
+	// a root shell. Empty runs such apps as root (an explicit choice).
+	// Without root, apps run as the streamer's user whatever this says.
+	AppUser string
+	// AppAudio gives an x11 app a private PulseAudio server and streams
+	// what it plays instead of silence. Without it the app has no sound
+	// server and the audio track is silent (or the tone).
+	AppAudio bool
+	// PulseCommand is the sound server binary; empty: "pulseaudio" from
+	// PATH.
+	PulseCommand string
 	// AppStartTimeout bounds the wait for Xvfb to accept connections.
 	AppStartTimeout time.Duration
 	// AppStopTimeout is how long the app, then Xvfb, get to exit on
 	// SIGTERM before SIGKILL when the session ends.
 	AppStopTimeout time.Duration
+	// GamepadUinput gives an x11 app the client's gamepads as virtual
+	// pads made through /dev/uinput; off, or where the device cannot be
+	// opened, the client is told gamepads are unsupported.
+	GamepadUinput bool
 }
 
 // DefaultConfig returns the production defaults.
@@ -164,9 +192,13 @@ func DefaultConfig() Config {
 		BitrateHysteresis:      0.1,
 		BitratePollInterval:    time.Second,
 		EncoderCPUUsed:         -8,
+		EncoderStallTimeout:    200 * time.Millisecond,
 		AudioBitrate:           32000,
 		AppStartTimeout:        10 * time.Second,
+		AppAudio:               true,
+		AppUser:                "nobody",
 		AppStopTimeout:         2 * time.Second,
+		GamepadUinput:          true,
 	}
 }
 
@@ -200,6 +232,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: bitrate poll interval %s", ErrConfig, c.BitratePollInterval)
 	case c.EncoderCPUUsed == 0 || c.EncoderCPUUsed < -16 || c.EncoderCPUUsed > 16:
 		return fmt.Errorf("%w: encoder cpu-used %d", ErrConfig, c.EncoderCPUUsed)
+	case c.EncoderStallTimeout < 0:
+		return fmt.Errorf("%w: encoder stall timeout %s", ErrConfig, c.EncoderStallTimeout)
 	case c.AudioBitrate < 6000 || c.AudioBitrate > 510000:
 		return fmt.Errorf("%w: audio bitrate %d", ErrConfig, c.AudioBitrate)
 	case c.AppStartTimeout <= 0 || c.AppStopTimeout <= 0:

@@ -63,12 +63,16 @@ type videoLoop struct {
 	ctl      chan mediaCmd
 	// forceKey is a keyframe request (PLI, FIR) from any goroutine.
 	forceKey atomic.Bool
+	// onFallback hears that the hardware encoder moved to software; it
+	// is called on the loop's goroutine and must not block.
+	onFallback func(encoderFallback)
 
 	// Owned by run's goroutine (or the caller before run starts).
 	codec string
 	enc   encoder
 	track *webrtc.TrackLocalStaticSample
 	kbps  int
+	clock frameClock
 }
 
 func initialKbps(cfg Config, w, h, fps int) int {
@@ -123,12 +127,21 @@ func (v *videoLoop) use(codec string) error {
 	if track == nil {
 		return fmt.Errorf("%w: codec %q not offered", ErrConfig, codec)
 	}
-	enc, err := newEncoder(codec, v.cfg, v.log, v.w, v.h, v.fps, v.kbps)
+	enc, err := newEncoder(codec, v.cfg, v.log, v.w, v.h, v.fps, v.kbps, v.fellBack)
 	if err != nil {
 		return err
 	}
 	v.codec, v.enc, v.track = codec, enc, track
 	return nil
+}
+
+// fellBack keeps later encoders (a peer that negotiates another codec) on
+// software: the hardware that failed is not trusted again in this session.
+func (v *videoLoop) fellBack(f encoderFallback) {
+	v.cfg.Encoder = f.to.Pool
+	if v.onFallback != nil {
+		v.onFallback(f)
+	}
 }
 
 func (v *videoLoop) closeEncoder() {
@@ -183,13 +196,15 @@ func (v *videoLoop) run(done <-chan struct{}) {
 				v.setBitrate(v.startBps / 1000)
 				v.requestKeyframe()
 				stop()
+				epoch := time.Now()
+				v.clock = newFrameClock(epoch, interval)
 				ticker = time.NewTicker(interval)
 				tick = ticker.C
-				v.frame(frame, interval)
+				v.frame(frame, interval, epoch)
 				frame++
 			}
-		case <-tick:
-			v.frame(frame, interval)
+		case due := <-tick:
+			v.frame(frame, interval, due)
 			frame++
 			if n++; n%pollEvery == 0 && bwe != nil {
 				v.adapt(bwe.GetTargetBitrate())
@@ -198,15 +213,22 @@ func (v *videoLoop) run(done <-chan struct{}) {
 	}
 }
 
-// frame draws, encodes and sends one frame.
-func (v *videoLoop) frame(n uint32, d time.Duration) {
+// frame draws, encodes and sends one frame, the one of the slot due.
+func (v *videoLoop) frame(n uint32, d time.Duration, due time.Time) {
+	missed := v.clock.slot(due)
+	v.stats.slots(missed+1, missed)
 	if v.enc == nil {
 		return // the peer's encoder failed to open; logged then
 	}
+	var t frameTimer
+	t.start()
+	defer t.stop()
 	start := time.Now()
 	v.src.Draw(v.img, n, start)
+	t.mark(stageDraw)
 	force := v.forceKey.Swap(false)
 	out, key, err := v.enc.Encode(v.img, force)
+	t.mark(stageEncode)
 	if err != nil {
 		if force {
 			v.requestKeyframe() // don't lose a PLI to a transient error
@@ -223,6 +245,8 @@ func (v *videoLoop) frame(n uint32, d time.Duration) {
 	if err := v.track.WriteSample(media.Sample{Data: out, Duration: d}); err != nil {
 		v.log.Debug("write video sample", "err", err)
 	}
+	t.mark(stageSend)
+	v.stats.frameSent(&t, time.Since(due) > d)
 }
 
 // adapt follows the bandwidth estimate, ignoring moves under the
@@ -261,8 +285,8 @@ const (
 	toneAmplitude = 0.02 // about -34 dBFS: audible, not annoying
 )
 
-// audioLoop sends silence or a quiet tone on the audio track while a peer
-// is connected.
+// audioLoop sends the app's sound, or else silence or a quiet tone, on
+// the audio track while a peer is connected.
 type audioLoop struct {
 	cfg   Config
 	log   *slog.Logger
@@ -270,10 +294,18 @@ type audioLoop struct {
 	enc   *opus.Encoder
 	track *webrtc.TrackLocalStaticSample
 	ctl   chan mediaCmd
+	// capture is the app's sound (appAudio.Frames), stereo; nil: the
+	// loop makes its own mono frames on a ticker. Capture paces the loop:
+	// the sound server's clock, not ours, decides when a frame is ready.
+	capture <-chan []int16
 }
 
-func newAudioLoop(cfg Config, log *slog.Logger, stats *counters) (*audioLoop, error) {
-	enc, err := opus.NewEncoder(audioRate, 1, opus.ApplicationAudio)
+func newAudioLoop(cfg Config, log *slog.Logger, stats *counters, capture <-chan []int16) (*audioLoop, error) {
+	channels := 1
+	if capture != nil {
+		channels = appAudioChannels
+	}
+	enc, err := opus.NewEncoder(audioRate, channels, opus.ApplicationAudio)
 	if err != nil {
 		return nil, fmt.Errorf("streamer: opus: %w", err)
 	}
@@ -288,7 +320,8 @@ func newAudioLoop(cfg Config, log *slog.Logger, stats *counters) (*audioLoop, er
 		_ = enc.Close()
 		return nil, fmt.Errorf("streamer: audio track: %w", err)
 	}
-	return &audioLoop{cfg: cfg, log: log, stats: stats, enc: enc, track: track, ctl: make(chan mediaCmd)}, nil
+	return &audioLoop{cfg: cfg, log: log, stats: stats, enc: enc, track: track, ctl: make(chan mediaCmd),
+		capture: capture}, nil
 }
 
 func (a *audioLoop) run(done <-chan struct{}) {
@@ -299,12 +332,14 @@ func (a *audioLoop) run(done <-chan struct{}) {
 		pcm    = make([]int16, audioSamples)
 		buf    = make([]byte, 0, 4000)
 		phase  float64
+		in     <-chan []int16 // capture while a peer is connected
 	)
 	stop := func() {
 		if ticker != nil {
 			ticker.Stop()
 			ticker, tick = nil, nil
 		}
+		in = nil
 	}
 	defer stop()
 	step := 2 * math.Pi * toneHz / audioRate
@@ -314,10 +349,29 @@ func (a *audioLoop) run(done <-chan struct{}) {
 			return
 		case cmd := <-a.ctl:
 			stop()
-			if cmd.op == opStart {
+			switch {
+			case cmd.op != opStart:
+			case a.capture != nil:
+				// What queued while nobody listened is stale.
+				for drained := false; !drained; {
+					select {
+					case <-a.capture:
+					default:
+						drained = true
+					}
+				}
+				in = a.capture
+			default:
 				ticker = time.NewTicker(audioFrame)
 				tick = ticker.C
 			}
+		case pcmIn, ok := <-in:
+			if !ok {
+				// The sound server went: the app is ending too.
+				a.capture, in = nil, nil
+				continue
+			}
+			buf = a.send(pcmIn, buf)
 		case <-tick:
 			if a.cfg.AudioTone {
 				for i := range pcm {
@@ -325,18 +379,24 @@ func (a *audioLoop) run(done <-chan struct{}) {
 					phase = math.Mod(phase+step, 2*math.Pi)
 				}
 			}
-			out, err := a.enc.Encode(pcm, buf[:0])
-			if err != nil {
-				a.log.Error("opus encode", "err", err)
-				continue
-			}
-			buf = out
-			if err := a.track.WriteSample(media.Sample{Data: out, Duration: audioFrame}); err != nil {
-				a.log.Debug("write audio sample", "err", err)
-			}
-			a.stats.audioPackets.Add(1)
+			buf = a.send(pcm, buf)
 		}
 	}
+}
+
+// send encodes one 20 ms frame into buf and sends it; it returns buf for
+// the next frame.
+func (a *audioLoop) send(pcm []int16, buf []byte) []byte {
+	out, err := a.enc.Encode(pcm, buf[:0])
+	if err != nil {
+		a.log.Error("opus encode", "err", err)
+		return buf
+	}
+	if err := a.track.WriteSample(media.Sample{Data: out, Duration: audioFrame}); err != nil {
+		a.log.Debug("write audio sample", "err", err)
+	}
+	a.stats.audioPackets.Add(1)
+	return out
 }
 
 // media runs both loops and is how the event loop starts and stops them.

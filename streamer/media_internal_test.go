@@ -39,13 +39,13 @@ func BenchmarkEncodeFrame720p(b *testing.B) {
 			}
 			var n uint32
 			for range 30 { // past the first keyframe
-				v.frame(n, time.Second/30)
+				v.frame(n, time.Second/30, time.Now())
 				n++
 			}
 			start, startPkts := stats.bytes.Load(), sink.packets
 			b.ReportAllocs()
 			for b.Loop() {
-				v.frame(n, time.Second/30)
+				v.frame(n, time.Second/30, time.Now())
 				n++
 			}
 			frames := float64(n - 30)

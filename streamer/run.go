@@ -92,13 +92,14 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	var src Source = gen
 	sink := deps.Input
 	var appExited <-chan struct{}
+	var audioIn <-chan []int16
 	if app, ok := lookupApp(cfg.Apps, rec.App, log); ok && app.Kind == apps.KindX11 {
 		xa, err := startX11App(ctx, cfg, app, w, h, log)
 		if err != nil {
 			return fmt.Errorf("%w: app %s: %w", ErrSession, app.Name, err)
 		}
 		defer xa.Close() // after the media loops stopped (deferred later)
-		src, appExited = xa, xa.Exited()
+		src, appExited, audioIn = xa, xa.Exited(), xa.AudioFrames()
 		if sink == nil {
 			sink = xa
 		}
@@ -126,11 +127,14 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 		return err
 	}
 	s.eng = eng
+	fallbacks := newFallbackReporter(deps.Sessions, cfg.SessionID, cfg.StatusTimeout, log)
+	defer fallbacks.wait() // after the media loops stopped (deferred later)
 	video, err := newVideoLoop(cfg, log, s.stats, src, w, h, fps, s.codecs)
 	if err != nil {
 		return err
 	}
-	audio, err := newAudioLoop(cfg, log, s.stats)
+	video.onFallback = fallbacks.report
+	audio, err := newAudioLoop(cfg, log, s.stats, audioIn)
 	if err != nil {
 		video.closeEncoder()
 		return err

@@ -49,11 +49,15 @@ type x11App struct {
 
 	cap *x11.Capturer
 	in  *x11.Input
+	// audio is the app's sound server and its capture; nil without
+	// Config.AppAudio.
+	audio *appAudio
 
-	capFailed   bool // owned by the video goroutine
-	mu          sync.Mutex
-	touch       int // the touch point acting as the pointer, -1 none
-	unsupported map[string]bool
+	pads *gamepads // uinput, where the host allows it
+
+	capFailed bool // owned by the video goroutine
+	mu        sync.Mutex
+	touch     int // the touch point acting as the pointer, -1 none
 }
 
 // maxAppStderr bounds what of an app's stderr is kept for the log.
@@ -63,6 +67,9 @@ const maxAppStderr = 4096
 // capture and input. On error nothing is left running.
 func startX11App(ctx context.Context, cfg Config, app apps.App, w, h int, log *slog.Logger) (_ *x11App, err error) {
 	log = log.With("app", app.Name)
+	if app.User == "" && os.Geteuid() == 0 {
+		app.User = cfg.AppUser
+	}
 	xv, err := x11.StartXvfb(ctx, x11.XvfbConfig{Command: cfg.XvfbCommand, Width: w, Height: h, Depth: 24,
 		StartTimeout: cfg.AppStartTimeout, StopTimeout: cfg.AppStopTimeout})
 	if err != nil {
@@ -70,19 +77,35 @@ func startX11App(ctx context.Context, cfg Config, app apps.App, w, h int, log *s
 	}
 	a := &x11App{log: log, xvfb: xv, appDone: make(chan struct{}), exited: make(chan struct{}),
 		stopT: cfg.AppStopTimeout, stderr: &tailBuffer{max: maxAppStderr}, closing: make(chan struct{}),
-		touch: -1, unsupported: map[string]bool{}}
+		touch: -1, pads: newGamepads(cfg.GamepadUinput, cfg.SessionID, log)}
 	defer func() {
 		if err != nil {
 			a.Close()
 		}
 	}()
-	if a.cap, err = x11.NewCapturer(xv.Display); err != nil {
+	if a.cap, err = x11.NewCapturer(xv.Display, xv.Cookie()); err != nil {
 		close(a.appDone)
 		return nil, err
 	}
-	if a.in, err = x11.NewInput(xv.Display); err != nil {
+	if a.in, err = x11.NewInput(xv.Display, xv.Cookie()); err != nil {
 		close(a.appDone)
 		return nil, err
+	}
+	if cfg.AppAudio {
+		uid, gid := -1, -1
+		if app.User != "" {
+			u, err := lookupUser(app.User)
+			if err != nil {
+				close(a.appDone)
+				return nil, err
+			}
+			uid, _ = strconv.Atoi(u.Uid)
+			gid, _ = strconv.Atoi(u.Gid)
+		}
+		if a.audio, err = startAppAudio(ctx, cfg, uid, gid, log); err != nil {
+			close(a.appDone)
+			return nil, err
+		}
 	}
 	if err = a.startApp(app); err != nil {
 		close(a.appDone)
@@ -105,13 +128,17 @@ func startX11App(ctx context.Context, cfg Config, app apps.App, w, h int, log *s
 
 // appEnv is the app's environment: the streamer's without its own
 // STREAMSTACK_* settings (the NATS URL may carry credentials), DISPLAY,
-// the user's HOME and USER when it runs as another user, and app.Env.
-func appEnv(app apps.App, display string, u *user.User) []string {
+// XAUTHORITY (the display's cookie file), the user's HOME and USER when it
+// runs as another user, and app.Env.
+func appEnv(app apps.App, display, xauth string, u *user.User) []string {
 	env := slices.DeleteFunc(os.Environ(), func(e string) bool {
 		return strings.HasPrefix(e, "STREAMSTACK_") || strings.HasPrefix(e, "DISPLAY=") ||
 			strings.HasPrefix(e, "XAUTHORITY=") || strings.HasPrefix(e, "WAYLAND_DISPLAY=")
 	})
 	env = append(env, "DISPLAY="+display)
+	if xauth != "" {
+		env = append(env, "XAUTHORITY="+xauth)
+	}
 	if u != nil {
 		env = append(env, "HOME="+u.HomeDir, "USER="+u.Username, "LOGNAME="+u.Username)
 	}
@@ -133,13 +160,19 @@ func (a *x11App) startApp(app apps.App) error {
 		uid, _ := strconv.ParseUint(u.Uid, 10, 32)
 		gid, _ := strconv.ParseUint(u.Gid, 10, 32)
 		attr.Credential = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+		if err := a.xvfb.ChownAuth(int(uid), int(gid)); err != nil {
+			return err
+		}
 		cmd.Dir = "/" // not the streamer's directory, which the user may not read
 		if fi, err := os.Stat(u.HomeDir); err == nil && fi.IsDir() {
 			cmd.Dir = u.HomeDir
 		}
 	}
 	cmd.SysProcAttr = attr
-	cmd.Env = appEnv(app, a.xvfb.Display, u)
+	cmd.Env = appEnv(app, a.xvfb.Display, a.xvfb.AuthFile(), u)
+	if a.audio != nil {
+		cmd.Env = append(cmd.Env, a.audio.Env())
+	}
 	cmd.Stdout, cmd.Stderr = a.stderr, a.stderr
 	if err := cmd.Start(); err != nil {
 		return err
@@ -182,6 +215,15 @@ func limitedCommand(command []string, l apps.Limits) ([]string, error) {
 	return append(append(append([]string{bin}, opts...), "--"), command...), nil
 }
 
+// AudioFrames delivers the app's sound in 20 ms stereo frames; nil when
+// the session has no app audio.
+func (a *x11App) AudioFrames() <-chan []int16 {
+	if a.audio == nil {
+		return nil
+	}
+	return a.audio.Frames()
+}
+
 // Exited is closed when the app or its display exited on its own.
 func (a *x11App) Exited() <-chan struct{} { return a.exited }
 
@@ -204,8 +246,8 @@ func (a *x11App) Draw(img *yuv.Image, _ uint32, _ time.Time) {
 
 // HandleInput implements InputSink with XTest: pointer, buttons, wheel,
 // keys (Android key codes mapped to keysyms) and the first touch point as
-// the pointer. Gamepads have no X11 equivalent: counted and logged once as
-// unsupported.
+// the pointer. Gamepads have no X11 equivalent: they go to virtual pads
+// (uinput) where the host allows it, else Unsupported says why.
 func (a *x11App) HandleInput(ev protocol.Input) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -245,10 +287,7 @@ func (a *x11App) HandleInput(ev protocol.Input) {
 			err = a.in.Button(1, false)
 		}
 	case protocol.InputGamepadButton, protocol.InputGamepadAxes:
-		if !a.unsupported[ev.Type] {
-			a.unsupported[ev.Type] = true
-			a.log.Warn("input unsupported by an X11 app; ignored", "type", ev.Type)
-		}
+		a.pads.handle(ev)
 	}
 	if err != nil && !errors.Is(err, x11.ErrClosed) {
 		a.log.Debug("inject input", "type", ev.Type, "err", err)
@@ -289,6 +328,7 @@ func (a *x11App) Close() {
 		close(a.closing)
 	}
 	a.wg.Wait()
+	a.pads.close()
 	if a.in != nil {
 		a.in.Close()
 	}
@@ -306,6 +346,9 @@ func (a *x11App) Close() {
 		}
 		// What the app started may outlive it in its group.
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	}
+	if a.audio != nil {
+		a.audio.Close()
 	}
 	a.xvfb.Stop()
 }

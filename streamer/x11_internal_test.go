@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -100,6 +101,31 @@ func TestX11AppIsolationAndTeardown(t *testing.T) {
 		t.Errorf("app environment has no DISPLAY=%s", a.xvfb.Display)
 	}
 	sock := x11.SocketPath(a.xvfb.Number())
+	xauth := a.xvfb.AuthFile()
+	if !strings.Contains(string(env), "XAUTHORITY="+xauth+"\x00") {
+		t.Errorf("app environment has no XAUTHORITY=%s", xauth)
+	}
+	if fi, err := os.Stat(xauth); err != nil {
+		t.Error(err)
+	} else if st := fi.Sys().(*syscall.Stat_t); app.User != "" && st.Uid != 65534 {
+		t.Errorf("%s owned by uid %d, want the app's (nobody)", xauth, st.Uid)
+	}
+
+	// The app's sound server: its socket in the environment, in a
+	// directory only the app's user (and root) can enter.
+	if a.audio == nil {
+		t.Fatal("no sound server with AppAudio on")
+	}
+	pulseSock := a.audio.server.Socket
+	if !strings.Contains(string(env), "PULSE_SERVER=unix:"+pulseSock+"\x00") {
+		t.Errorf("app environment has no PULSE_SERVER for %s", pulseSock)
+	}
+	if fi, err := os.Stat(filepath.Dir(pulseSock)); err != nil {
+		t.Error(err)
+	} else if st := fi.Sys().(*syscall.Stat_t); fi.Mode().Perm() != 0o700 || (app.User != "" && st.Uid != 65534) {
+		t.Errorf("sound socket directory %v owned by uid %d, want 0700 and the app's user", fi.Mode(), st.Uid)
+	}
+	pulsePid := a.audio.Pid()
 
 	img, _ := yuv.NewImage(320, 240)
 	a.Draw(img, 0, time.Now())
@@ -109,18 +135,53 @@ func TestX11AppIsolationAndTeardown(t *testing.T) {
 
 	a.Close()
 	a.Close()
-	for _, p := range []int{xvfb, pid} {
+	for _, p := range []int{xvfb, pid, pulsePid} {
 		if !gone(p) {
 			t.Errorf("pid %d still running after Close", p)
 		}
 	}
-	if _, err := os.Stat(sock); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("%s left behind: %v", sock, err)
+	for _, p := range []string{sock, filepath.Dir(xauth), filepath.Dir(filepath.Dir(pulseSock))} {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s left behind: %v", p, err)
+		}
 	}
 	select {
 	case <-a.Exited():
 		t.Error("Exited closed by Close: the session would end with 'app exited'")
 	default:
+	}
+}
+
+// The display admits the app (as its own user when the streamer is root)
+// through XAUTHORITY, and nothing without the cookie.
+func TestX11AppDisplayCookie(t *testing.T) {
+	needXvfb(t)
+	if _, err := exec.LookPath("xdpyinfo"); err != nil {
+		t.Skip("xdpyinfo (x11-utils) not installed")
+	}
+	app := apps.App{Name: "probe", Kind: apps.KindX11, Command: []string{"xdpyinfo"}}
+	if os.Geteuid() == 0 {
+		app.User = "nobody"
+	}
+	a, err := startX11App(context.Background(), DefaultConfig(), app, 320, 240, x11TestLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	select {
+	case <-a.appDone:
+	case <-time.After(10 * time.Second):
+		t.Fatal("xdpyinfo did not finish")
+	}
+	if !a.cmd.ProcessState.Success() {
+		t.Fatalf("xdpyinfo as the app: %v: %s", a.cmd.ProcessState, a.stderr.String())
+	}
+
+	probe := exec.Command("xdpyinfo", "-display", a.xvfb.Display)
+	probe.Env = []string{"XAUTHORITY=" + filepath.Join(t.TempDir(), "none")}
+	out, err := probe.CombinedOutput()
+	if err == nil {
+		t.Fatalf("a client without the cookie reached the display:\n%s", out)
 	}
 }
 

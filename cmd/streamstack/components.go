@@ -81,6 +81,8 @@ func runAgent(ctx context.Context, args []string) error {
 	limits, metricsAddr := addLimitsFlags(fs), addMetricsAddrFlag(fs)
 	var catalog *apps.Catalog // only checked here and passed down to streamers
 	addAppsFileFlag(fs, &catalog)
+	addGamepadFlag(fs, &ice.GamepadUinput)
+	addAppFlags(fs, &ice)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -103,7 +105,7 @@ func runAgent(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	acfg.StreamerEnv = append(acfg.StreamerEnv, passDownEnv(fs, append(streamerICEFlags, "turn-urls", "turn-credential-ttl", "apps-file")...)...)
+	acfg.StreamerEnv = append(acfg.StreamerEnv, passDownEnv(fs, append(append(streamerICEFlags, "turn-urls", "turn-credential-ttl", "apps-file", "gamepad-uinput", "encoder-stall-timeout"), appFlags...)...)...)
 	store := session.NewStore(res.JS, res.Sessions, "agent/"+acfg.ID, log)
 	ag, err := agent.New(*acfg, agent.Deps{JS: res.JS, Agents: res.Agents, Sessions: store, Log: log})
 	if err != nil {
@@ -125,9 +127,12 @@ func newStreamerFlags(fs *flag.FlagSet) *streamerFlags {
 	fs.DurationVar(&f.cfg.ConnectTimeout, "connect-timeout", f.cfg.ConnectTimeout, "how long a client connection may take to reach ICE connected")
 	fs.DurationVar(&f.cfg.StatsInterval, "stats-interval", f.cfg.StatsInterval, "how often a connected session's counters go out as a session.stats event; 0: never")
 	fs.StringVar(&f.cfg.VAAPIDevice, "vaapi-device", f.cfg.VAAPIDevice, "DRM render node of the VA-API encoders (set by the agent); empty: /dev/dri/renderD128")
+	fs.DurationVar(&f.cfg.EncoderStallTimeout, "encoder-stall-timeout", f.cfg.EncoderStallTimeout, encoderStallTimeoutUsage)
 	addStreamerTURNFlags(fs, &f.cfg)
 	addICEFlags(fs, &f.cfg, &f.iceTCP)
 	addAppsFileFlag(fs, &f.cfg.Apps)
+	addGamepadFlag(fs, &f.cfg.GamepadUinput)
+	addAppFlags(fs, &f.cfg)
 	return f
 }
 

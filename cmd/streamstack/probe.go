@@ -112,7 +112,8 @@ func runProbe(ctx context.Context, args []string) error {
 	} else {
 		fmt.Fprintf(w, "latency (picture strip)\tn/a: this picture carries no test-pattern strip\n")
 	}
-	fmt.Fprintf(w, "audio packets\t%d\n", st.AudioPackets)
+	fmt.Fprintf(w, "audio packets\t%d (%d decoded, %d with sound; last peak %.3f of full scale)\n",
+		st.AudioPackets, st.AudioDecoded, st.AudioSound, st.AudioPeak)
 	for _, e := range st.StreamerErrors {
 		fmt.Fprintf(w, "streamer error\t%s\n", e)
 	}

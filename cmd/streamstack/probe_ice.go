@@ -55,6 +55,8 @@ type probeResult struct {
 	FPS            float64  `json:"fps"`
 	BitrateKbps    float64  `json:"bitrate_kbps"`
 	ICEPath        string   `json:"ice_path"`
+	AudioDecoded   uint64   `json:"audio_packets_decoded"`
+	AudioSound     uint64   `json:"audio_packets_with_sound"`
 	StreamerErrors []string `json:"streamer_errors,omitempty"`
 }
 
@@ -65,6 +67,6 @@ func writeProbeJSON(w io.Writer, id string, created, firstFrame time.Duration, s
 	return enc.Encode(probeResult{
 		Session: id, APIAnswerMS: ms(created), ConnectMS: ms(st.ConnectTime), FirstFrameMS: ms(firstFrame),
 		FramesDecoded: st.FramesDecoded, FPS: st.FPS, BitrateKbps: st.BitrateKbps, ICEPath: path,
-		StreamerErrors: st.StreamerErrors,
+		AudioDecoded: st.AudioDecoded, AudioSound: st.AudioSound, StreamerErrors: st.StreamerErrors,
 	})
 }

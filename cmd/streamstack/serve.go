@@ -37,6 +37,8 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	f.limits = addLimitsFlags(fs)
 	f.ice = streamer.DefaultConfig()
 	addICEFlags(fs, &f.ice, &f.iceTCP)
+	addGamepadFlag(fs, &f.ice.GamepadUinput)
+	addAppFlags(fs, &f.ice)
 	return f
 }
 
@@ -54,7 +56,7 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	f.agent.StreamerEnv = append(f.agent.StreamerEnv, passDownEnv(fs, append(streamerICEFlags, "apps-file")...)...)
+	f.agent.StreamerEnv = append(f.agent.StreamerEnv, passDownEnv(fs, append(append(streamerICEFlags, "apps-file", "gamepad-uinput", "encoder-stall-timeout"), appFlags...)...)...)
 	f.stateDir = stateDirOrDefault(f.stateDir)
 	srv := jetstream.DefaultServerConfig(filepath.Join(f.stateDir, "nats"))
 	srv.Listen = f.natsListen

@@ -1,0 +1,98 @@
+package streamer
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/streamstack/streamstack/internal/pulse"
+)
+
+// appAudio is an X11 session's sound: a private PulseAudio server whose
+// null sink is the app's only output, and the capture of that sink's
+// monitor in 20 ms frames of 48 kHz stereo, Opus's frame, ready to
+// encode.
+type appAudio struct {
+	log    *slog.Logger
+	server *pulse.Server
+	rec    *pulse.Recorder
+	frames chan []int16
+	// dropped counts frames no audio loop took: nobody connected, or the
+	// loop fell behind. Audio is live; a backlog would only add delay.
+	dropped atomic.Uint64
+	wg      sync.WaitGroup
+}
+
+// audioFrameQueue is how many captured frames wait for the audio loop:
+// 40 ms, beyond which the oldest sound is older than the video beside it.
+const audioFrameQueue = 2
+
+// startAppAudio starts the session's sound server, reachable by the app's
+// user (uid -1: ours), and the capture of what it plays.
+func startAppAudio(ctx context.Context, cfg Config, uid, gid int, log *slog.Logger) (_ *appAudio, err error) {
+	srv, err := pulse.StartServer(ctx, pulse.ServerConfig{Command: cfg.PulseCommand, Rate: audioRate,
+		Channels: appAudioChannels, UID: uid, GID: gid,
+		StartTimeout: cfg.AppStartTimeout, StopTimeout: cfg.AppStopTimeout})
+	if err != nil {
+		return nil, fmt.Errorf("app audio (or set --app-audio=false): %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = srv.Close()
+		}
+	}()
+	rec, err := srv.NewMonitorRecorder(pulse.StreamConfig{Rate: audioRate, Channels: appAudioChannels,
+		Fragment: audioFrame})
+	if err != nil {
+		return nil, fmt.Errorf("app audio capture: %w", err)
+	}
+	a := &appAudio{log: log, server: srv, rec: rec, frames: make(chan []int16, audioFrameQueue)}
+	a.wg.Go(a.capture)
+	log.Info("app audio", "pulse_pid", srv.Pid(), "socket", srv.Socket)
+	return a, nil
+}
+
+// appAudioChannels: apps play stereo; Opus in WebRTC carries two.
+const appAudioChannels = 2
+
+// capture reads the monitor until the server goes away. Frames rotate
+// through a ring one longer than the queue plus the frame being encoded,
+// so a frame is never overwritten while the audio loop holds it.
+func (a *appAudio) capture() {
+	defer close(a.frames)
+	defer func() { _ = a.rec.Close() }()
+	var ring [audioFrameQueue + 2][]int16
+	for i := range ring {
+		ring[i] = make([]int16, audioSamples*appAudioChannels)
+	}
+	for i := 0; ; {
+		buf := ring[i%len(ring)]
+		if err := a.rec.Read(buf); err != nil {
+			a.log.Debug("app audio capture ended", "err", err)
+			return
+		}
+		select {
+		case a.frames <- buf:
+			i++
+		default:
+			a.dropped.Add(1)
+		}
+	}
+}
+
+// Env points the app at the session's sound server.
+func (a *appAudio) Env() string { return a.server.Env() }
+
+// Frames delivers captured frames; it is closed when capture ends.
+func (a *appAudio) Frames() <-chan []int16 { return a.frames }
+
+// Pid is the sound server's process id.
+func (a *appAudio) Pid() int { return a.server.Pid() }
+
+// Close stops the server, which ends the capture, and waits for both.
+func (a *appAudio) Close() {
+	_ = a.server.Close()
+	a.wg.Wait()
+}
