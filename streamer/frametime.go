@@ -3,6 +3,8 @@ package streamer
 import (
 	"runtime"
 	"time"
+
+	"github.com/streamstack/streamstack/internal/cpuclock"
 )
 
 // A video frame's schedule. The loop's ticker fires at epoch + k·interval
@@ -58,12 +60,12 @@ const (
 func (t *frameTimer) start() {
 	runtime.LockOSThread()
 	t.started = true
-	t.last, t.ok = threadCPU()
+	t.last, t.ok = cpuclock.Thread()
 }
 
 // mark ends stage s.
 func (t *frameTimer) mark(s int) {
-	now, ok := threadCPU()
+	now, ok := cpuclock.Thread()
 	if ok && t.ok && now >= t.last {
 		t.stages[s] = now - t.last
 	}

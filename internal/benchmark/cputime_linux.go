@@ -10,23 +10,10 @@ import (
 	"strings"
 	"syscall"
 	"time"
-	"unsafe"
 )
-
-// clockThreadCPUTime is CLOCK_THREAD_CPUTIME_ID.
-const clockThreadCPUTime = 3
 
 // userHZ is the unit of /proc/<pid>/stat's times (USER_HZ, 100 on Linux).
 const userHZ = 100
-
-// threadCPU is the calling thread's CPU time.
-func threadCPU() (time.Duration, error) {
-	var ts syscall.Timespec
-	if _, _, errno := syscall.Syscall(syscall.SYS_CLOCK_GETTIME, clockThreadCPUTime, uintptr(unsafe.Pointer(&ts)), 0); errno != 0 {
-		return 0, errno
-	}
-	return time.Duration(ts.Nano()), nil
-}
 
 // selfCPU is this process's CPU time, user and system.
 func selfCPU() time.Duration {
