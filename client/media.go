@@ -154,15 +154,7 @@ func (p *Peer) readVideo(t *webrtc.TrackRemote) {
 		}
 		p.update(func() {
 			s := &p.stats
-			if s.FramesDecoded == 0 {
-				p.firstFrameAt = now
-				s.FirstFrame = now.Sub(p.started)
-			}
-			p.lastFrameAt = now
-			s.FramesDecoded++
-			if key {
-				s.Keyframes++
-			}
+			p.countFrameLocked(now, key)
 			if serr != nil {
 				s.StripErrors++
 				return

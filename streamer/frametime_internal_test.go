@@ -1,11 +1,8 @@
 package streamer
 
 import (
-	"log/slog"
 	"testing"
 	"time"
-
-	"github.com/streamstack/streamstack/streamer/pattern"
 )
 
 func TestFrameClockSlots(t *testing.T) {
@@ -49,31 +46,10 @@ func TestFrameCountersLate(t *testing.T) {
 // so no interceptors, SRTP or socket: `streamstack bench --density`
 // measures those in a real session).
 func BenchmarkFrameStages720p(b *testing.B) {
-	codecs := videoCodecs(1280, 720, 30)
-	for _, c := range codecs {
+	for _, c := range videoCodecs(1280, 720, 30) {
 		b.Run(c.name, func(b *testing.B) {
-			gen, err := pattern.New(1280, 720)
-			if err != nil {
-				b.Fatal(err)
-			}
-			stats := newCounters()
-			v, err := newVideoLoop(DefaultConfig(), slog.Default(), stats, gen, 1280, 720, 30, codecs)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer v.closeEncoder()
-			if err := v.use(c.name); err != nil {
-				b.Fatal(err)
-			}
-			var sink packetSink
-			if _, err := v.track.Bind(&sink); err != nil {
-				b.Fatal(err)
-			}
-			var n uint32
-			for range 30 { // past the first keyframe
-				v.frame(n, time.Second/30, time.Now())
-				n++
-			}
+			v, stats, _ := benchVideoLoop(b, c.name)
+			n := uint32(30)
 			before := stats.snapshot()
 			for b.Loop() {
 				v.frame(n, time.Second/30, time.Now())

@@ -17,31 +17,10 @@ import (
 // the RTP packetisation of WriteSample, to a track bound to a writer
 // that drops the packets (an unbound track skips packetisation).
 func BenchmarkEncodeFrame720p(b *testing.B) {
-	codecs := videoCodecs(1280, 720, 30)
-	for _, c := range codecs {
+	for _, c := range videoCodecs(1280, 720, 30) {
 		b.Run(c.name, func(b *testing.B) {
-			gen, err := pattern.New(1280, 720)
-			if err != nil {
-				b.Fatal(err)
-			}
-			stats := newCounters()
-			v, err := newVideoLoop(DefaultConfig(), slog.Default(), stats, gen, 1280, 720, 30, codecs)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer v.closeEncoder()
-			if err := v.use(c.name); err != nil {
-				b.Fatal(err)
-			}
-			var sink packetSink
-			if _, err := v.track.Bind(&sink); err != nil {
-				b.Fatal(err)
-			}
-			var n uint32
-			for range 30 { // past the first keyframe
-				v.frame(n, time.Second/30, time.Now())
-				n++
-			}
+			v, stats, sink := benchVideoLoop(b, c.name)
+			n := uint32(30)
 			start, startPkts := stats.bytes.Load(), sink.packets
 			b.ReportAllocs()
 			for b.Loop() {
@@ -54,6 +33,33 @@ func BenchmarkEncodeFrame720p(b *testing.B) {
 			b.ReportMetric(float64(sink.packets-startPkts)/frames, "packets/frame")
 		})
 	}
+}
+
+// benchVideoLoop is a 720p30 test-pattern video loop on codec whose track
+// is bound to a packetSink, 30 frames in (past the first keyframe).
+func benchVideoLoop(b *testing.B, codec string) (*videoLoop, *counters, *packetSink) {
+	b.Helper()
+	gen, err := pattern.New(1280, 720)
+	if err != nil {
+		b.Fatal(err)
+	}
+	stats := newCounters()
+	v, err := newVideoLoop(DefaultConfig(), slog.Default(), stats, gen, 1280, 720, 30, videoCodecs(1280, 720, 30))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(v.closeEncoder)
+	if err := v.use(codec); err != nil {
+		b.Fatal(err)
+	}
+	sink := &packetSink{}
+	if _, err := v.track.Bind(sink); err != nil {
+		b.Fatal(err)
+	}
+	for n := range uint32(30) {
+		v.frame(n, time.Second/30, time.Now())
+	}
+	return v, stats, sink
 }
 
 // packetSink is a TrackLocalContext whose write stream counts and drops
