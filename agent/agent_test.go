@@ -56,7 +56,12 @@ func startAgent(t *testing.T, script string, tweak func(*agent.Config)) *fixture
 
 func (f *fixture) create(t *testing.T) string {
 	t.Helper()
-	s := &session.Session{ID: session.NewID(), App: "test-pattern", Ephemeral: true,
+	return f.createID(t, session.NewID())
+}
+
+func (f *fixture) createID(t *testing.T, id string) string {
+	t.Helper()
+	s := &session.Session{ID: id, App: "test-pattern", Ephemeral: true,
 		Screen: session.Screen{Width: 1280, Height: 720, FPS: 30}}
 	if err := f.store.Create(context.Background(), s); err != nil {
 		t.Fatal(err)
@@ -168,5 +173,63 @@ func TestStopEndsEverySession(t *testing.T) {
 func TestSessionUnits(t *testing.T) {
 	if u := agent.SessionUnits(session.Screen{Width: 1920, Height: 1080, FPS: 60}); u != 4.5 {
 		t.Fatalf("1080p60 = %v units, want 4.5", u)
+	}
+}
+
+// With RunStreamer the streamer is a goroutine of the agent: a DELETE
+// cancels its context (after StopTimeout, as SIGTERM would be sent), its
+// units come back; one that returns an error ends its session in error;
+// stopping the agent ends the rest.
+func TestInProcessStreamer(t *testing.T) {
+	var calls sync.Map
+	f := startAgent(t, "exit 99", func(c *agent.Config) {
+		c.RunStreamer = func(ctx context.Context, id string) error {
+			calls.Store(id, true)
+			if v, _ := calls.Load("fail"); v == id {
+				return fmt.Errorf("streamer of %s broke", id)
+			}
+			<-ctx.Done() // a streamer serves until asked to end
+			return nil
+		}
+	})
+	id := f.create(t)
+	f.waitFor(t, id, func(s *session.Session) bool { return s.Agent != "" })
+	natstest.CheckFor(t, 5*time.Second, 10*time.Millisecond, func() error {
+		if u := f.usedUnits(t); u != 1 {
+			return fmt.Errorf("used %v", u)
+		}
+		return nil
+	})
+	if _, ok := calls.Load(id); !ok {
+		t.Fatal("RunStreamer not called for the session")
+	}
+	if _, err := f.store.Update(context.Background(), id, func(s *session.Session) error {
+		s.Status, s.Reason = session.StatusTerminating, session.ReasonDeleted
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if s := f.waitFor(t, id, func(s *session.Session) bool { return s.Status.Ended() }); s.Status != session.StatusTerminated || s.Reason != session.ReasonDeleted {
+		t.Fatalf("deleted: %+v", s)
+	}
+	natstest.CheckFor(t, 5*time.Second, 10*time.Millisecond, func() error {
+		if u := f.usedUnits(t); u != 0 {
+			return fmt.Errorf("used %v", u)
+		}
+		return nil
+	})
+
+	failing := session.NewID()
+	calls.Store("fail", failing)
+	f.createID(t, failing)
+	if s := f.waitFor(t, failing, func(s *session.Session) bool { return s.Status.Ended() }); s.Status != session.StatusError || !strings.Contains(s.Reason, "broke") {
+		t.Fatalf("failed streamer: %+v", s)
+	}
+
+	last := f.create(t)
+	f.waitFor(t, last, func(s *session.Session) bool { return s.Agent != "" })
+	f.stop()
+	if s, _, err := f.store.Get(context.Background(), last); err != nil || s.Status != session.StatusTerminated || s.Reason != session.ReasonAgentStopped {
+		t.Fatalf("after the agent stopped: %+v %v", s, err)
 	}
 }

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -71,6 +72,13 @@ type Config struct {
 	// sets STREAMSTACK_NATS_URL. Defaults to this binary's
 	// "streamer" subcommand.
 	StreamerCommand []string
+	// RunStreamer, when set, runs a session's streamer on a goroutine of
+	// the agent's process instead of StreamerCommand: a session then costs
+	// no Go runtime, NATS connection and scheduler of its own (see
+	// BENCHMARKS.md, Density), at the price of isolation: a crash of one
+	// streamer ends every session of the agent. It returns when the
+	// session has ended; cancelling ctx asks it to end, as SIGTERM does.
+	RunStreamer func(ctx context.Context, sessionID string) error
 	// NATSURL is passed to streamers so they reach the same NATS.
 	NATSURL string
 	// StreamerEnv is added to the streamers' environment.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"syscall"
@@ -12,17 +13,23 @@ import (
 	"github.com/streamstack/streamstack/session"
 )
 
-// streamerProc is one running streamer child.
+// streamerProc is one running streamer: a child process, or a goroutine
+// with Config.RunStreamer.
 type streamerProc struct {
-	res  reservation // the capacity it holds (capacity.go)
-	cmd  *exec.Cmd
-	done chan struct{} // closed when the process has been reaped
+	res  reservation   // the capacity it holds (capacity.go)
+	done chan struct{} // closed when the streamer has ended (reaped)
 	stop context.CancelFunc
+	// signal asks the streamer to end (SIGTERM) or ends it (SIGKILL);
+	// nil until it has started.
+	signal func(syscall.Signal)
 }
 
 // launch starts the streamer of a placed session and watches it until it
 // exits, then frees its capacity and finishes the record.
 func (a *Agent) launch(ctx context.Context, s *session.Session) error {
+	if a.cfg.RunStreamer != nil {
+		return a.launchInProcess(ctx, s)
+	}
 	args := append(append([]string{}, a.cfg.StreamerCommand[1:]...), "--session-id", s.ID)
 	cmd := exec.Command(a.cfg.StreamerCommand[0], args...)
 	// The URL may carry NATS credentials: the environment keeps them out of
@@ -37,26 +44,58 @@ func (a *Agent) launch(ctx context.Context, s *session.Session) error {
 		return err
 	}
 	watchCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	p := &streamerProc{cmd: cmd, done: make(chan struct{}), stop: stop}
-	a.mu.Lock()
-	if r, ok := a.running[s.ID]; ok {
-		p.res = r.res
-	}
-	a.running[s.ID] = p
-	a.mu.Unlock()
+	p := &streamerProc{done: make(chan struct{}), stop: stop,
+		signal: func(sig syscall.Signal) { _ = syscall.Kill(-cmd.Process.Pid, sig) }}
+	a.track(s.ID, p)
 	log := a.log.With("session", s.ID)
 	log.Info("streamer started", "pid", cmd.Process.Pid)
+	a.watch(watchCtx, s.ID, p, cmd.Wait, log)
+	return nil
+}
 
+// launchInProcess runs the session's streamer on a goroutine of this
+// process (Config.RunStreamer): SIGTERM cancels its context, which is all
+// a goroutine can be asked; the streamer then tears its session down as a
+// process does on SIGTERM.
+func (a *Agent) launchInProcess(ctx context.Context, s *session.Session) error {
+	watchCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	runCtx, cancelRun := context.WithCancel(context.WithoutCancel(ctx))
+	p := &streamerProc{done: make(chan struct{}), stop: stop,
+		signal: func(syscall.Signal) { cancelRun() }}
+	a.track(s.ID, p)
+	log := a.log.With("session", s.ID)
+	log.Info("streamer started in process")
+	a.watch(watchCtx, s.ID, p, func() error {
+		defer cancelRun()
+		return a.cfg.RunStreamer(runCtx, s.ID)
+	}, log)
+	return nil
+}
+
+// track makes p the running streamer of id, keeping the reservation
+// placement made for it.
+func (a *Agent) track(id string, p *streamerProc) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if r, ok := a.running[id]; ok {
+		p.res = r.res
+	}
+	a.running[id] = p
+}
+
+// watch waits for the streamer (wait returns when it has ended), then
+// frees its capacity and finishes the record; meanwhile it enforces a
+// stop the record asks for.
+func (a *Agent) watch(ctx context.Context, id string, p *streamerProc, wait func() error, log *slog.Logger) {
 	a.wg.Go(func() {
-		err := cmd.Wait()
+		err := wait()
 		close(p.done)
-		stop()
-		a.release(s.ID)
-		a.finish(s.ID, err)
+		p.stop()
+		a.release(id)
+		a.finish(id, err)
 		log.Info("streamer exited", "err", err)
 	})
-	a.wg.Go(func() { a.enforceStop(watchCtx, s.ID, p) })
-	return nil
+	a.wg.Go(func() { a.enforceStop(ctx, id, p) })
 }
 
 // enforceStop watches the record: once it is terminating, the streamer has
@@ -83,7 +122,7 @@ func (a *Agent) enforceStop(ctx context.Context, id string, p *streamerProc) {
 func (a *Agent) terminate(p *streamerProc) {
 	for _, sig := range []syscall.Signal{0, syscall.SIGTERM, syscall.SIGKILL} {
 		if sig != 0 {
-			_ = syscall.Kill(-p.cmd.Process.Pid, sig)
+			p.signal(sig)
 		}
 		select {
 		case <-p.done:
@@ -122,7 +161,7 @@ func (a *Agent) stopAll() {
 	a.mu.Lock()
 	procs := make(map[string]*streamerProc, len(a.running))
 	for id, p := range a.running {
-		if p.cmd != nil {
+		if p.signal != nil {
 			procs[id] = p
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/streamstack/streamstack/internal/natstest"
 	"github.com/streamstack/streamstack/jetstream"
 	"github.com/streamstack/streamstack/session"
+	"github.com/streamstack/streamstack/streamer"
 )
 
 // binary is the streamstack binary the agent launches streamers from, built
@@ -69,6 +70,8 @@ type stackOptions struct {
 	// NAME); streamerEnv adds to their environment.
 	streamerPrefix []string
 	streamerEnv    []string
+	// inProcess runs streamers on the agent's goroutines, not as children.
+	inProcess bool
 }
 
 func startStack(t testing.TB, opts stackOptions) *stack {
@@ -95,9 +98,16 @@ func startStack(t testing.TB, opts stackOptions) *stack {
 	if opts.natsAuth {
 		creds.Apply(&srv)
 	}
+	var inProcess *streamer.Config
+	if opts.inProcess {
+		c := streamer.DefaultConfig()
+		c.StatsInterval = 100 * time.Millisecond
+		inProcess = &c
+	}
 	st, err := localstack.Start(context.Background(), localstack.Options{
 		Server: srv, Gateway: gcfg, Agent: acfg, NoAgent: opts.noAgent, TURN: opts.turn, Source: "integration",
-		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		InProcessStreamers: inProcess,
+		Log:                slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 	"github.com/streamstack/streamstack/internal/localstack"
 	"github.com/streamstack/streamstack/jetstream"
 	"github.com/streamstack/streamstack/session"
+	"github.com/streamstack/streamstack/streamer"
 )
 
 // densityFlags are `bench --density`'s.
@@ -31,6 +32,7 @@ type densityFlags struct {
 	settle, window time.Duration
 	late           float64
 	env            string
+	inProcess      bool
 }
 
 func newDensityFlags(fs *flag.FlagSet) *densityFlags {
@@ -45,6 +47,7 @@ func newDensityFlags(fs *flag.FlagSet) *densityFlags {
 	fs.DurationVar(&f.window, "density-window", 10*time.Second, "measuring window per step of the density ramp")
 	fs.Float64Var(&f.late, "density-late", 0.01, "largest share of late frames a step may have")
 	fs.StringVar(&f.env, "density-streamer-env", "", "comma-separated KEY=VALUE added to the streamers' environment in the density run (GOMAXPROCS=2 to compare)")
+	fs.BoolVar(&f.inProcess, "density-in-process", false, "run the streamers on goroutines of the bench's agent (serve --streamer-in-process) instead of one process each; their CPU is then counted with the receivers'")
 	return f
 }
 
@@ -95,7 +98,13 @@ func runDensity(ctx context.Context, f *benchFlags) error {
 	if d.env != "" {
 		acfg.StreamerEnv = append(acfg.StreamerEnv, strings.Split(d.env, ",")...)
 	}
-	st, err := localstack.Start(ctx, localstack.Options{Server: srv, Gateway: gcfg, Agent: acfg, Source: "bench", Log: quiet})
+	var inProcess *streamer.Config
+	if d.inProcess {
+		c := streamer.DefaultConfig()
+		inProcess = &c
+	}
+	st, err := localstack.Start(ctx, localstack.Options{Server: srv, Gateway: gcfg, Agent: acfg, Source: "bench", Log: quiet,
+		InProcessStreamers: inProcess})
 	if err != nil {
 		return err
 	}
@@ -129,7 +138,8 @@ func runDensity(ctx context.Context, f *benchFlags) error {
 		if start <= 0 {
 			start = max(1, int(0.4*row.ours.FPSPerCore*float64(cores)/float64(f.fps)))
 		}
-		load := &benchmark.Load{API: api, NC: st.Conn, Screen: screen, Codec: codec, Opts: client.Options{Log: quiet}}
+		load := &benchmark.Load{API: api, NC: st.Conn, Screen: screen, Codec: codec, Opts: client.Options{Log: quiet},
+			InProcess: d.inProcess}
 		err := ramp(ctx, d, load, start, &row)
 		load.Close(context.WithoutCancel(ctx))
 		if err != nil {

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/streamstack/streamstack/agent"
 	"github.com/streamstack/streamstack/auth"
@@ -26,6 +28,7 @@ type serveFlags struct {
 	limits     *jetstream.Limits
 	ice        streamer.Config // only to register the ICE flags streamers get
 	iceTCP     bool
+	inProcess  bool
 }
 
 func newServeFlags(fs *flag.FlagSet) *serveFlags {
@@ -39,7 +42,25 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	addICEFlags(fs, &f.ice, &f.iceTCP)
 	addGamepadFlag(fs, &f.ice.GamepadUinput)
 	addAppFlags(fs, &f.ice)
+	fs.BoolVar(&f.inProcess, "streamer-in-process", false, "run each session's streamer on a goroutine of this process instead of a child process: fewer per-session costs (BENCHMARKS.md, Density), but a crash of one streamer ends every session")
 	return f
+}
+
+// inProcessStreamer is the streamer configuration of --streamer-in-process:
+// what a child would get from the flags serve passes down.
+func (f *serveFlags) inProcessStreamer(fs *flag.FlagSet) (*streamer.Config, error) {
+	if !f.inProcess {
+		return nil, nil
+	}
+	if f.iceTCP {
+		return nil, errors.New("--ice-tcp needs streamer processes (one TCP port each); drop --streamer-in-process")
+	}
+	c := f.ice
+	c.Apps = f.gateway.Apps
+	if g, ok := fs.Lookup("encoder-stall-timeout").Value.(flag.Getter); ok {
+		c.EncoderStallTimeout, _ = g.Get().(time.Duration)
+	}
+	return &c, nil
 }
 
 func runServe(ctx context.Context, args []string) error {
@@ -68,12 +89,16 @@ func runServe(ctx context.Context, args []string) error {
 		}
 		creds.Apply(&srv)
 	}
+	inProcess, err := f.inProcessStreamer(fs)
+	if err != nil {
+		return err
+	}
 	host, _ := os.Hostname()
 	var tokenErr error
 	st, err := localstack.Start(ctx, localstack.Options{
 		NATSURL: f.common.NATSURL, Server: srv,
 		Gateway: *f.gateway, Agent: *f.agent, TURN: turnOpts, Limits: *f.limits,
-		Source: "serve/" + host, Log: log,
+		Source: "serve/" + host, Log: log, InProcessStreamers: inProcess,
 		Ready: func(st *localstack.Stack) {
 			var newToken string
 			if newToken, tokenErr = ensureAdminToken(ctx, st.Tokens, f.adminToken); tokenErr != nil {

@@ -290,6 +290,10 @@ type Load struct {
 	Screen session.Screen
 	Codec  string // protocol.CodecVP8 or protocol.CodecH264
 	Opts   client.Options
+	// InProcess: the streamers run in this process (the agent's
+	// RunStreamer), so their CPU time is counted with the receivers' and
+	// the stack's, under Children, and Self is zero.
+	InProcess bool
 
 	mu       sync.Mutex
 	sessions []*loadSession
@@ -393,6 +397,9 @@ func (l *Load) Sample(ctx context.Context) (LoadSample, error) {
 	ss := append([]*loadSession(nil), l.sessions...)
 	l.mu.Unlock()
 	s := LoadSample{At: time.Now(), Sessions: len(ss), Self: selfCPU(), Children: childrenCPU()}
+	if l.InProcess {
+		s.Children, s.Self = s.Self+s.Children, 0
+	}
 	for _, ls := range ss {
 		subj, err := subjects.StreamerStats(ls.id)
 		if err != nil {

@@ -25,6 +25,7 @@ import (
 	"github.com/streamstack/streamstack/jetstream"
 	"github.com/streamstack/streamstack/metrics"
 	"github.com/streamstack/streamstack/session"
+	"github.com/streamstack/streamstack/streamer"
 	"github.com/streamstack/streamstack/turn"
 	"github.com/streamstack/streamstack/web"
 )
@@ -41,6 +42,11 @@ type Options struct {
 	Agent    agent.Config
 	// NoAgent runs the gateway alone.
 	NoAgent bool
+	// InProcessStreamers, when set, is the streamer configuration the
+	// agent runs each session's streamer with on a goroutine of this
+	// process (agent.Config.RunStreamer) instead of a child process; the
+	// session id, the source and the TURN settings are filled in.
+	InProcessStreamers *streamer.Config
 	// TURN chooses the STUN/TURN server sessions get; the zero value gives
 	// them none.
 	TURN TURNOptions
@@ -163,6 +169,9 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		acfg := opts.Agent
 		acfg.StreamerEnv = s.streamerEnv(acfg.StreamerEnv)
 		acfg.NATSURL = internalURL
+		if opts.InProcessStreamers != nil {
+			acfg.RunStreamer = s.inProcessStreamer(*opts.InProcessStreamers, opts.Source, log)
+		}
 		if s.ag, err = agent.New(acfg, agent.Deps{JS: res.JS, Agents: res.Agents, Sessions: s.Store, Log: log}); err != nil {
 			return fail(err)
 		}
@@ -228,4 +237,18 @@ func browseURL(addr net.Addr) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port) + "/"
+}
+
+// inProcessStreamer runs one session's streamer on the stack's own NATS
+// connection.
+func (s *Stack) inProcessStreamer(cfg streamer.Config, source string, log *slog.Logger) func(context.Context, string) error {
+	cfg.Source = source
+	if s.ICE != nil {
+		cfg.TURNURLs, cfg.TURNSecret, cfg.TURNCredentialTTL = s.ICE.URLs, s.ICE.Secret, s.ICE.TTL
+	}
+	return func(ctx context.Context, id string) error {
+		c := cfg
+		c.SessionID = id
+		return streamer.Run(ctx, c, streamer.Deps{Conn: s.Conn, JS: s.Res.JS, Sessions: s.Store, Log: log})
+	}
 }
