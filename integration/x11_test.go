@@ -39,14 +39,15 @@ var (
 func x11paint(t *testing.T) string {
 	t.Helper()
 	paintOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "streamstack-x11paint-")
-		if err != nil {
+		// Beside the streamstack binary, so TestMain removes it. Apps
+		// run as nobody (streamer.Config.AppUser) when the tests run as
+		// root: the program must be reachable by others.
+		dir := filepath.Join(filepath.Dir(binary), "x11paint")
+		if err := os.Mkdir(dir, 0o755); err != nil {
 			paintErr = err
 			return
 		}
-		// Apps run as nobody (streamer.Config.AppUser) when the tests
-		// run as root: the program must be reachable by others.
-		if err := os.Chmod(dir, 0o755); err != nil {
+		if err := os.Chmod(filepath.Dir(dir), 0o755); err != nil {
 			paintErr = err
 			return
 		}
