@@ -1,11 +1,12 @@
 package streamer
 
 import (
-	"github.com/pion/interceptor/pkg/stats"
-	"github.com/pion/webrtc/v4"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/pion/interceptor/pkg/stats"
+	"github.com/pion/webrtc/v4"
 )
 
 // Stats is the JSON a streamer answers on subjects.StreamerStats.
@@ -38,6 +39,9 @@ type Stats struct {
 	EncodeMicrosMax  float64 `json:"encode_us_max"`
 	KeyframeRequests uint64  `json:"keyframe_requests"`
 	AudioPackets     uint64  `json:"audio_packets"`
+	// AudioSilentPackets are the audio packets that repeated the encoded
+	// silence instead of running the encoder (see audioLoop.send).
+	AudioSilentPackets uint64 `json:"audio_silent_packets"`
 	// FrameSlots counts the video frames due while peers were connected
 	// (one per tick of the frame rate); LateFrames those sent more than a
 	// frame interval after their tick or never (see frametime.go).
@@ -81,6 +85,7 @@ type counters struct {
 	encodeMaxNanos  atomic.Int64
 	keyframeReqs    atomic.Uint64
 	audioPackets    atomic.Uint64
+	audioSilent     atomic.Uint64
 	frameSlots      atomic.Uint64
 	lateFrames      atomic.Uint64
 	stageNanos      [3]atomic.Int64 // draw, encode, send: see frameTimer
@@ -135,24 +140,25 @@ func (c *counters) encoded(n int, key bool, took time.Duration) {
 
 func (c *counters) snapshot() Stats {
 	s := Stats{
-		Connected:        c.connected.Load(),
-		PeersConnected:   c.peersConnected.Load(),
-		ConnectMillis:    float64(c.connectNanos.Load()) / 1e6,
-		FramesEncoded:    c.frames.Load(),
-		Keyframes:        c.keyframes.Load(),
-		BytesEncoded:     c.bytes.Load(),
-		BitrateKbps:      int(c.bitrateKbps.Load()),
-		EstimateKbps:     int(c.estimateKbps.Load()),
-		EncodeMicrosMax:  float64(c.encodeMaxNanos.Load()) / 1e3,
-		KeyframeRequests: c.keyframeReqs.Load(),
-		AudioPackets:     c.audioPackets.Load(),
-		FrameSlots:       c.frameSlots.Load(),
-		LateFrames:       c.lateFrames.Load(),
-		DrawCPUMicros:    uint64(c.stageNanos[stageDraw].Load() / 1e3),
-		EncodeCPUMicros:  uint64(c.stageNanos[stageEncode].Load() / 1e3),
-		SendCPUMicros:    uint64(c.stageNanos[stageSend].Load() / 1e3),
-		InputErrors:      c.inputErrors.Load(),
-		SignalingErrors:  c.signalingErrors.Load(),
+		Connected:          c.connected.Load(),
+		PeersConnected:     c.peersConnected.Load(),
+		ConnectMillis:      float64(c.connectNanos.Load()) / 1e6,
+		FramesEncoded:      c.frames.Load(),
+		Keyframes:          c.keyframes.Load(),
+		BytesEncoded:       c.bytes.Load(),
+		BitrateKbps:        int(c.bitrateKbps.Load()),
+		EstimateKbps:       int(c.estimateKbps.Load()),
+		EncodeMicrosMax:    float64(c.encodeMaxNanos.Load()) / 1e3,
+		KeyframeRequests:   c.keyframeReqs.Load(),
+		AudioPackets:       c.audioPackets.Load(),
+		AudioSilentPackets: c.audioSilent.Load(),
+		FrameSlots:         c.frameSlots.Load(),
+		LateFrames:         c.lateFrames.Load(),
+		DrawCPUMicros:      uint64(c.stageNanos[stageDraw].Load() / 1e3),
+		EncodeCPUMicros:    uint64(c.stageNanos[stageEncode].Load() / 1e3),
+		SendCPUMicros:      uint64(c.stageNanos[stageSend].Load() / 1e3),
+		InputErrors:        c.inputErrors.Load(),
+		SignalingErrors:    c.signalingErrors.Load(),
 	}
 	if s.FramesEncoded > 0 {
 		s.EncodeMicrosAvg = float64(c.encodeNanos.Load()) / float64(s.FramesEncoded) / 1e3

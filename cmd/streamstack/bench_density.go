@@ -94,13 +94,19 @@ func runDensity(ctx context.Context, f *benchFlags) error {
 	acfg := agent.DefaultConfig()
 	acfg.MaxSessions = max(acfg.MaxSessions, d.maxN)
 	acfg.UnitsPerCore = 64 // the ramp, not the agent's admission, finds the limit
-	acfg.StreamerEnv = []string{"STREAMSTACK_LOG_LEVEL=error"}
+	// The raw encoders run CBR at kbps; so do the streamers, or a
+	// bandwidth estimate that backs off on a loaded host would make their
+	// encodes cheaper than the raw ones they are compared with.
+	kbps := defaultKbps(f.width, f.height, f.fps)
+	acfg.StreamerEnv = []string{"STREAMSTACK_LOG_LEVEL=error",
+		fmt.Sprintf("STREAMSTACK_MIN_BITRATE_KBPS=%d", kbps), fmt.Sprintf("STREAMSTACK_MAX_BITRATE_KBPS=%d", kbps)}
 	if d.env != "" {
 		acfg.StreamerEnv = append(acfg.StreamerEnv, strings.Split(d.env, ",")...)
 	}
 	var inProcess *streamer.Config
 	if d.inProcess {
 		c := streamer.DefaultConfig()
+		c.MinBitrateKbps, c.MaxBitrateKbps = kbps, kbps
 		inProcess = &c
 	}
 	st, err := localstack.Start(ctx, localstack.Options{Server: srv, Gateway: gcfg, Agent: acfg, Source: "bench", Log: quiet,
@@ -115,7 +121,6 @@ func runDensity(ctx context.Context, f *benchFlags) error {
 	}
 	api := &client.Gateway{BaseURL: strings.TrimSuffix(st.URL, "/"), Token: token}
 	screen := session.Screen{Width: f.width, Height: f.height, FPS: f.fps}
-	kbps := defaultKbps(f.width, f.height, f.fps)
 
 	var rows []densityRow
 	for _, codec := range strings.Split(d.codecs, ",") {

@@ -82,7 +82,7 @@ func runAgent(ctx context.Context, args []string) error {
 	var catalog *apps.Catalog // only checked here and passed down to streamers
 	addAppsFileFlag(fs, &catalog)
 	addGamepadFlag(fs, &ice.GamepadUinput)
-	addAppFlags(fs, &ice)
+	addMediaFlags(fs, &ice)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func runAgent(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	acfg.StreamerEnv = append(acfg.StreamerEnv, passDownEnv(fs, append(append(streamerICEFlags, "turn-urls", "turn-credential-ttl", "apps-file", "gamepad-uinput", "encoder-stall-timeout"), appFlags...)...)...)
+	acfg.StreamerEnv = append(acfg.StreamerEnv, passDownEnv(fs, append(append(streamerICEFlags, "turn-urls", "turn-credential-ttl", "apps-file", "gamepad-uinput", "encoder-stall-timeout"), mediaFlags...)...)...)
 	store := session.NewStore(res.JS, res.Sessions, "agent/"+acfg.ID, log)
 	ag, err := agent.New(*acfg, agent.Deps{JS: res.JS, Agents: res.Agents, Sessions: store, Log: log})
 	if err != nil {
@@ -132,7 +132,7 @@ func newStreamerFlags(fs *flag.FlagSet) *streamerFlags {
 	addICEFlags(fs, &f.cfg, &f.iceTCP)
 	addAppsFileFlag(fs, &f.cfg.Apps)
 	addGamepadFlag(fs, &f.cfg.GamepadUinput)
-	addAppFlags(fs, &f.cfg)
+	addMediaFlags(fs, &f.cfg)
 	return f
 }
 

@@ -41,7 +41,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	f.ice = streamer.DefaultConfig()
 	addICEFlags(fs, &f.ice, &f.iceTCP)
 	addGamepadFlag(fs, &f.ice.GamepadUinput)
-	addAppFlags(fs, &f.ice)
+	addMediaFlags(fs, &f.ice)
 	fs.BoolVar(&f.inProcess, "streamer-in-process", false, "run each session's streamer on a goroutine of this process instead of a child process: fewer per-session costs (BENCHMARKS.md, Density), but a crash of one streamer ends every session")
 	return f
 }
@@ -77,7 +77,7 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	f.agent.StreamerEnv = append(f.agent.StreamerEnv, passDownEnv(fs, append(append(streamerICEFlags, "apps-file", "gamepad-uinput", "encoder-stall-timeout"), appFlags...)...)...)
+	f.agent.StreamerEnv = append(f.agent.StreamerEnv, passDownEnv(fs, append(append(streamerICEFlags, "apps-file", "gamepad-uinput", "encoder-stall-timeout"), mediaFlags...)...)...)
 	f.stateDir = stateDirOrDefault(f.stateDir)
 	srv := jetstream.DefaultServerConfig(filepath.Join(f.stateDir, "nats"))
 	srv.Listen = f.natsListen
