@@ -86,6 +86,17 @@ func (f *fixture) waitFor(t *testing.T, id string, ok func(*session.Session) boo
 	return last
 }
 
+// waitUsed waits until the agent's heartbeat says want units are used.
+func (f *fixture) waitUsed(t *testing.T, want float64) {
+	t.Helper()
+	natstest.CheckFor(t, 5*time.Second, 10*time.Millisecond, func() error {
+		if u := f.usedUnits(t); u != want {
+			return fmt.Errorf("used %v, want %v", u, want)
+		}
+		return nil
+	})
+}
+
 func (f *fixture) usedUnits(t *testing.T) float64 {
 	agents, err := fleet.List(context.Background(), f.env.Agents)
 	if err != nil || len(agents) != 1 {
@@ -110,12 +121,7 @@ func TestDeleteStopsStreamerAndFreesCapacity(t *testing.T) {
 	f := startAgent(t, "exec sleep 600", nil)
 	id := f.create(t)
 	f.waitFor(t, id, func(s *session.Session) bool { return s.Agent != "" })
-	natstest.CheckFor(t, 5*time.Second, 10*time.Millisecond, func() error {
-		if u := f.usedUnits(t); u != 1 {
-			return fmt.Errorf("used %v", u)
-		}
-		return nil
-	})
+	f.waitUsed(t, 1)
 	if _, err := f.store.Update(context.Background(), id, func(s *session.Session) error {
 		s.Status, s.Reason = session.StatusTerminating, session.ReasonDeleted
 		return nil
@@ -126,12 +132,7 @@ func TestDeleteStopsStreamerAndFreesCapacity(t *testing.T) {
 	if s.Reason != session.ReasonDeleted {
 		t.Fatalf("reason %q", s.Reason)
 	}
-	natstest.CheckFor(t, 5*time.Second, 10*time.Millisecond, func() error {
-		if u := f.usedUnits(t); u != 0 {
-			return fmt.Errorf("used %v", u)
-		}
-		return nil
-	})
+	f.waitUsed(t, 0)
 }
 
 func TestCrashedStreamerIsAnError(t *testing.T) {
@@ -194,12 +195,7 @@ func TestInProcessStreamer(t *testing.T) {
 	})
 	id := f.create(t)
 	f.waitFor(t, id, func(s *session.Session) bool { return s.Agent != "" })
-	natstest.CheckFor(t, 5*time.Second, 10*time.Millisecond, func() error {
-		if u := f.usedUnits(t); u != 1 {
-			return fmt.Errorf("used %v", u)
-		}
-		return nil
-	})
+	f.waitUsed(t, 1)
 	if _, ok := calls.Load(id); !ok {
 		t.Fatal("RunStreamer not called for the session")
 	}
@@ -212,12 +208,7 @@ func TestInProcessStreamer(t *testing.T) {
 	if s := f.waitFor(t, id, func(s *session.Session) bool { return s.Status.Ended() }); s.Status != session.StatusTerminated || s.Reason != session.ReasonDeleted {
 		t.Fatalf("deleted: %+v", s)
 	}
-	natstest.CheckFor(t, 5*time.Second, 10*time.Millisecond, func() error {
-		if u := f.usedUnits(t); u != 0 {
-			return fmt.Errorf("used %v", u)
-		}
-		return nil
-	})
+	f.waitUsed(t, 0)
 
 	failing := session.NewID()
 	calls.Store("fail", failing)
