@@ -112,12 +112,20 @@ func startX11App(ctx context.Context, cfg Config, app apps.App, w, h int, log *s
 		return nil, fmt.Errorf("streamer: start %s: %w", app.Name, err)
 	}
 	log.Info("app started", "display", xv.Display, "xvfb_pid", xv.Pid(), "app_pid", a.cmd.Process.Pid)
+	var soundDone <-chan struct{} // nil without app audio: never ready
+	if a.audio != nil {
+		soundDone = a.audio.server.Done()
+	}
 	a.wg.Go(func() {
 		select {
 		case <-a.appDone:
 			a.log.Warn("app exited", "err", a.cmd.ProcessState, "stderr", a.stderr.String())
 		case <-xv.Done():
 			a.log.Warn("display server exited")
+		case <-soundDone:
+			// Like its display: the app's environment is gone, and a
+			// session that went silent for good would look like a bug.
+			a.log.Warn("sound server exited", "log", a.audio.server.Log())
 		case <-a.closing:
 			return
 		}

@@ -203,6 +203,28 @@ func TestX11AppExit(t *testing.T) {
 	}
 }
 
+// A sound server that dies ends the session as its display would.
+func TestX11SoundServerExitEndsSession(t *testing.T) {
+	needXvfb(t)
+	a, err := startX11App(context.Background(), DefaultConfig(),
+		apps.App{Name: "sleeper", Kind: apps.KindX11, Command: []string{"sleep", "30"}}, 320, 240, x11TestLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if err := syscall.Kill(a.audio.Pid(), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-a.Exited():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the sound server's end was not noticed")
+	}
+	// Its capture saw the end too: the frames channel is closed.
+	for range a.AudioFrames() {
+	}
+}
+
 func TestX11AppStartFailsCleanly(t *testing.T) {
 	needXvfb(t)
 	_, err := startX11App(context.Background(), DefaultConfig(),
