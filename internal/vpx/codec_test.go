@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/streamstack/streamstack/internal/encctl/encctltest"
 	"github.com/streamstack/streamstack/internal/yuv"
 	"github.com/streamstack/streamstack/internal/yuv/yuvtest"
 )
@@ -97,24 +98,8 @@ func TestSetBitrateMidStream(t *testing.T) {
 	enc := newEncoder(t, cfg)
 	dec := newDecoder(t)
 	src := yuvtest.MustImage(t, 640, 360)
-	var buf []byte
-	sizes := func(from, to int) (total int) {
-		for i := from; i < to; i++ {
-			yuvtest.FillMoving(src, i)
-			var err error
-			buf, _, err = enc.Encode(src, false, buf[:0])
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := dec.Decode(buf); err != nil {
-				t.Fatal(err)
-			}
-			if i > from+10 { // let rate control settle
-				total += len(buf)
-			}
-		}
-		return total
-	}
+	decode := func(b []byte) error { _, err := dec.Decode(b); return err }
+	sizes := func(from, to int) int { return encctltest.Sizes(t, enc, decode, src, from, to) }
 	high := sizes(0, 40)
 	if err := enc.SetBitrate(300); err != nil {
 		t.Fatal(err)
@@ -227,32 +212,8 @@ func TestDecodeGarbage(t *testing.T) {
 // PLI and bandwidth updates arrive on other goroutines; run under -race.
 func TestConcurrentControl(t *testing.T) {
 	enc := newEncoder(t, DefaultEncoderConfig(320, 240, 30))
-	src := yuvtest.MustImage(t, 320, 240)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for i := range 200 {
-			enc.ForceKeyframe()
-			if err := enc.SetBitrate(300 + i); err != nil {
-				t.Error(err)
-				return
-			}
-			_ = enc.Config()
-		}
-	}()
-	var buf []byte
-	for i := range 20 {
-		yuvtest.FillMoving(src, i)
-		var err error
-		if buf, _, err = enc.Encode(src, false, buf[:0]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	<-done
+	encctltest.ControlWhileEncoding(t, enc, yuvtest.MustImage(t, 320, 240), func() { _ = enc.Config() })
 	// The last request wins once the loop catches up.
-	if _, _, err := enc.Encode(src, false, buf[:0]); err != nil {
-		t.Fatal(err)
-	}
 	if kbps, changed := enc.req.TakeBitrate(); changed || kbps != 499 {
 		t.Errorf("applied bitrate is not the 499 kbps asked for (%d, pending %v)", kbps, changed)
 	}
