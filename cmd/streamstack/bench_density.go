@@ -33,6 +33,7 @@ type densityFlags struct {
 	late           float64
 	env            string
 	inProcess      bool
+	realtime       bool
 }
 
 func newDensityFlags(fs *flag.FlagSet) *densityFlags {
@@ -47,6 +48,7 @@ func newDensityFlags(fs *flag.FlagSet) *densityFlags {
 	fs.DurationVar(&f.window, "density-window", 10*time.Second, "measuring window per step of the density ramp")
 	fs.Float64Var(&f.late, "density-late", 0.01, "largest share of late frames a step may have")
 	fs.StringVar(&f.env, "density-streamer-env", "", "comma-separated KEY=VALUE added to the streamers' environment in the density run (GOMAXPROCS=2 to compare)")
+	fs.BoolVar(&f.realtime, "density-realtime", true, "also ramp ffmpeg processes fed at the frame rate, held to the streamer's late-frame rule")
 	fs.BoolVar(&f.inProcess, "density-in-process", false, "run the streamers on goroutines of the bench's agent (serve --streamer-in-process) instead of one process each; their CPU is then counted with the receivers'")
 	return f
 }
@@ -57,12 +59,29 @@ const rawRuns = 3
 
 // densityRow is one codec's result.
 type densityRow struct {
-	codec    string
-	raw      *benchmark.RawResult
-	ours     benchmark.EncodeResult
+	codec string
+	raw   *benchmark.RawResult
+	ours  benchmark.EncodeResult
+	rampResult
+	// realtime is ffmpeg's own density under the streamer's rule
+	// (benchmark.FFmpegLoad); nil without ffmpeg.
+	realtime *rampResult
+}
+
+// rampResult is where a ramp stopped: the most sessions within the limit,
+// that step's window, and the failing step after it.
+type rampResult struct {
 	density  int
 	best     benchmark.LoadWindow
 	lastFail *benchmark.LoadWindow
+}
+
+// rampLoad is what a ramp adds to and measures: sessions of ours, or
+// ffmpeg processes.
+type rampLoad interface {
+	Add(ctx context.Context, n, concurrency int) error
+	Remove(ctx context.Context, n int)
+	Sample(ctx context.Context) (benchmark.LoadSample, error)
 }
 
 func runDensity(ctx context.Context, f *benchFlags) error {
@@ -138,6 +157,18 @@ func runDensity(ctx context.Context, f *benchFlags) error {
 				return err
 			}
 			row.raw = &r
+			if d.realtime {
+				rt := &benchmark.FFmpegLoad{FFmpeg: ffmpeg, Settings: s, File: raw}
+				var res rampResult
+				err := ramp(ctx, d, rt, max(1, int(0.6*r.ParallelFPS/float64(f.fps))), 64, codec+" ffmpeg real time", &res)
+				if cerr := rt.Close(context.WithoutCancel(ctx)); err == nil {
+					err = cerr
+				}
+				if err != nil {
+					return err
+				}
+				row.realtime = &res
+			}
 		}
 		start := d.start
 		if start <= 0 {
@@ -145,7 +176,7 @@ func runDensity(ctx context.Context, f *benchFlags) error {
 		}
 		load := &benchmark.Load{API: api, NC: st.Conn, Screen: screen, Codec: codec, Opts: client.Options{Log: quiet},
 			InProcess: d.inProcess}
-		err := ramp(ctx, d, load, start, &row)
+		err := ramp(ctx, d, load, start, d.maxN, codec, &row.rampResult)
 		load.Close(context.WithoutCancel(ctx))
 		if err != nil {
 			return err
@@ -161,7 +192,7 @@ func runDensity(ctx context.Context, f *benchFlags) error {
 // pass the limit twice in a row (once may be someone else's load); from a
 // start that already fails, it removes them one at a time until a step
 // passes.
-func ramp(ctx context.Context, d *densityFlags, load *benchmark.Load, start int, row *densityRow) error {
+func ramp(ctx context.Context, d *densityFlags, load rampLoad, start, maxN int, name string, row *rampResult) error {
 	if err := load.Add(ctx, start, 2); err != nil {
 		return err
 	}
@@ -183,10 +214,10 @@ func ramp(ctx context.Context, d *densityFlags, load *benchmark.Load, start int,
 		}
 		w := benchmark.Window(a, b)
 		fmt.Fprintf(os.Stderr, "bench: %s: %d sessions: %.2f%% late (%d of %d), streamers %.2f cores, receivers %.2f cores, %s\n",
-			row.codec, w.Sessions, 100*w.LateRatio(), w.Late, w.Slots, w.StreamersCPU, w.ReceiversCPU, loadAvg())
+			name, w.Sessions, 100*w.LateRatio(), w.Late, w.Slots, w.StreamersCPU, w.ReceiversCPU, loadAvg())
 		if w.LateRatio() <= d.late {
 			row.density, row.best, retried = w.Sessions, w, false
-			if w.Sessions >= d.maxN {
+			if w.Sessions >= maxN {
 				return nil
 			}
 			if err := load.Add(ctx, 1, 1); err != nil {
@@ -233,9 +264,14 @@ func loadAvg() string {
 func printDensity(rows []densityRow, cores int, f *benchFlags) {
 	fmt.Printf("%dx%d@%d, %d cores, %s\n\n", f.width, f.height, f.fps, cores, loadAvg())
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(w, "codec\traw fps/core (ffmpeg, utime)\traw density\tffmpeg ×%d at once\tour encode fps/core\tour density (≤%.0f%% late)\tratio\tlate\tCPU-bound density\tratio\t\n", cores, 100*f.density.late)
+	fmt.Fprintf(w, "codec\traw fps/core (ffmpeg, utime)\traw density\tffmpeg ×%d at once\tffmpeg real time (≤%.0f%% late)\tour encode fps/core\tour density (≤%.0f%% late)\tratio\tof real time\tlate\tCPU-bound density\tratio\t\n", cores, 100*f.density.late, 100*f.density.late)
 	for _, r := range rows {
 		rawFPS, rawDensity, par, ratio, cpuRatio := "-", "-", "-", "-", "-"
+		rt, rtRatio := "-", "-"
+		if r.realtime != nil && r.realtime.density > 0 {
+			rt = fmt.Sprintf("%d", r.realtime.density)
+			rtRatio = fmt.Sprintf("%.0f%%", 100*float64(r.density)/float64(r.realtime.density))
+		}
 		// What the streamers' CPU per session allows, other load aside.
 		cpuDensity := float64(cores) / max(r.best.StreamersCPU/float64(max(r.best.Sessions, 1)), 1e-9)
 		if r.raw != nil {
@@ -246,8 +282,8 @@ func printDensity(rows []densityRow, cores int, f *benchFlags) {
 			ratio = fmt.Sprintf("%.0f%%", 100*float64(r.density)/rd)
 			cpuRatio = fmt.Sprintf("%.0f%%", 100*cpuDensity/rd)
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%.0f\t%d\t%s\t%.2f%%\t%.1f\t%s\t\n", r.codec, rawFPS, rawDensity, par,
-			r.ours.FPSPerCore, r.density, ratio, 100*r.best.LateRatio(), cpuDensity, cpuRatio)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%.0f\t%d\t%s\t%s\t%.2f%%\t%.1f\t%s\t\n", r.codec, rawFPS, rawDensity, par, rt,
+			r.ours.FPSPerCore, r.density, ratio, rtRatio, 100*r.best.LateRatio(), cpuDensity, cpuRatio)
 	}
 	_ = w.Flush()
 	fmt.Println()
@@ -268,6 +304,13 @@ func printDensity(rows []densityRow, cores int, f *benchFlags) {
 	for _, r := range rows {
 		if r.lastFail != nil {
 			fmt.Printf("%s: %d sessions: %.2f%% late\n", r.codec, r.lastFail.Sessions, 100*r.lastFail.LateRatio())
+		}
+		if rt := r.realtime; rt != nil {
+			fmt.Printf("%s ffmpeg real time: %d processes %.2f%% late, %.2f cores", r.codec, rt.best.Sessions, 100*rt.best.LateRatio(), rt.best.StreamersCPU)
+			if rt.lastFail != nil {
+				fmt.Printf("; %d: %.2f%% late", rt.lastFail.Sessions, 100*rt.lastFail.LateRatio())
+			}
+			fmt.Println()
 		}
 	}
 }
