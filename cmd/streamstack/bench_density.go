@@ -48,7 +48,7 @@ func newDensityFlags(fs *flag.FlagSet) *densityFlags {
 	fs.DurationVar(&f.window, "density-window", 10*time.Second, "measuring window per step of the density ramp")
 	fs.Float64Var(&f.late, "density-late", 0.01, "largest share of late frames a step may have")
 	fs.StringVar(&f.env, "density-streamer-env", "", "comma-separated KEY=VALUE added to the streamers' environment in the density run (GOMAXPROCS=2 to compare)")
-	fs.BoolVar(&f.realtime, "density-realtime", true, "also ramp ffmpeg processes fed at the frame rate, held to the streamer's late-frame rule")
+	fs.BoolVar(&f.realtime, "density-realtime", true, "also ramp, under the streamer's late-frame rule, ffmpeg processes fed at the frame rate and our encoder alone on goroutines of this process")
 	fs.BoolVar(&f.inProcess, "density-in-process", false, "run the streamers on goroutines of the bench's agent (serve --streamer-in-process) instead of one process each; their CPU is then counted with the receivers'")
 	return f
 }
@@ -66,6 +66,9 @@ type densityRow struct {
 	// realtime is ffmpeg's own density under the streamer's rule
 	// (benchmark.FFmpegLoad); nil without ffmpeg.
 	realtime *rampResult
+	// alone is our encoder alone in this process under the same rule
+	// (benchmark.EncoderLoad); nil without --density-realtime.
+	alone *rampResult
 }
 
 // rampResult is where a ramp stopped: the most sessions within the limit,
@@ -98,7 +101,7 @@ func runDensity(ctx context.Context, f *benchFlags) error {
 		ffmpeg = ""
 	}
 	raw := filepath.Join(dir, "pattern.yuv")
-	if ffmpeg != "" {
+	if ffmpeg != "" || d.realtime {
 		fmt.Fprintf(os.Stderr, "bench: writing %d frames of the %dx%d test pattern as I420...\n", d.frames, f.width, f.height)
 		if err := benchmark.WritePatternI420(raw, f.width, f.height, f.fps, d.frames); err != nil {
 			return err
@@ -169,6 +172,18 @@ func runDensity(ctx context.Context, f *benchFlags) error {
 				}
 				row.realtime = &res
 			}
+		}
+		if d.realtime {
+			el := &benchmark.EncoderLoad{Settings: s, File: raw}
+			var res rampResult
+			err := ramp(ctx, d, el, max(1, int(0.6*row.ours.FPSPerCore*float64(cores)/float64(f.fps))), 64, codec+" encoder alone", &res)
+			if cerr := el.Close(context.WithoutCancel(ctx)); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return err
+			}
+			row.alone = &res
 		}
 		start := d.start
 		if start <= 0 {
@@ -264,14 +279,11 @@ func loadAvg() string {
 func printDensity(rows []densityRow, cores int, f *benchFlags) {
 	fmt.Printf("%dx%d@%d, %d cores, %s\n\n", f.width, f.height, f.fps, cores, loadAvg())
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(w, "codec\traw fps/core (ffmpeg, utime)\traw density\tffmpeg ×%d at once\tffmpeg real time (≤%.0f%% late)\tour encode fps/core\tour density (≤%.0f%% late)\tratio\tof real time\tlate\tCPU-bound density\tratio\t\n", cores, 100*f.density.late, 100*f.density.late)
+	fmt.Fprintf(w, "codec\traw fps/core (ffmpeg, utime)\traw density\tffmpeg ×%d at once\tffmpeg real time (≤%.0f%% late)\tour encoder alone, real time\tour encode fps/core\tour density (≤%.0f%% late)\tratio\tof ffmpeg real time\tof encoder alone\tlate\tCPU-bound density\tratio\t\n", cores, 100*f.density.late, 100*f.density.late)
 	for _, r := range rows {
 		rawFPS, rawDensity, par, ratio, cpuRatio := "-", "-", "-", "-", "-"
-		rt, rtRatio := "-", "-"
-		if r.realtime != nil && r.realtime.density > 0 {
-			rt = fmt.Sprintf("%d", r.realtime.density)
-			rtRatio = fmt.Sprintf("%.0f%%", 100*float64(r.density)/float64(r.realtime.density))
-		}
+		rt, rtRatio := realtimeCells(r.realtime, r.density)
+		alone, aloneRatio := realtimeCells(r.alone, r.density)
 		// What the streamers' CPU per session allows, other load aside.
 		cpuDensity := float64(cores) / max(r.best.StreamersCPU/float64(max(r.best.Sessions, 1)), 1e-9)
 		if r.raw != nil {
@@ -282,8 +294,8 @@ func printDensity(rows []densityRow, cores int, f *benchFlags) {
 			ratio = fmt.Sprintf("%.0f%%", 100*float64(r.density)/rd)
 			cpuRatio = fmt.Sprintf("%.0f%%", 100*cpuDensity/rd)
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%.0f\t%d\t%s\t%s\t%.2f%%\t%.1f\t%s\t\n", r.codec, rawFPS, rawDensity, par, rt,
-			r.ours.FPSPerCore, r.density, ratio, rtRatio, 100*r.best.LateRatio(), cpuDensity, cpuRatio)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%.0f\t%d\t%s\t%s\t%s\t%.2f%%\t%.1f\t%s\t\n", r.codec, rawFPS, rawDensity, par, rt, alone,
+			r.ours.FPSPerCore, r.density, ratio, rtRatio, aloneRatio, 100*r.best.LateRatio(), cpuDensity, cpuRatio)
 	}
 	_ = w.Flush()
 	fmt.Println()
@@ -305,14 +317,28 @@ func printDensity(rows []densityRow, cores int, f *benchFlags) {
 		if r.lastFail != nil {
 			fmt.Printf("%s: %d sessions: %.2f%% late\n", r.codec, r.lastFail.Sessions, 100*r.lastFail.LateRatio())
 		}
-		if rt := r.realtime; rt != nil {
-			fmt.Printf("%s ffmpeg real time: %d processes %.2f%% late, %.2f cores", r.codec, rt.best.Sessions, 100*rt.best.LateRatio(), rt.best.StreamersCPU)
-			if rt.lastFail != nil {
-				fmt.Printf("; %d: %.2f%% late", rt.lastFail.Sessions, 100*rt.lastFail.LateRatio())
-			}
-			fmt.Println()
-		}
+		printRamp(r.codec+" ffmpeg real time", r.realtime)
+		printRamp(r.codec+" encoder alone", r.alone)
 	}
 }
 
 func msf(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d.Microseconds())/1000) }
+
+// realtimeCells are a real-time ramp's density and ours as a share of it.
+func realtimeCells(rt *rampResult, ours int) (density, ratio string) {
+	if rt == nil || rt.density == 0 {
+		return "-", "-"
+	}
+	return fmt.Sprintf("%d", rt.density), fmt.Sprintf("%.0f%%", 100*float64(ours)/float64(rt.density))
+}
+
+func printRamp(name string, rt *rampResult) {
+	if rt == nil {
+		return
+	}
+	fmt.Printf("%s: %d at %.2f%% late, %.2f cores", name, rt.best.Sessions, 100*rt.best.LateRatio(), rt.best.StreamersCPU)
+	if rt.lastFail != nil {
+		fmt.Printf("; %d: %.2f%% late", rt.lastFail.Sessions, 100*rt.lastFail.LateRatio())
+	}
+	fmt.Println()
+}

@@ -47,28 +47,31 @@ type rtProc struct {
 }
 
 func (l *FFmpegLoad) load() error {
-	l.once.Do(func() {
-		f, err := os.Open(l.File)
-		if err != nil {
-			l.err = err
-			return
-		}
-		defer f.Close()
-		st, err := f.Stat()
-		if err != nil {
-			l.err = err
-			return
-		}
-		if st.Size() < int64(l.frameSize()) {
-			l.err = fmt.Errorf("benchmark: %s holds no whole frame", l.File)
-			return
-		}
-		l.frames, l.err = syscall.Mmap(int(f.Fd()), 0, int(st.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
-	})
+	l.once.Do(func() { l.frames, l.err = mapFrames(l.File, l.frameSize()) })
 	return l.err
 }
 
-func (l *FFmpegLoad) frameSize() int { return l.Settings.Width * l.Settings.Height * 3 / 2 }
+func (l *FFmpegLoad) frameSize() int { return frameSize(l.Settings) }
+
+func frameSize(s EncodeSettings) int { return s.Width * s.Height * 3 / 2 }
+
+// mapFrames maps file, raw frames of size bytes, read-only: every process
+// or encoder reading it shares the page cache's copy.
+func mapFrames(file string, size int) ([]byte, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if st.Size() < int64(size) {
+		return nil, fmt.Errorf("benchmark: %s holds no whole frame", file)
+	}
+	return syscall.Mmap(int(f.Fd()), 0, int(st.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
+}
 
 // Len is the number of processes running.
 func (l *FFmpegLoad) Len() int {

@@ -59,7 +59,9 @@ func fakeLoad(t *testing.T, work, stall time.Duration) *FFmpegLoad {
 }
 
 // waitSlots samples l until its processes have had n slots in all.
-func waitSlots(t *testing.T, l *FFmpegLoad, n uint64) LoadSample {
+func waitSlots(t *testing.T, l interface {
+	Sample(context.Context) (LoadSample, error)
+}, n uint64) LoadSample {
 	t.Helper()
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
@@ -131,6 +133,33 @@ func TestFFmpegLoadRealEncoder(t *testing.T) {
 			}
 			if s := waitSlots(t, l, 15); s.Stats.FramesEncoded == 0 {
 				t.Fatalf("no packet from ffmpeg: %+v", s)
+			}
+			if err := l.Close(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestEncoderLoad(t *testing.T) {
+	for _, codec := range []string{encoders.VP8, encoders.H264} {
+		t.Run(codec, func(t *testing.T) {
+			s := EncodeSettings{Codec: codec, Width: 320, Height: 240, FPS: 30, BitrateKbps: 300}
+			file := filepath.Join(t.TempDir(), "frames.yuv")
+			if err := WritePatternI420(file, s.Width, s.Height, s.FPS, 5); err != nil {
+				t.Fatal(err)
+			}
+			l := &EncoderLoad{Settings: s, File: file}
+			if err := l.Add(context.Background(), 2, 1); err != nil {
+				t.Fatal(err)
+			}
+			got := waitSlots(t, l, 20)
+			if got.Sessions != 2 || got.Stats.FramesEncoded == 0 || got.Stats.FramesEncoded > got.Stats.FrameSlots {
+				t.Errorf("sample %+v", got)
+			}
+			l.Remove(context.Background(), 1)
+			if l.Len() != 1 {
+				t.Errorf("%d encoders after removing one of two", l.Len())
 			}
 			if err := l.Close(context.Background()); err != nil {
 				t.Fatal(err)

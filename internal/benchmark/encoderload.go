@@ -1,0 +1,169 @@
+package benchmark
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/streamstack/streamstack/encoders"
+	"github.com/streamstack/streamstack/internal/yuv"
+)
+
+// EncoderLoad is our encoder alone in this process, held to the
+// streamer's rule: each of its sessions is a goroutine with an encoder
+// opened as the streamer opens it, encoding the next frame of the pattern
+// file at every tick of a 1/FPS ticker, with the streamer's slot and
+// late-frame accounting (streamer/frametime.go). No capture, no network:
+// set beside in-process streamers, the difference is the stack's own
+// cost, scheduling on a full host included.
+type EncoderLoad struct {
+	Settings EncodeSettings
+	File     string // frames of Settings as raw I420 (WritePatternI420)
+
+	once   sync.Once
+	frames []byte
+	err    error
+
+	mu      sync.Mutex
+	workers []*encWorker
+}
+
+type encWorker struct {
+	enc                  encoders.Encoder
+	stop, done           chan struct{}
+	slots, late, encoded atomic.Uint64
+	err                  error // set before done closes
+}
+
+// Len is the number of encoders running.
+func (l *EncoderLoad) Len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.workers)
+}
+
+// Add starts n more encoders.
+func (l *EncoderLoad) Add(_ context.Context, n, _ int) error {
+	l.once.Do(func() { l.frames, l.err = mapFrames(l.File, frameSize(l.Settings)) })
+	if l.err != nil {
+		return l.err
+	}
+	b, err := encoders.Lookup(encoders.PoolCPU, l.Settings.Codec, "")
+	if err != nil {
+		return err
+	}
+	s := l.Settings
+	for range n {
+		enc, err := b.Open(encoders.Params{Width: s.Width, Height: s.Height, FPS: s.FPS,
+			BitrateKbps: s.BitrateKbps, VP8CPUUsed: s.VP8CPUUsed, Threads: 1})
+		if err != nil {
+			return err
+		}
+		w := &encWorker{enc: enc, stop: make(chan struct{}), done: make(chan struct{})}
+		go w.run(l.frames, s)
+		l.mu.Lock()
+		l.workers = append(l.workers, w)
+		l.mu.Unlock()
+	}
+	return nil
+}
+
+func (w *encWorker) run(frames []byte, s EncodeSettings) {
+	defer close(w.done)
+	size := frameSize(s)
+	n := len(frames) / size
+	ySize, cSize := s.Width*s.Height, s.Width*s.Height/4
+	interval := time.Second / time.Duration(s.FPS)
+	buf := make([]byte, 0, 256<<10)
+	epoch := time.Now()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	var next int64 // the first slot not yet seen
+	for i := 0; ; i = (i + 1) % n {
+		var due time.Time
+		select {
+		case <-w.stop:
+			return
+		case due = <-t.C:
+		}
+		// streamer/frametime.go's frameClock.slot: ticks the loop was too
+		// busy to take are missed slots, late.
+		k := max(int64((due.Sub(epoch)+interval/2)/interval), next)
+		missed := k - next
+		next = k + 1
+		f := frames[i*size : (i+1)*size]
+		img := &yuv.Image{Width: s.Width, Height: s.Height, Y: f[:ySize], U: f[ySize : ySize+cSize],
+			V: f[ySize+cSize:], YStride: s.Width, UVStride: s.Width / 2}
+		out, _, err := w.enc.Encode(img, false, buf[:0])
+		if err != nil {
+			w.err = err
+			return
+		}
+		buf = out
+		w.encoded.Add(1)
+		w.slots.Add(uint64(missed) + 1)
+		late := uint64(missed)
+		if time.Since(due) > interval {
+			late++
+		}
+		w.late.Add(late)
+	}
+}
+
+func (w *encWorker) close() error {
+	close(w.stop)
+	<-w.done
+	return errors.Join(w.err, w.enc.Close())
+}
+
+// Sample sums the encoders' counters; their CPU time is this process's.
+func (l *EncoderLoad) Sample(context.Context) (LoadSample, error) {
+	l.mu.Lock()
+	ws := append([]*encWorker(nil), l.workers...)
+	l.mu.Unlock()
+	s := LoadSample{At: time.Now(), Sessions: len(ws), Children: selfCPU()}
+	for _, w := range ws {
+		select {
+		case <-w.done:
+			return s, fmt.Errorf("benchmark: encoder stopped: %w", w.err)
+		default:
+		}
+		s.Stats.FrameSlots += w.slots.Load()
+		s.Stats.LateFrames += w.late.Load()
+		s.Stats.FramesEncoded += w.encoded.Load()
+	}
+	return s, nil
+}
+
+// Remove ends the n encoders started last.
+func (l *EncoderLoad) Remove(_ context.Context, n int) {
+	l.mu.Lock()
+	n = min(n, len(l.workers))
+	gone := l.workers[len(l.workers)-n:]
+	l.workers = l.workers[:len(l.workers)-n]
+	l.mu.Unlock()
+	for _, w := range gone {
+		_ = w.close()
+	}
+}
+
+// Close ends every encoder and unmaps the frames.
+func (l *EncoderLoad) Close(context.Context) error {
+	l.mu.Lock()
+	ws := l.workers
+	l.workers = nil
+	l.mu.Unlock()
+	var errs []error
+	for _, w := range ws {
+		errs = append(errs, w.close())
+	}
+	if l.frames != nil {
+		errs = append(errs, syscall.Munmap(l.frames))
+		l.frames = nil
+	}
+	return errors.Join(errs...)
+}
