@@ -337,6 +337,13 @@ func printRamp(name string, rt *rampResult) {
 		return
 	}
 	fmt.Printf("%s: %d at %.2f%% late, %.2f cores", name, rt.best.Sessions, 100*rt.best.LateRatio(), rt.best.StreamersCPU)
+	if rt.best.Frames > 0 {
+		fmt.Printf(" (%s ms CPU/frame", msf(time.Duration(rt.best.StreamersCPU*rt.best.Elapsed.Seconds()*float64(time.Second))/time.Duration(rt.best.Frames)))
+		if rt.best.Encode > 0 {
+			fmt.Printf(", encode %s", msf(rt.best.Encode))
+		}
+		fmt.Print(")")
+	}
 	if rt.lastFail != nil {
 		fmt.Printf("; %d: %.2f%% late", rt.lastFail.Sessions, 100*rt.lastFail.LateRatio())
 	}

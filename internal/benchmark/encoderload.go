@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/streamstack/streamstack/encoders"
+	"github.com/streamstack/streamstack/internal/cpuclock"
 	"github.com/streamstack/streamstack/internal/yuv"
 )
 
@@ -36,7 +38,8 @@ type encWorker struct {
 	enc                  encoders.Encoder
 	stop, done           chan struct{}
 	slots, late, encoded atomic.Uint64
-	err                  error // set before done closes
+	encodeCPU            atomic.Uint64 // µs
+	err                  error         // set before done closes
 }
 
 // Len is the number of encoders running.
@@ -76,7 +79,10 @@ func (w *encWorker) run(frames []byte, s EncodeSettings) {
 	defer close(w.done)
 	size := frameSize(s)
 	n := len(frames) / size
+	frame := make([]byte, size)
 	ySize, cSize := s.Width*s.Height, s.Width*s.Height/4
+	img := &yuv.Image{Width: s.Width, Height: s.Height, Y: frame[:ySize], U: frame[ySize : ySize+cSize],
+		V: frame[ySize+cSize:], YStride: s.Width, UVStride: s.Width / 2}
 	interval := time.Second / time.Duration(s.FPS)
 	buf := make([]byte, 0, 256<<10)
 	epoch := time.Now()
@@ -95,15 +101,26 @@ func (w *encWorker) run(frames []byte, s EncodeSettings) {
 		k := max(int64((due.Sub(epoch)+interval/2)/interval), next)
 		missed := k - next
 		next = k + 1
-		f := frames[i*size : (i+1)*size]
-		img := &yuv.Image{Width: s.Width, Height: s.Height, Y: f[:ySize], U: f[ySize : ySize+cSize],
-			V: f[ySize+cSize:], YStride: s.Width, UVStride: s.Width / 2}
+		// Into the encoder's own image first, as the streamer's capture
+		// writes its frame (and ffmpeg reads one from its pipe): an
+		// encoder reading each frame cold from the page cache would pay
+		// memory stalls the others do not.
+		copy(frame, frames[i*size:(i+1)*size])
+		// The encode's own CPU time, on a thread held for it as the
+		// streamer's frameTimer holds one.
+		runtime.LockOSThread()
+		before, ok := cpuclock.Thread()
 		out, _, err := w.enc.Encode(img, false, buf[:0])
+		after, ok2 := cpuclock.Thread()
+		runtime.UnlockOSThread()
 		if err != nil {
 			w.err = err
 			return
 		}
 		buf = out
+		if ok && ok2 && after > before {
+			w.encodeCPU.Add(uint64((after - before) / time.Microsecond))
+		}
 		w.encoded.Add(1)
 		w.slots.Add(uint64(missed) + 1)
 		late := uint64(missed)
@@ -135,6 +152,7 @@ func (l *EncoderLoad) Sample(context.Context) (LoadSample, error) {
 		s.Stats.FrameSlots += w.slots.Load()
 		s.Stats.LateFrames += w.late.Load()
 		s.Stats.FramesEncoded += w.encoded.Load()
+		s.Stats.EncodeCPUMicros += w.encodeCPU.Load()
 	}
 	return s, nil
 }
