@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/streamstack/streamstack/apps"
+	"github.com/streamstack/streamstack/internal/tailbuf"
 	"github.com/streamstack/streamstack/internal/x11"
 	"github.com/streamstack/streamstack/internal/yuv"
 	"github.com/streamstack/streamstack/streamer/protocol"
@@ -43,7 +44,7 @@ type x11App struct {
 	appDone chan struct{}
 	exited  chan struct{}
 	stopT   time.Duration
-	stderr  *tailBuffer
+	stderr  *tailbuf.Buffer
 	wg      sync.WaitGroup
 	closing chan struct{}
 
@@ -76,7 +77,7 @@ func startX11App(ctx context.Context, cfg Config, app apps.App, w, h int, log *s
 		return nil, err
 	}
 	a := &x11App{log: log, xvfb: xv, appDone: make(chan struct{}), exited: make(chan struct{}),
-		stopT: cfg.AppStopTimeout, stderr: &tailBuffer{max: maxAppStderr}, closing: make(chan struct{}),
+		stopT: cfg.AppStopTimeout, stderr: tailbuf.New(maxAppStderr), closing: make(chan struct{}),
 		touch: -1, pads: newGamepads(cfg.GamepadUinput, cfg.SessionID, log)}
 	defer func() {
 		if err != nil {
@@ -359,27 +360,4 @@ func (a *x11App) Close() {
 		a.audio.Close()
 	}
 	a.xvfb.Stop()
-}
-
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	b   []byte
-}
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.b = append(t.b, p...)
-	if len(t.b) > t.max {
-		t.b = append(t.b[:0], t.b[len(t.b)-t.max:]...)
-	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return strings.TrimSpace(string(t.b))
 }

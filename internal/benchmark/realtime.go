@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/streamstack/streamstack/internal/tailbuf"
 )
 
 // FFmpegLoad is the raw encoder held to a streamer's real-time rule: each
@@ -43,7 +45,7 @@ type rtProc struct {
 	stop  chan struct{}
 	// slots due, late, and packets ffmpeg wrote.
 	slots, late, packets atomic.Uint64
-	stderr               *tailBuffer
+	stderr               *tailbuf.Buffer
 }
 
 func (l *FFmpegLoad) load() error {
@@ -118,7 +120,7 @@ func (l *FFmpegLoad) start(ctx context.Context) (*rtProc, error) {
 		pw.Close()
 		return nil, err
 	}
-	p := &rtProc{cmd: cmd, stdin: pw, done: make(chan struct{}), stop: make(chan struct{}), stderr: &tailBuffer{max: 4096}}
+	p := &rtProc{cmd: cmd, stdin: pw, done: make(chan struct{}), stop: make(chan struct{}), stderr: tailbuf.New(4096)}
 	cmd.Stderr = p.stderr
 	err = cmd.Start()
 	pr.Close()
@@ -193,7 +195,7 @@ func (p *rtProc) close() error {
 	<-p.done // Wait closes stdout: every read first
 	err := p.cmd.Wait()
 	if err != nil && !errors.Is(err, context.Canceled) {
-		return fmt.Errorf("ffmpeg: %w\n%s", err, p.stderr)
+		return fmt.Errorf("ffmpeg: %w\n%s", err, p.stderr.Lines(10))
 	}
 	return nil
 }
@@ -239,27 +241,4 @@ func (l *FFmpegLoad) Close(ctx context.Context) error {
 		l.frames = nil
 	}
 	return errors.Join(errs...)
-}
-
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	b   []byte
-}
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.b = append(t.b, p...)
-	if len(t.b) > t.max {
-		t.b = append(t.b[:0], t.b[len(t.b)-t.max:]...)
-	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return lastLines(t.b, 10)
 }

@@ -10,9 +10,10 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/streamstack/streamstack/internal/tailbuf"
 )
 
 // XvfbConfig is one virtual display.
@@ -89,8 +90,8 @@ func StartXvfb(ctx context.Context, cfg XvfbConfig) (*Xvfb, error) {
 		args = append(args, "-auth", auth.file)
 	}
 	cmd := exec.Command(cfg.Command, args...)
-	var stderr tail
-	cmd.Stderr = &stderr
+	stderr := tailbuf.New(2048)
+	cmd.Stderr = stderr
 	cmd.ExtraFiles = []*os.File{w}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
@@ -220,29 +221,4 @@ func (x *Xvfb) removeFiles() {
 	if errors.Is(err, syscall.ECONNREFUSED) {
 		_ = os.Remove(sock)
 	}
-}
-
-// tail keeps the last bytes Xvfb writes to stderr, for the error of a
-// failed start.
-type tail struct {
-	mu sync.Mutex
-	b  []byte
-}
-
-const maxTail = 2048
-
-func (t *tail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.b = append(t.b, p...)
-	if len(t.b) > maxTail {
-		t.b = append(t.b[:0], t.b[len(t.b)-maxTail:]...)
-	}
-	return len(p), nil
-}
-
-func (t *tail) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return strings.TrimSpace(string(t.b))
 }
