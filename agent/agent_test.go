@@ -2,7 +2,11 @@ package agent_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -141,6 +145,30 @@ func TestCrashedStreamerIsAnError(t *testing.T) {
 	s := f.waitFor(t, id, func(s *session.Session) bool { return s.Status.Ended() })
 	if s.Status != session.StatusError || !strings.Contains(s.Reason, "exit status 3") {
 		t.Fatalf("%+v", s)
+	}
+}
+
+func TestKilledStreamerLeavesNoSessionDirectory(t *testing.T) {
+	// The script makes what a streamer makes in its runtime directory,
+	// says where, and is killed outright: no cleanup of its own runs.
+	marker := filepath.Join(t.TempDir(), "dir")
+	f := startAgent(t, `d="$STREAMSTACK_RUNTIME_DIR"; [ -d "$d" ] || exit 9
+mkdir "$d/streamstack-pulse-x" && echo "$d" > `+marker+` && kill -9 $$`, nil)
+	id := f.create(t)
+	s := f.waitFor(t, id, func(s *session.Session) bool { return s.Status.Ended() })
+	if s.Status != session.StatusError {
+		t.Fatalf("%+v", s)
+	}
+	b, err := os.ReadFile(marker)
+	if err != nil {
+		t.Fatalf("the streamer had no runtime directory: %v (%s)", err, s.Reason)
+	}
+	dir := strings.TrimSpace(string(b))
+	if !strings.Contains(dir, id) {
+		t.Errorf("runtime directory %s does not name session %s", dir, id)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("%s left behind after the streamer was killed: %v", dir, err)
 	}
 }
 

@@ -40,7 +40,13 @@ func (a *Agent) launch(ctx context.Context, s *session.Session) error {
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	// Its own process group, so a stop reaches anything the streamer started.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	dir, err := sessionDir(s.ID)
+	if err != nil {
+		return err
+	}
+	cmd.Env = append(cmd.Env, "STREAMSTACK_RUNTIME_DIR="+dir)
 	if err := cmd.Start(); err != nil {
+		_ = os.RemoveAll(dir)
 		return err
 	}
 	watchCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
@@ -49,8 +55,32 @@ func (a *Agent) launch(ctx context.Context, s *session.Session) error {
 	a.track(s.ID, p)
 	log := a.log.With("session", s.ID)
 	log.Info("streamer started", "pid", cmd.Process.Pid)
-	a.watch(watchCtx, s.ID, p, cmd.Wait, log)
+	a.watch(watchCtx, s.ID, p, func() error {
+		err := cmd.Wait()
+		// However the streamer went (a SIGKILL runs none of its cleanup),
+		// its display cookie and sound server socket go with it.
+		if rerr := os.RemoveAll(dir); rerr != nil {
+			log.Warn("remove session directory", "dir", dir, "err", rerr)
+		}
+		return err
+	}, log)
 	return nil
+}
+
+// sessionDir makes the directory a streamer process keeps its session's
+// private directories in (streamer.Config.RuntimeDir). Mode 0711: the
+// app, running as another user, must reach the cookie and the socket the
+// streamer hands it inside, and no one may list what is there.
+func sessionDir(id string) (string, error) {
+	dir, err := os.MkdirTemp("", "streamstack-session-"+id+"-")
+	if err != nil {
+		return "", fmt.Errorf("agent: session directory: %w", err)
+	}
+	if err := os.Chmod(dir, 0o711); err != nil {
+		_ = os.RemoveAll(dir)
+		return "", fmt.Errorf("agent: session directory: %w", err)
+	}
+	return dir, nil
 }
 
 // launchInProcess runs the session's streamer on a goroutine of this

@@ -34,7 +34,7 @@ const audioFrameQueue = 2
 func startAppAudio(ctx context.Context, cfg Config, uid, gid int, log *slog.Logger) (_ *appAudio, err error) {
 	srv, err := pulse.StartServer(ctx, pulse.ServerConfig{Command: cfg.PulseCommand, Rate: audioRate,
 		Channels: appAudioChannels, UID: uid, GID: gid,
-		StartTimeout: cfg.AppStartTimeout, StopTimeout: cfg.AppStopTimeout})
+		StartTimeout: cfg.AppStartTimeout, StopTimeout: cfg.AppStopTimeout, Dir: cfg.RuntimeDir})
 	if err != nil {
 		return nil, fmt.Errorf("app audio (or set --app-audio=false): %w", err)
 	}

@@ -159,6 +159,11 @@ type Config struct {
 	// PulseCommand is the sound server binary; empty: "pulseaudio" from
 	// PATH.
 	PulseCommand string
+	// RuntimeDir is where a session's private directories (the display's
+	// cookie, the sound server's socket) are made; empty: os.TempDir().
+	// The agent sets one per streamer process and removes it after the
+	// process has gone, so a streamer killed outright leaves nothing.
+	RuntimeDir string
 	// AppStartTimeout bounds the wait for Xvfb to accept connections.
 	AppStartTimeout time.Duration
 	// AppStopTimeout is how long the app, then Xvfb, get to exit on

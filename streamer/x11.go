@@ -72,7 +72,7 @@ func startX11App(ctx context.Context, cfg Config, app apps.App, w, h int, log *s
 		app.User = cfg.AppUser
 	}
 	xv, err := x11.StartXvfb(ctx, x11.XvfbConfig{Command: cfg.XvfbCommand, Width: w, Height: h, Depth: 24,
-		StartTimeout: cfg.AppStartTimeout, StopTimeout: cfg.AppStopTimeout})
+		StartTimeout: cfg.AppStartTimeout, StopTimeout: cfg.AppStopTimeout, Dir: cfg.RuntimeDir})
 	if err != nil {
 		return nil, err
 	}

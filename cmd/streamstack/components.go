@@ -128,6 +128,7 @@ func newStreamerFlags(fs *flag.FlagSet) *streamerFlags {
 	fs.DurationVar(&f.cfg.StatsInterval, "stats-interval", f.cfg.StatsInterval, "how often a connected session's counters go out as a session.stats event; 0: never")
 	fs.StringVar(&f.cfg.VAAPIDevice, "vaapi-device", f.cfg.VAAPIDevice, "DRM render node of the VA-API encoders (set by the agent); empty: /dev/dri/renderD128")
 	fs.DurationVar(&f.cfg.EncoderStallTimeout, "encoder-stall-timeout", f.cfg.EncoderStallTimeout, encoderStallTimeoutUsage)
+	fs.StringVar(&f.cfg.RuntimeDir, "runtime-dir", "", "directory the session's private directories (display cookie, sound server socket) are made in (set by the agent, which removes it after the streamer); empty: the system's temporary directory")
 	addStreamerTURNFlags(fs, &f.cfg)
 	addICEFlags(fs, &f.cfg, &f.iceTCP)
 	addAppsFileFlag(fs, &f.cfg.Apps)

@@ -36,6 +36,9 @@ type ServerConfig struct {
 	StartTimeout time.Duration
 	// StopTimeout is how long it gets to exit on SIGTERM before SIGKILL.
 	StopTimeout time.Duration
+	// Dir is where the daemon's private directory is made; empty:
+	// os.TempDir().
+	Dir string
 }
 
 // Server is a running PulseAudio daemon private to one session: no
@@ -76,7 +79,7 @@ func StartServer(ctx context.Context, cfg ServerConfig) (_ *Server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w (install pulseaudio)", ErrServer, err)
 	}
-	dir, err := os.MkdirTemp("", "streamstack-pulse-")
+	dir, err := os.MkdirTemp(cfg.Dir, "streamstack-pulse-")
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrServer, err)
 	}

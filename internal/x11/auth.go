@@ -57,9 +57,10 @@ type authDir struct {
 }
 
 // newAuthDir writes c's Xauthority file in a new directory of mode 0700
-// (os.MkdirTemp's), the file 0600: no other user can read the cookie.
-func newAuthDir(c *Cookie) (*authDir, error) {
-	dir, err := os.MkdirTemp("", "streamstack-xauth-")
+// (os.MkdirTemp's) under parent, the file 0600: no other user can read
+// the cookie.
+func newAuthDir(parent string, c *Cookie) (*authDir, error) {
+	dir, err := os.MkdirTemp(parent, "streamstack-xauth-")
 	if err != nil {
 		return nil, fmt.Errorf("%w: auth directory: %w", ErrXvfb, err)
 	}

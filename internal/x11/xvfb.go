@@ -26,6 +26,10 @@ type XvfbConfig struct {
 	StartTimeout time.Duration
 	// StopTimeout is how long Xvfb gets to exit on SIGTERM before SIGKILL.
 	StopTimeout time.Duration
+	// Dir is where the cookie's private directory is made; empty:
+	// os.TempDir(). An agent gives each streamer a directory of its own
+	// here, and removes it when the streamer has gone, however it went.
+	Dir string
 	// NoAuth starts the server without access control: any local user
 	// may connect. By default the server gets a fresh cookie (-auth) and
 	// refuses clients without it.
@@ -82,7 +86,7 @@ func StartXvfb(ctx context.Context, cfg XvfbConfig) (*Xvfb, error) {
 			_ = w.Close()
 			return nil, fmt.Errorf("%w: %w", ErrXvfb, err)
 		}
-		if auth, err = newAuthDir(cookie); err != nil {
+		if auth, err = newAuthDir(cfg.Dir, cookie); err != nil {
 			_ = w.Close()
 			return nil, err
 		}
