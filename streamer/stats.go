@@ -179,7 +179,11 @@ func (c *counters) snapshot() Stats {
 
 // netSource is the stats interceptor's view of one peer's video stream.
 type netSource struct {
-	pc     *webrtc.PeerConnection
+	// ice is the peer's transport: its selected pair's stats come from
+	// the ICE agent under the agent's own lock. (PeerConnection.GetStats
+	// reads a field its Close writes without a lock, and pion closes a
+	// peer connection from its own goroutines, say on an SCTP abort.)
+	ice    *webrtc.ICETransport
 	getter stats.Getter
 	ssrc   uint32
 }
@@ -192,8 +196,8 @@ func (c *counters) watchNetwork(pc *webrtc.PeerConnection, g stats.Getter) {
 	}
 	for _, sender := range pc.GetSenders() {
 		if t := sender.Track(); t != nil && t.Kind() == webrtc.RTPCodecTypeVideo {
-			if enc := sender.GetParameters().Encodings; len(enc) > 0 {
-				c.net.Store(&netSource{pc: pc, getter: g, ssrc: uint32(enc[0].SSRC)})
+			if enc := sender.GetParameters().Encodings; len(enc) > 0 && sender.Transport() != nil {
+				c.net.Store(&netSource{ice: sender.Transport().ICETransport(), getter: g, ssrc: uint32(enc[0].SSRC)})
 				return
 			}
 		}
@@ -219,9 +223,7 @@ func (c *counters) addNetwork(st *Stats) {
 	if st.RTTMeasurements > 0 {
 		return
 	}
-	for _, v := range src.pc.GetStats() {
-		if p, ok := v.(webrtc.ICECandidatePairStats); ok && p.Nominated && p.ResponsesReceived > 0 {
-			st.RTTMillis, st.RTTMeasurements = p.CurrentRoundTripTime*1000, p.ResponsesReceived
-		}
+	if p, ok := src.ice.GetSelectedCandidatePairStats(); ok && p.ResponsesReceived > 0 {
+		st.RTTMillis, st.RTTMeasurements = p.CurrentRoundTripTime*1000, p.ResponsesReceived
 	}
 }
