@@ -231,6 +231,12 @@ loop:
 				runErr = ErrClosed
 				break loop
 			}
+			if ctx.Err() != nil {
+				// select picks at random among ready cases: a message
+				// ready beside ctx's end is given back, not handled.
+				m.Nack()
+				break loop
+			}
 			s.process(ctx, m, handle)
 		}
 	}

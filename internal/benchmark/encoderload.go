@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/streamstack/streamstack/encoders"
@@ -26,12 +24,7 @@ type EncoderLoad struct {
 	Settings EncodeSettings
 	File     string // frames of Settings as raw I420 (WritePatternI420)
 
-	once   sync.Once
-	frames []byte
-	err    error
-
-	mu      sync.Mutex
-	workers []*encWorker
+	streams[*encWorker]
 }
 
 type encWorker struct {
@@ -42,18 +35,11 @@ type encWorker struct {
 	err                  error         // set before done closes
 }
 
-// Len is the number of encoders running.
-func (l *EncoderLoad) Len() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.workers)
-}
-
 // Add starts n more encoders.
 func (l *EncoderLoad) Add(_ context.Context, n, _ int) error {
-	l.once.Do(func() { l.frames, l.err = mapFrames(l.File, frameSize(l.Settings)) })
-	if l.err != nil {
-		return l.err
+	frames, err := l.mapped(l.File, frameSize(l.Settings))
+	if err != nil {
+		return err
 	}
 	b, err := encoders.Lookup(encoders.PoolCPU, l.Settings.Codec, "")
 	if err != nil {
@@ -67,10 +53,8 @@ func (l *EncoderLoad) Add(_ context.Context, n, _ int) error {
 			return err
 		}
 		w := &encWorker{enc: enc, stop: make(chan struct{}), done: make(chan struct{})}
-		go w.run(l.frames, s)
-		l.mu.Lock()
-		l.workers = append(l.workers, w)
-		l.mu.Unlock()
+		go w.run(frames, s)
+		l.add(w)
 	}
 	return nil
 }
@@ -139,9 +123,7 @@ func (w *encWorker) close() error {
 
 // Sample sums the encoders' counters; their CPU time is this process's.
 func (l *EncoderLoad) Sample(context.Context) (LoadSample, error) {
-	l.mu.Lock()
-	ws := append([]*encWorker(nil), l.workers...)
-	l.mu.Unlock()
+	ws := l.snapshot()
 	s := LoadSample{At: time.Now(), Sessions: len(ws), Children: selfCPU()}
 	for _, w := range ws {
 		select {
@@ -158,30 +140,7 @@ func (l *EncoderLoad) Sample(context.Context) (LoadSample, error) {
 }
 
 // Remove ends the n encoders started last.
-func (l *EncoderLoad) Remove(_ context.Context, n int) {
-	l.mu.Lock()
-	n = min(n, len(l.workers))
-	gone := l.workers[len(l.workers)-n:]
-	l.workers = l.workers[:len(l.workers)-n]
-	l.mu.Unlock()
-	for _, w := range gone {
-		_ = w.close()
-	}
-}
+func (l *EncoderLoad) Remove(_ context.Context, n int) { _ = l.removeLast(n) }
 
 // Close ends every encoder and unmaps the frames.
-func (l *EncoderLoad) Close(context.Context) error {
-	l.mu.Lock()
-	ws := l.workers
-	l.workers = nil
-	l.mu.Unlock()
-	var errs []error
-	for _, w := range ws {
-		errs = append(errs, w.close())
-	}
-	if l.frames != nil {
-		errs = append(errs, syscall.Munmap(l.frames))
-		l.frames = nil
-	}
-	return errors.Join(errs...)
-}
+func (l *EncoderLoad) Close(context.Context) error { return l.closeAll() }

@@ -8,9 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/streamstack/streamstack/internal/tailbuf"
@@ -30,12 +28,7 @@ type FFmpegLoad struct {
 	Settings EncodeSettings
 	File     string // frames of Settings as raw I420 (WritePatternI420)
 
-	once   sync.Once
-	frames []byte // File, mapped read-only and shared by every process
-	err    error
-
-	mu    sync.Mutex
-	procs []*rtProc
+	streams[*rtProc]
 }
 
 type rtProc struct {
@@ -48,59 +41,26 @@ type rtProc struct {
 	stderr               *tailbuf.Buffer
 }
 
-func (l *FFmpegLoad) load() error {
-	l.once.Do(func() { l.frames, l.err = mapFrames(l.File, l.frameSize()) })
-	return l.err
-}
-
 func (l *FFmpegLoad) frameSize() int { return frameSize(l.Settings) }
-
-func frameSize(s EncodeSettings) int { return s.Width * s.Height * 3 / 2 }
-
-// mapFrames maps file, raw frames of size bytes, read-only: every process
-// or encoder reading it shares the page cache's copy.
-func mapFrames(file string, size int) ([]byte, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if st.Size() < int64(size) {
-		return nil, fmt.Errorf("benchmark: %s holds no whole frame", file)
-	}
-	return syscall.Mmap(int(f.Fd()), 0, int(st.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
-}
-
-// Len is the number of processes running.
-func (l *FFmpegLoad) Len() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.procs)
-}
 
 // Add starts n more processes; concurrency is unused (a process starts in
 // a few milliseconds).
 func (l *FFmpegLoad) Add(ctx context.Context, n, _ int) error {
-	if err := l.load(); err != nil {
+	frames, err := l.mapped(l.File, l.frameSize())
+	if err != nil {
 		return err
 	}
 	for range n {
-		p, err := l.start(ctx)
+		p, err := l.start(ctx, frames)
 		if err != nil {
 			return err
 		}
-		l.mu.Lock()
-		l.procs = append(l.procs, p)
-		l.mu.Unlock()
+		l.add(p)
 	}
 	return nil
 }
 
-func (l *FFmpegLoad) start(ctx context.Context) (*rtProc, error) {
+func (l *FFmpegLoad) start(ctx context.Context, frames []byte) (*rtProc, error) {
 	args := FFmpegArgs(l.Settings, "pipe:0")
 	// Every packet as soon as it is encoded, one line each.
 	args = append(args[:len(args)-3:len(args)-3], "-flush_packets", "1", "-f", "framecrc", "pipe:1")
@@ -129,7 +89,7 @@ func (l *FFmpegLoad) start(ctx context.Context) (*rtProc, error) {
 		return nil, fmt.Errorf("%s: %w", l.FFmpeg, err)
 	}
 	dues := make(chan time.Time, 64)
-	go p.feed(l.frames, l.frameSize(), time.Second/time.Duration(l.Settings.FPS), dues)
+	go p.feed(frames, l.frameSize(), time.Second/time.Duration(l.Settings.FPS), dues)
 	go p.read(stdout, time.Second/time.Duration(l.Settings.FPS), dues)
 	return p, nil
 }
@@ -202,9 +162,7 @@ func (p *rtProc) close() error {
 
 // Sample sums the processes' counters, and their CPU time.
 func (l *FFmpegLoad) Sample(context.Context) (LoadSample, error) {
-	l.mu.Lock()
-	ps := append([]*rtProc(nil), l.procs...)
-	l.mu.Unlock()
+	ps := l.snapshot()
 	s := LoadSample{At: time.Now(), Sessions: len(ps), Children: childrenCPU()}
 	for _, p := range ps {
 		s.Stats.FrameSlots += p.slots.Load()
@@ -215,30 +173,7 @@ func (l *FFmpegLoad) Sample(context.Context) (LoadSample, error) {
 }
 
 // Remove ends the n processes started last.
-func (l *FFmpegLoad) Remove(_ context.Context, n int) {
-	l.mu.Lock()
-	n = min(n, len(l.procs))
-	gone := l.procs[len(l.procs)-n:]
-	l.procs = l.procs[:len(l.procs)-n]
-	l.mu.Unlock()
-	for _, p := range gone {
-		_ = p.close()
-	}
-}
+func (l *FFmpegLoad) Remove(_ context.Context, n int) { _ = l.removeLast(n) }
 
 // Close ends every process and unmaps the frames.
-func (l *FFmpegLoad) Close(ctx context.Context) error {
-	var errs []error
-	l.mu.Lock()
-	ps := l.procs
-	l.procs = nil
-	l.mu.Unlock()
-	for _, p := range ps {
-		errs = append(errs, p.close())
-	}
-	if l.frames != nil {
-		errs = append(errs, syscall.Munmap(l.frames))
-		l.frames = nil
-	}
-	return errors.Join(errs...)
-}
+func (l *FFmpegLoad) Close(context.Context) error { return l.closeAll() }
