@@ -111,7 +111,11 @@ func (p *rtProc) feed(frames []byte, size int, interval time.Duration, dues chan
 			return
 		case <-t.C:
 		}
-		dues <- due
+		select {
+		case dues <- due:
+		case <-p.stop: // the reader is gone with ffmpeg's output
+			return
+		}
 		if _, err := p.stdin.Write(frames[i*size : (i+1)*size]); err != nil {
 			return
 		}
