@@ -29,10 +29,21 @@ var (
 	ErrUnknown = errors.New("unknown application")
 )
 
-// Limits are resource limits set on an X11 app's process with setrlimit
-// (prlimit(1) sets them just before the exec, so they apply to it and what
-// it starts; util-linux provides it). Zero leaves a limit as inherited.
+// Limits bound an X11 app. CPU, MemoryMB and Pids are its container's
+// cgroup limits (zero: DefaultLimits'); the agent counts CPU and MemoryMB
+// against the host beside encoder units. The rlimits apply inside the
+// container too, and are all an app gets with --app-isolation=none (set
+// by prlimit(1) just before the exec); zero leaves one as inherited.
 type Limits struct {
+	// CPU is the app's share of the host in cores (1.5: one and a half),
+	// a cgroup CPU quota.
+	CPU float64 `json:"cpu,omitempty"`
+	// MemoryMB is the container's memory limit, swap included, in MiB:
+	// above it the kernel's OOM killer ends the app, and the session.
+	MemoryMB int `json:"memory_mb,omitempty"`
+	// Pids is the most processes and threads the container may hold: a
+	// fork bomb meets it, and the session ends.
+	Pids int `json:"pids,omitempty"`
 	// AddressSpaceMB is RLIMIT_AS in MiB.
 	AddressSpaceMB int `json:"address_space_mb,omitempty"`
 	// NoFile is RLIMIT_NOFILE, open files.
@@ -40,6 +51,43 @@ type Limits struct {
 	// NProc is RLIMIT_NPROC: processes of the app's user. Counts every
 	// process of that user, so it only means something with User set.
 	NProc int `json:"nproc,omitempty"`
+}
+
+// WithDefaults fills the cgroup limits l leaves zero from DefaultLimits:
+// a container always has all three.
+func (l Limits) WithDefaults() Limits {
+	d := DefaultLimits()
+	if l.CPU == 0 {
+		l.CPU = d.CPU
+	}
+	if l.MemoryMB == 0 {
+		l.MemoryMB = d.MemoryMB
+	}
+	if l.Pids == 0 {
+		l.Pids = d.Pids
+	}
+	return l
+}
+
+// Network is what an X11 app's container may reach.
+const (
+	// NetworkNone: a network namespace with only its own loopback.
+	NetworkNone = "none"
+	// NetworkOutbound: outbound connections through a user-mode network
+	// stack (pasta) that refuses the host's loopback, private and
+	// link-local ranges (cloud metadata at 169.254.169.254 among them).
+	NetworkOutbound = "outbound"
+)
+
+// Volume is a host directory an app may write to, bound into its
+// container.
+type Volume struct {
+	// Source is the host directory (absolute).
+	Source string `json:"source"`
+	// Target is where the app sees it (absolute).
+	Target string `json:"target"`
+	// ReadOnly binds it read-only.
+	ReadOnly bool `json:"read_only,omitempty"`
 }
 
 // App is one entry of the catalogue.
@@ -60,8 +108,20 @@ type App struct {
 	// streamer runs as root; empty runs it as the streamer's AppUser
 	// (nobody) then, and as the streamer's user otherwise.
 	User string `json:"user,omitempty"`
-	// Limits are the app process's resource limits.
+	// Limits are the app's resource limits.
 	Limits Limits `json:"limits"`
+	// Root is the container's root filesystem, a directory such as an
+	// unpacked OCI image; empty: the host's system directories (/usr,
+	// /etc and the links into /usr), read-only.
+	Root string `json:"root,omitempty"`
+	// Network is NetworkNone (empty) or NetworkOutbound.
+	Network string `json:"network,omitempty"`
+	// Devices are host device nodes passed into the container, such as a
+	// GPU's render node (/dev/dri/renderD128).
+	Devices []string `json:"devices,omitempty"`
+	// Volumes are host directories bound in; nothing else of the host is
+	// writable.
+	Volumes []Volume `json:"volumes,omitempty"`
 	// Env is extra environment (KEY=value) for the app.
 	Env []string `json:"env,omitempty"`
 }
@@ -71,10 +131,11 @@ type Catalog struct {
 	apps []App
 }
 
-// DefaultLimits are the built-in X11 apps' limits: generous for a
-// terminal, a backstop against a runaway.
+// DefaultLimits are the built-in X11 apps' limits, and the cgroup limits
+// of an app that names none: generous for a terminal, a backstop against
+// a runaway.
 func DefaultLimits() Limits {
-	return Limits{AddressSpaceMB: 4096, NoFile: 1024}
+	return Limits{CPU: 1, MemoryMB: 1024, Pids: 512, AddressSpaceMB: 4096, NoFile: 1024}
 }
 
 // Default is the built-in catalogue: the test pattern and xterm.
@@ -103,7 +164,7 @@ func New(apps []App) (*Catalog, error) {
 			return nil, fmt.Errorf("%w: app %q listed twice", ErrInvalid, a.Name)
 		}
 		seen[a.Name] = true
-		apps[i].Command = slices.Clone(a.Command)
+		apps[i] = a.clone()
 	}
 	if len(apps) == 0 {
 		return nil, fmt.Errorf("%w: no apps", ErrInvalid)
@@ -170,8 +231,18 @@ func (a App) Validate() error {
 	if s.Width < 0 || s.Height < 0 || s.FPS < 0 || s.Density < 0 || s.Width%2 != 0 || s.Height%2 != 0 {
 		return bad("screen must be even, non-negative sizes, got %dx%d@%d", s.Width, s.Height, s.FPS)
 	}
-	if a.Limits.AddressSpaceMB < 0 || a.Limits.NoFile < 0 || a.Limits.NProc < 0 {
+	l := a.Limits
+	if l.AddressSpaceMB < 0 || l.NoFile < 0 || l.NProc < 0 || l.CPU < 0 || l.MemoryMB < 0 || l.Pids < 0 {
 		return bad("negative limit")
+	}
+	if l.CPU > maxCPU || l.MemoryMB > maxMemoryMB || l.Pids > maxPids {
+		return bad("limits above %v cpu, %d MiB, %d pids", maxCPU, maxMemoryMB, maxPids)
+	}
+	if l.MemoryMB > 0 && l.MemoryMB < minMemoryMB {
+		return bad("memory_mb under %d: too little for an X11 client", minMemoryMB)
+	}
+	if err := a.validateSandbox(); err != nil {
+		return bad("%v", err)
 	}
 	for _, e := range a.Env {
 		if k, _, ok := strings.Cut(e, "="); !ok || k == "" {
@@ -185,9 +256,7 @@ func (a App) Validate() error {
 func (c *Catalog) Lookup(name string) (App, error) {
 	for _, a := range c.apps {
 		if a.Name == name {
-			a.Command = slices.Clone(a.Command)
-			a.Env = slices.Clone(a.Env)
-			return a, nil
+			return a.clone(), nil
 		}
 	}
 	return App{}, fmt.Errorf("%w %q", ErrUnknown, name)
@@ -197,9 +266,7 @@ func (c *Catalog) Lookup(name string) (App, error) {
 func (c *Catalog) List() []App {
 	out := make([]App, len(c.apps))
 	for i, a := range c.apps {
-		a.Command = slices.Clone(a.Command)
-		a.Env = slices.Clone(a.Env)
-		out[i] = a
+		out[i] = a.clone()
 	}
 	return out
 }

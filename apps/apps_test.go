@@ -56,9 +56,41 @@ func TestParseErrors(t *testing.T) {
 		"neg limit":     `{"apps":[{"name":"a","kind":"x11","command":["x"],"limits":{"nproc":-1}}]}`,
 		"bad env":       `{"apps":[{"name":"a","kind":"x11","command":["x"],"env":["NOEQUALS"]}]}`,
 		"not json":      `apps:`,
+		"cpu too high":  `{"apps":[{"name":"a","kind":"x11","command":["x"],"limits":{"cpu":1000}}]}`,
+		"tiny memory":   `{"apps":[{"name":"a","kind":"x11","command":["x"],"limits":{"memory_mb":1}}]}`,
+		"root relative": `{"apps":[{"name":"a","kind":"x11","command":["x"],"root":"img/rootfs"}]}`,
+		"root unclean":  `{"apps":[{"name":"a","kind":"x11","command":["x"],"root":"/img/../etc"}]}`,
+		"bad network":   `{"apps":[{"name":"a","kind":"x11","command":["x"],"network":"host"}]}`,
+		"device out":    `{"apps":[{"name":"a","kind":"x11","command":["x"],"devices":["/etc/shadow"]}]}`,
+		"volume root":   `{"apps":[{"name":"a","kind":"x11","command":["x"],"volumes":[{"source":"/","target":"/data"}]}]}`,
+		"volume /proc":  `{"apps":[{"name":"a","kind":"x11","command":["x"],"volumes":[{"source":"/srv/a","target":"/proc/x"}]}]}`,
+		"volume /usr":   `{"apps":[{"name":"a","kind":"x11","command":["x"],"volumes":[{"source":"/srv/a","target":"/usr"}]}]}`,
+		"pattern root":  `{"apps":[{"name":"a","kind":"pattern","root":"/srv/img"}]}`,
 	} {
 		if _, err := Parse([]byte(js)); !errors.Is(err, ErrInvalid) {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+func TestSandboxFields(t *testing.T) {
+	c, err := Parse([]byte(`{"apps":[{"name":"game","kind":"x11","command":["/usr/bin/game"],
+		"root":"/srv/images/game","network":"outbound","devices":["/dev/dri/renderD128"],
+		"volumes":[{"source":"/srv/saves","target":"/home/app/saves"},{"source":"/srv/in","target":"/tmp/in","read_only":true}],
+		"limits":{"cpu":1.5,"memory_mb":2048,"pids":256}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := c.Lookup("game")
+	if a.Root != "/srv/images/game" || a.Network != NetworkOutbound || len(a.Devices) != 1 || len(a.Volumes) != 2 ||
+		a.Limits.CPU != 1.5 || a.Limits.MemoryMB != 2048 || a.Limits.Pids != 256 {
+		t.Fatalf("%+v", a)
+	}
+	a.Volumes[0].Source = "/changed"
+	if b, _ := c.Lookup("game"); b.Volumes[0].Source != "/srv/saves" {
+		t.Error("Lookup shares the volumes")
+	}
+	if l := (Limits{CPU: 2}).WithDefaults(); l.CPU != 2 || l.MemoryMB != DefaultLimits().MemoryMB || l.Pids != DefaultLimits().Pids {
+		t.Errorf("WithDefaults: %+v", l)
 	}
 }
