@@ -15,9 +15,11 @@ fi
 # what DAMAGE says changed and XTest input (internal/x11); libyuv converts the capture to I420;
 # fonts-dejavu-core is xterm's font; x11-utils has the tools (xdpyinfo,
 # xwininfo) to look into a session's display.
+# runc is the OCI runtime every X11 app's container runs under
+# (internal/container).
 # pulseaudio is each X11 session's private sound server; libpulse-dev
 # builds the capture of it (internal/pulse) and the test app's beep.
-packages=(pkg-config gcc libvpx-dev libopus-dev libx264-dev libavcodec-dev coturn iproute2 nftables chromium xvfb xterm x11-utils libx11-dev libxext-dev libxtst-dev libxdamage-dev libyuv-dev fonts-dejavu-core pulseaudio libpulse-dev)
+packages=(pkg-config gcc runc libvpx-dev libopus-dev libx264-dev libavcodec-dev coturn iproute2 nftables chromium xvfb xterm x11-utils libx11-dev libxext-dev libxtst-dev libxdamage-dev libyuv-dev fonts-dejavu-core pulseaudio libpulse-dev)
 # `install-deps.sh bench` adds ffmpeg, the raw encoders `streamstack bench
 # --density` compares the streamer with; the build and tests never need it.
 if [ "${1:-}" = bench ]; then
