@@ -3,8 +3,10 @@ package x11
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -45,6 +47,15 @@ func TestXvfbAuth(t *testing.T) {
 	x := startXvfb(t, 320, 240)
 	if x.Cookie() == nil || x.AuthFile() == "" {
 		t.Fatal("no cookie by default")
+	}
+	// Every local user reads a process's argv: the cookie's file is not
+	// in Xvfb's.
+	argv, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", x.Pid()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(argv), x.AuthFile()) || strings.Contains(string(argv), "streamstack-xauth") {
+		t.Errorf("Xvfb's argv names the cookie file: %q", argv)
 	}
 	dir := filepath.Dir(x.AuthFile())
 	for p, mode := range map[string]os.FileMode{dir: 0o700 | os.ModeDir, x.AuthFile(): 0o600} {

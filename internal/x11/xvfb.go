@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/streamstack/streamstack/internal/tailbuf"
 )
 
@@ -90,13 +92,25 @@ func StartXvfb(ctx context.Context, cfg XvfbConfig) (*Xvfb, error) {
 			_ = w.Close()
 			return nil, err
 		}
-		// -noreset: the server reads the file once, now.
-		args = append(args, "-auth", auth.file)
 	}
 	cmd := exec.Command(cfg.Command, args...)
 	stderr := tailbuf.New(2048)
 	cmd.Stderr = stderr
 	cmd.ExtraFiles = []*os.File{w}
+	if cookie != nil {
+		// The server reads its cookie from an inherited memory file, not
+		// from a path in its argv, which every local user can read in
+		// ps; -noreset: it reads it once, now.
+		mf, err := cookieFile(cookie)
+		if err != nil {
+			_ = w.Close()
+			auth.remove()
+			return nil, err
+		}
+		defer func() { _ = mf.Close() }()
+		cmd.ExtraFiles = append(cmd.ExtraFiles, mf)
+		cmd.Args = append(cmd.Args, "-auth", "/dev/fd/4")
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		_ = w.Close()
@@ -225,4 +239,23 @@ func (x *Xvfb) removeFiles() {
 	if errors.Is(err, syscall.ECONNREFUSED) {
 		_ = os.Remove(sock)
 	}
+}
+
+// cookieFile is an anonymous memory file holding c's Xauthority entry,
+// positioned at its start.
+func cookieFile(c *Cookie) (*os.File, error) {
+	fd, err := unix.MemfdCreate("xauthority", unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("%w: cookie file: %w", ErrXvfb, err)
+	}
+	f := os.NewFile(uintptr(fd), "xauthority")
+	if _, err := f.Write(c.Xauthority()); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("%w: cookie file: %w", ErrXvfb, err)
+	}
+	if _, err := f.Seek(0, 0); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("%w: cookie file: %w", ErrXvfb, err)
+	}
+	return f, nil
 }
