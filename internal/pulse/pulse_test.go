@@ -3,6 +3,7 @@ package pulse
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
@@ -184,4 +185,52 @@ func BenchmarkLoopback(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "ms/beep")
+}
+
+// A server run as a session's uid admits that uid and us (our group, for
+// the capture), and refuses any other uid: no anonymous clients.
+func TestServerAsOtherUID(t *testing.T) {
+	if _, err := exec.LookPath("pulseaudio"); err != nil {
+		t.Skip("pulseaudio not installed (scripts/install-deps.sh installs it):", err)
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("running the server as another uid needs root")
+	}
+	const app, other = 1_700_001_000, 1_700_066_536
+	dir := t.TempDir()
+	for _, d := range []string{filepath.Dir(dir), dir} { // t.TempDir's parent is 0700
+		if err := os.Chmod(d, 0o711); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := StartServer(context.Background(), ServerConfig{UID: app, GID: app, Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Close() }()
+	var st syscall.Stat_t
+	if err := syscall.Stat(fmt.Sprintf("/proc/%d", s.Pid()), &st); err != nil || st.Uid != app {
+		t.Fatalf("daemon runs as uid %d (%v), want %d", st.Uid, err, app)
+	}
+	rec, err := s.NewMonitorRecorder(StreamConfig{Rate: 48000, Channels: 2, Fragment: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("our capture refused: %v", err)
+	}
+	_ = rec.Close()
+	pactl := func(uid uint32) error {
+		cmd := exec.Command("pactl", "--server", s.Addr(), "info")
+		cmd.Env = []string{"HOME=/nonexistent", "PATH=" + os.Getenv("PATH")}
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: uid}}
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("%w: %s", err, out)
+		}
+		return nil
+	}
+	if err := pactl(app); err != nil {
+		t.Errorf("the app's uid refused: %v", err)
+	}
+	if err := pactl(other); err == nil {
+		t.Error("another uid admitted")
+	}
 }

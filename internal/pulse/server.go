@@ -7,7 +7,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -28,9 +30,12 @@ type ServerConfig struct {
 	// Rate and Channels are the null sink's format; 0: 48000 Hz stereo,
 	// what Opus carries, so nothing resamples on the way out.
 	Rate, Channels int
-	// UID and GID, when UID is not -1 and differs from ours, own the
-	// directory of the socket: the app runs as that user and must reach
-	// it; nobody else can.
+	// UID and GID, when UID is not -1 and differs from ours, are who the
+	// daemon runs as (we must be root): the app's own uid, the only one
+	// the daemon admits besides members of our group (us, for the
+	// capture). Otherwise it runs as us and admits only our uid. No
+	// anonymous clients either way: the socket's permissions are not
+	// what keeps another session out.
 	UID, GID int
 	// StartTimeout bounds the wait for the daemon to be ready.
 	StartTimeout time.Duration
@@ -88,31 +93,43 @@ func StartServer(ctx context.Context, cfg ServerConfig) (_ *Server, err error) {
 			_ = os.RemoveAll(dir)
 		}
 	}()
-	// The daemon's own files stay in dir (0700, ours); the socket is in
-	// dir/sock, which the app's user owns, reached through a dir that
-	// lets others traverse but not list.
+	// The daemon's files stay in dir, 0700 and the daemon's user's; the
+	// socket is in dir/sock, whose path a container binds in.
 	sockDir := filepath.Join(dir, "sock")
 	if err := os.Mkdir(sockDir, 0o700); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrServer, err)
 	}
-	if cfg.UID >= 0 && cfg.UID != os.Getuid() {
-		if err := os.Chmod(dir, 0o711); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrServer, err)
+	asOther := cfg.UID >= 0 && cfg.UID != os.Getuid()
+	auth := "auth-anonymous=0 auth-cookie-enabled=0"
+	if asOther {
+		for _, d := range []string{dir, sockDir} {
+			if err := os.Chown(d, cfg.UID, cfg.GID); err != nil {
+				return nil, fmt.Errorf("%w: directory for uid %d: %w", ErrServer, cfg.UID, err)
+			}
 		}
-		if err := os.Chown(sockDir, cfg.UID, cfg.GID); err != nil {
-			return nil, fmt.Errorf("%w: socket directory for uid %d: %w", ErrServer, cfg.UID, err)
+		g, err := user.LookupGroupId(strconv.Itoa(os.Getegid()))
+		if err != nil {
+			return nil, fmt.Errorf("%w: our group: %w", ErrServer, err)
 		}
+		// The daemon checks a client's credentials (SCM_CREDENTIALS): its
+		// own uid (the app's), or our group's gid (our capture).
+		auth += " auth-group-enable=1 auth-group=" + g.Name
 	}
 	s := &Server{Socket: filepath.Join(sockDir, "native"), dir: dir, done: make(chan struct{}),
 		stopT: cfg.StopTimeout, log: &tailLines{max: 20}}
 	script := fmt.Sprintf(`load-module module-null-sink sink_name=%s rate=%d channels=%d sink_properties=device.description=streamstack
 set-default-sink %s
 set-default-source %s
-load-module module-native-protocol-unix socket=%s auth-anonymous=1
-`, SinkName, cfg.Rate, cfg.Channels, SinkName, MonitorName, s.Socket)
+load-module module-native-protocol-unix socket=%s %s
+`, SinkName, cfg.Rate, cfg.Channels, SinkName, MonitorName, s.Socket, auth)
 	scriptPath := filepath.Join(dir, "session.pa")
 	if err := os.WriteFile(scriptPath, []byte(script), 0o600); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrServer, err)
+	}
+	if asOther {
+		if err := os.Chown(scriptPath, cfg.UID, cfg.GID); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrServer, err)
+		}
 	}
 	// -n: none of the system's default.pa (no hardware, no network
 	// modules); the rest keeps the daemon in the foreground, ours, and
@@ -130,6 +147,10 @@ load-module module-native-protocol-unix socket=%s auth-anonymous=1
 		"XDG_STATE_HOME=" + filepath.Join(dir, "state"),
 		"PULSE_RUNTIME_PATH=" + filepath.Join(dir, "run"), "PULSE_STATE_PATH=" + filepath.Join(dir, "state")}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.Dir = dir
+	if asOther {
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(cfg.UID), Gid: uint32(cfg.GID), NoSetGroups: false}
+	}
 	// Our own pipe, not StderrPipe: Wait must not close it under the
 	// reader, which sees EOF when the daemon (and anything that inherited
 	// its stderr) has gone.
