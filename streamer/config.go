@@ -169,6 +169,18 @@ type Config struct {
 	// AppStopTimeout is how long the app, then Xvfb, get to exit on
 	// SIGTERM before SIGKILL when the session ends.
 	AppStopTimeout time.Duration
+	// AppIsolation is how an x11 app is kept from the host and from other
+	// sessions: IsolationContainer (the default) runs it in an OCI
+	// container of its own (internal/container); IsolationNone runs it as
+	// a process beside the streamer, as AppUser: unsafe where sessions
+	// belong to different people.
+	AppIsolation string
+	// ContainerRuntime is the OCI runtime binary; empty: runc.
+	ContainerRuntime string
+	// AppUIDBase and AppUIDSlots are the host uids containers' users map
+	// onto: slot n (one per live session of the host) is AppUIDBase +
+	// n×65536 onwards. Zero: internal/container's defaults.
+	AppUIDBase, AppUIDSlots uint32
 	// GamepadUinput gives an x11 app the client's gamepads as virtual
 	// pads made through /dev/uinput; off, or where the device cannot be
 	// opened, the client is told gamepads are unsupported.
@@ -202,6 +214,7 @@ func DefaultConfig() Config {
 		AppStartTimeout:        10 * time.Second,
 		AppAudio:               true,
 		AppUser:                "nobody",
+		AppIsolation:           IsolationContainer,
 		AppStopTimeout:         2 * time.Second,
 		GamepadUinput:          true,
 	}
@@ -243,6 +256,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: audio bitrate %d", ErrConfig, c.AudioBitrate)
 	case c.AppStartTimeout <= 0 || c.AppStopTimeout <= 0:
 		return fmt.Errorf("%w: app start and stop timeouts must be positive", ErrConfig)
+	case c.AppIsolation != "" && c.AppIsolation != IsolationContainer && c.AppIsolation != IsolationNone:
+		return fmt.Errorf("%w: app isolation %q: want %q or %q", ErrConfig, c.AppIsolation, IsolationContainer, IsolationNone)
 	}
 	if err := c.validateICE(); err != nil {
 		return err

@@ -92,6 +92,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	var src Source = gen
 	sink := deps.Input
 	var appExited <-chan struct{}
+	appReason := func() string { return ReasonAppExited }
 	var audioIn <-chan []int16
 	if app, ok := lookupApp(cfg.Apps, rec.App, log); ok && app.Kind == apps.KindX11 {
 		xa, err := startX11App(ctx, cfg, app, w, h, log)
@@ -99,7 +100,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 			return fmt.Errorf("%w: app %s: %w", ErrSession, app.Name, err)
 		}
 		defer xa.Close() // after the media loops stopped (deferred later)
-		src, appExited, audioIn = xa, xa.Exited(), xa.AudioFrames()
+		src, appExited, audioIn, appReason = xa, xa.Exited(), xa.AudioFrames(), xa.ExitReason
 		if sink == nil {
 			sink = xa
 		}
@@ -116,6 +117,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 		done:      make(chan struct{}),
 		retired:   map[string]bool{},
 		appExited: appExited,
+		appReason: appReason,
 	}
 	if cfg.Encoder == "" {
 		cfg.Encoder = rec.Encoder
@@ -209,6 +211,8 @@ type server struct {
 	// appExited is closed when the session's app exits on its own; nil
 	// for the test pattern.
 	appExited <-chan struct{}
+	// appReason says why the app exited once appExited is closed.
+	appReason func() string
 }
 
 func (s *server) run(ctx context.Context) (err error) {
@@ -325,7 +329,7 @@ func (s *server) loop(ctx context.Context, watch <-chan *session.Session) error 
 			s.end(session.ReasonIdle)
 		case <-s.appExited:
 			s.appExited = nil
-			s.end(ReasonAppExited)
+			s.end(s.appReason())
 		case <-s.connect.c:
 			s.connect.stop()
 			if s.peer != nil && !s.peer.connected {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/streamstack/streamstack/apps"
+	"github.com/streamstack/streamstack/internal/container"
 	"github.com/streamstack/streamstack/internal/tailbuf"
 	"github.com/streamstack/streamstack/internal/x11"
 	"github.com/streamstack/streamstack/internal/yuv"
@@ -56,6 +57,12 @@ type x11App struct {
 
 	pads *gamepads // uinput, where the host allows it
 
+	// With IsolationContainer: the app's uid range, its container and
+	// the container's bundle directory.
+	slot   *container.Slot
+	ctr    *container.Container
+	ctrDir string
+
 	capFailed bool // owned by the video goroutine
 	mu        sync.Mutex
 	touch     int // the touch point acting as the pointer, -1 none
@@ -68,7 +75,8 @@ const maxAppStderr = 4096
 // capture and input. On error nothing is left running.
 func startX11App(ctx context.Context, cfg Config, app apps.App, w, h int, log *slog.Logger) (_ *x11App, err error) {
 	log = log.With("app", app.Name)
-	if app.User == "" && os.Geteuid() == 0 {
+	isolated := cfg.AppIsolation != IsolationNone
+	if !isolated && app.User == "" && os.Geteuid() == 0 {
 		app.User = cfg.AppUser
 	}
 	xv, err := x11.StartXvfb(ctx, x11.XvfbConfig{Command: cfg.XvfbCommand, Width: w, Height: h, Depth: 24,
@@ -84,6 +92,12 @@ func startX11App(ctx context.Context, cfg Config, app apps.App, w, h int, log *s
 			a.Close()
 		}
 	}()
+	if isolated {
+		if a.slot, err = slots(cfg).Acquire(); err != nil {
+			close(a.appDone)
+			return nil, err
+		}
+	}
 	if a.cap, err = x11.NewCapturer(xv.Display, xv.Cookie()); err != nil {
 		close(a.appDone)
 		return nil, err
@@ -94,7 +108,9 @@ func startX11App(ctx context.Context, cfg Config, app apps.App, w, h int, log *s
 	}
 	if cfg.AppAudio {
 		uid, gid := -1, -1
-		if app.User != "" {
+		if isolated {
+			uid, gid = a.hostUIDs(app)
+		} else if app.User != "" {
 			u, err := lookupUser(app.User)
 			if err != nil {
 				close(a.appDone)
@@ -108,11 +124,20 @@ func startX11App(ctx context.Context, cfg Config, app apps.App, w, h int, log *s
 			return nil, err
 		}
 	}
-	if err = a.startApp(app); err != nil {
+	if isolated {
+		uid, gid := a.hostUIDs(app)
+		if err = xv.ChownAuth(uid, gid); err == nil {
+			err = a.startContainer(ctx, cfg, app)
+		}
+	} else {
+		err = a.startApp(app)
+	}
+	if err != nil {
 		close(a.appDone)
 		return nil, fmt.Errorf("streamer: start %s: %w", app.Name, err)
 	}
-	log.Info("app started", "display", xv.Display, "xvfb_pid", xv.Pid(), "app_pid", a.cmd.Process.Pid)
+	_, appPid := a.Pids()
+	log.Info("app started", "display", xv.Display, "xvfb_pid", xv.Pid(), "app_pid", appPid, "isolation", cfg.AppIsolation)
 	var soundDone <-chan struct{} // nil without app audio: never ready
 	if a.audio != nil {
 		soundDone = a.audio.server.Done()
@@ -120,7 +145,7 @@ func startX11App(ctx context.Context, cfg Config, app apps.App, w, h int, log *s
 	a.wg.Go(func() {
 		select {
 		case <-a.appDone:
-			a.log.Warn("app exited", "err", a.cmd.ProcessState, "stderr", a.stderr.String())
+			a.log.Warn("app exited", "err", a.appErr(), "reason", a.ExitReason(), "stderr", a.stderr.String())
 		case <-xv.Done():
 			a.log.Warn("display server exited")
 		case <-soundDone:
@@ -236,12 +261,33 @@ func (a *x11App) AudioFrames() <-chan []int16 {
 // Exited is closed when the app or its display exited on its own.
 func (a *x11App) Exited() <-chan struct{} { return a.exited }
 
-// Pids are the processes of the session: Xvfb's and the app's.
+// Pids are the processes of the session: Xvfb's and the app's (its
+// container runtime's, in a container).
 func (a *x11App) Pids() (xvfb, app int) {
-	if a.cmd != nil && a.cmd.Process != nil {
+	switch {
+	case a.ctr != nil:
+		app = a.ctr.Pid()
+	case a.cmd != nil && a.cmd.Process != nil:
 		app = a.cmd.Process.Pid
 	}
 	return a.xvfb.Pid(), app
+}
+
+// appErr is how the app ended, once appDone is closed.
+func (a *x11App) appErr() any {
+	if a.ctr != nil {
+		return a.ctr.Err()
+	}
+	return a.cmd.ProcessState
+}
+
+// ExitReason says why the app ended on its own: ReasonAppLimits when its
+// container hit a limit, else ReasonAppExited.
+func (a *x11App) ExitReason() string {
+	if a.ctr != nil && a.ctr.LimitHit() {
+		return ReasonAppLimits
+	}
+	return ReasonAppExited
 }
 
 // Draw implements Source: it captures the display into img.
@@ -344,6 +390,7 @@ func (a *x11App) Close() {
 	if a.cap != nil {
 		a.cap.Close()
 	}
+	a.stopContainer()
 	if a.cmd != nil {
 		pgid := a.cmd.Process.Pid
 		_ = syscall.Kill(-pgid, syscall.SIGTERM)
@@ -360,4 +407,6 @@ func (a *x11App) Close() {
 		a.audio.Close()
 	}
 	a.xvfb.Stop()
+	// Last: the slot's uids ran the app and its sound server.
+	a.slot.Release()
 }

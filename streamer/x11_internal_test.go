@@ -49,10 +49,19 @@ func procLine(t *testing.T, pid int, file, prefix string) string {
 	return ""
 }
 
-// The app runs in its own process group with its limits, without the
-// streamer's settings in its environment, as the configured user; Close
-// ends it and Xvfb and removes the display's socket.
-func TestX11AppIsolationAndTeardown(t *testing.T) {
+// processConfig runs apps as processes beside the streamer
+// (--app-isolation=none).
+func processConfig() Config {
+	cfg := DefaultConfig()
+	cfg.AppIsolation = IsolationNone
+	return cfg
+}
+
+// With --app-isolation=none the app runs in its own process group with
+// its limits, without the streamer's settings in its environment, as the
+// configured user; Close ends it and Xvfb and removes the display's
+// socket.
+func TestX11AppProcessIsolationAndTeardown(t *testing.T) {
 	needXvfb(t)
 	t.Setenv("STREAMSTACK_NATS_URL", "nats://user:secret@host")
 	app := apps.App{Name: "sleeper", Kind: apps.KindX11, Command: []string{"sleep", "30"},
@@ -60,8 +69,7 @@ func TestX11AppIsolationAndTeardown(t *testing.T) {
 	if os.Geteuid() == 0 {
 		app.User = "nobody"
 	}
-	cfg := DefaultConfig()
-	a, err := startX11App(context.Background(), cfg, app, 320, 240, x11TestLog())
+	a, err := startX11App(context.Background(), processConfig(), app, 320, 240, x11TestLog())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +162,7 @@ func TestX11AppIsolationAndTeardown(t *testing.T) {
 
 // The display admits the app (as its own user when the streamer is root)
 // through XAUTHORITY, and nothing without the cookie.
-func TestX11AppDisplayCookie(t *testing.T) {
+func TestX11AppProcessDisplayCookie(t *testing.T) {
 	needXvfb(t)
 	if _, err := exec.LookPath("xdpyinfo"); err != nil {
 		t.Skip("xdpyinfo (x11-utils) not installed")
@@ -163,7 +171,7 @@ func TestX11AppDisplayCookie(t *testing.T) {
 	if os.Geteuid() == 0 {
 		app.User = "nobody"
 	}
-	a, err := startX11App(context.Background(), DefaultConfig(), app, 320, 240, x11TestLog())
+	a, err := startX11App(context.Background(), processConfig(), app, 320, 240, x11TestLog())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +240,7 @@ func TestX11AppStartFailsCleanly(t *testing.T) {
 	if err == nil {
 		t.Fatal("started a missing program")
 	}
-	_, err = startX11App(context.Background(), DefaultConfig(),
+	_, err = startX11App(context.Background(), processConfig(),
 		apps.App{Name: "nouser", Kind: apps.KindX11, Command: []string{"true"}, User: "no-such-user-here"}, 320, 240, x11TestLog())
 	if err == nil {
 		t.Fatal("started as a missing user")

@@ -233,11 +233,15 @@ func TestSlots(t *testing.T) {
 func TestSpecRefusesBadInput(t *testing.T) {
 	slot := &Slot{HostBase: 1 << 30, Size: 65536}
 	for name, s := range map[string]Spec{
-		"bad id":      {ID: "../x", Args: []string{"/bin/true"}, Slot: slot},
-		"no command":  {ID: "a", Slot: slot},
-		"no slot":     {ID: "a", Args: []string{"/bin/true"}},
-		"uid outside": {ID: "a", Args: []string{"/bin/true"}, Slot: slot, UID: 70000},
-		"rel bind":    {ID: "a", Args: []string{"/bin/true"}, Slot: slot, Binds: []Bind{{Source: "x", Target: "/x"}}},
+		"bad id":       {ID: "../x", Args: []string{"/bin/true"}, Slot: slot},
+		"no command":   {ID: "a", Slot: slot},
+		"no slot":      {ID: "a", Args: []string{"/bin/true"}},
+		"uid outside":  {ID: "a", Args: []string{"/bin/true"}, Slot: slot, UID: 70000},
+		"rel bind":     {ID: "a", Args: []string{"/bin/true"}, Slot: slot, Binds: []Bind{{Source: "x", Target: "/x"}}},
+		"missing":      {ID: "a", Args: []string{"/nonexistent/app"}, Slot: slot},
+		"missing bare": {ID: "a", Args: []string{"no-such-program-here"}, Slot: slot},
+		"not visible":  {ID: "a", Args: []string{os.Args[0]}, Slot: slot}, // the test binary, in a host temp dir
+		"relative":     {ID: "a", Args: []string{"./app"}, Slot: slot},
 	} {
 		if err := s.validate(); !errors.Is(err, ErrSpec) {
 			t.Errorf("%s: %v", name, err)
@@ -254,5 +258,20 @@ func TestProbe(t *testing.T) {
 	inv = Runtime{Binary: "no-such-runtime"}.Probe(context.Background(), slots, "")
 	if inv.Available || !strings.Contains(inv.Reason, "no-such-runtime") {
 		t.Fatalf("%+v", inv)
+	}
+}
+
+func TestFindCommand(t *testing.T) {
+	slot := &Slot{HostBase: 1 << 30, Size: 65536}
+	dir := filepath.Dir(os.Args[0])
+	for name, s := range map[string]Spec{
+		"bare":        {ID: "a", Args: []string{"sh"}, Slot: slot},
+		"merged /usr": {ID: "a", Args: []string{"/bin/sh"}, Slot: slot},
+		"in a bind":   {ID: "a", Args: []string{"/app/" + filepath.Base(os.Args[0])}, Slot: slot, Binds: []Bind{{Source: dir, Target: "/app"}}},
+		"in a root":   {ID: "a", Args: []string{"/" + filepath.Base(os.Args[0])}, Slot: slot, Root: dir},
+	} {
+		if err := s.validate(); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }

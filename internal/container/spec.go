@@ -93,7 +93,7 @@ func (s Spec) validate() error {
 			return fmt.Errorf("%w: bind %s:%s", ErrSpec, b.Source, b.Target)
 		}
 	}
-	return nil
+	return s.findCommand()
 }
 
 // ValidID reports whether id may name a container.

@@ -1,0 +1,141 @@
+package streamer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/streamstack/streamstack/apps"
+	"github.com/streamstack/streamstack/internal/container"
+	"github.com/streamstack/streamstack/internal/x11"
+)
+
+// needContainers skips where apps cannot run in containers, saying why.
+func needContainers(t *testing.T) Config {
+	t.Helper()
+	needXvfb(t)
+	if _, err := exec.LookPath("runc"); err != nil {
+		t.Skip("runc not installed (scripts/install-deps.sh installs it)")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("app containers need root")
+	}
+	cfg := DefaultConfig()
+	cfg.SessionID = fmt.Sprintf("t%d", time.Now().UnixNano())
+	cfg.AppUIDBase = 1_800_000_000
+	cfg.AppUIDSlots = 64
+	dir := t.TempDir()
+	for _, d := range []string{filepath.Dir(dir), dir} { // as the agent makes it: 0711
+		if err := os.Chmod(d, 0o711); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg.RuntimeDir = dir
+	return cfg
+}
+
+// An app in its container runs as its slot's uid, with none of the
+// streamer's environment, no privilege, and only its display, cookie and
+// sound socket of the host; Close leaves no process, container, cgroup or
+// directory.
+func TestX11AppContainer(t *testing.T) {
+	cfg := needContainers(t)
+	t.Setenv("STREAMSTACK_NATS_URL", "nats://user:secret@host")
+	// The script reports what the app sees, then keeps running.
+	script := `echo uid=$(id -u) env=$(env | grep -c STREAMSTACK_)
+grep -E '^(NoNewPrivs|Seccomp):' /proc/self/status
+echo procs=$(ls -d /proc/[0-9]* | wc -l)
+ls /tmp/.X11-unix
+xdpyinfo >/dev/null 2>&1 && echo display-ok
+XAUTHORITY=/dev/null xdpyinfo >/dev/null 2>&1 && echo display-without-cookie
+pactl info >/dev/null 2>&1 && echo sound-ok
+echo ready
+exec sleep 60`
+	app := apps.App{Name: "probe", Kind: apps.KindX11, Command: []string{"/bin/sh", "-c", script}}
+	a, err := startX11App(context.Background(), cfg, app, 320, 240, x11TestLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(a.stderr.String(), "ready") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the app did not report: %q", a.stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	out := a.stderr.String()
+	for _, want := range []string{"uid=1000 env=0", "NoNewPrivs:\t1", "Seccomp:\t2", "X0\n", "display-ok", "sound-ok"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("want %q in the app's report:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "display-without-cookie") {
+		t.Errorf("the display admitted a client without the cookie:\n%s", out)
+	}
+	hostUID := a.slot.HostUID(appUID)
+	var st syscall.Stat_t
+	if err := syscall.Stat(fmt.Sprintf("/proc/%d", a.audio.Pid()), &st); err != nil || st.Uid != hostUID {
+		t.Errorf("sound server runs as uid %d (%v), want the app's %d", st.Uid, err, hostUID)
+	}
+	for _, p := range []string{fmt.Sprintf("/proc/%d/cmdline", a.xvfb.Pid())} {
+		if b, _ := os.ReadFile(p); strings.Contains(string(b), a.xvfb.AuthFile()) {
+			t.Errorf("%s names the cookie file", p)
+		}
+	}
+	xvfb, runtimePid := a.Pids()
+	pulse := a.audio.Pid()
+	id := ContainerID(cfg.SessionID)
+	sock := x11.SocketPath(a.xvfb.Number())
+
+	a.Close()
+	for _, p := range []int{xvfb, runtimePid, pulse} {
+		if !gone(p) {
+			t.Errorf("pid %d still running after Close", p)
+		}
+	}
+	if ents, _ := os.ReadDir(cfg.RuntimeDir); len(ents) != 0 {
+		t.Errorf("left in the runtime directory: %v", ents)
+	}
+	if _, err := os.Stat(sock); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("display socket left: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(container.DefaultRunDir, "runc", id)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("container state left: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join("/sys/fs/cgroup/pids", container.CgroupPath(id))); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("cgroup left: %v", err)
+	}
+	select {
+	case <-a.Exited():
+		t.Error("Exited closed by Close: the session would end with 'app exited'")
+	default:
+	}
+}
+
+// A fork bomb ends its session with ReasonAppLimits.
+func TestX11AppContainerLimits(t *testing.T) {
+	cfg := needContainers(t)
+	app := apps.App{Name: "bomb", Kind: apps.KindX11, Command: []string{"/bin/sh", "-c", "while :; do sleep 30 & done"},
+		Limits: apps.Limits{Pids: 32}}
+	a, err := startX11App(context.Background(), cfg, app, 320, 240, x11TestLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	select {
+	case <-a.Exited():
+	case <-time.After(20 * time.Second):
+		t.Fatal("the fork bomb ran on")
+	}
+	if r := a.ExitReason(); r != ReasonAppLimits {
+		t.Fatalf("reason %q, want %q", r, ReasonAppLimits)
+	}
+}
