@@ -13,6 +13,7 @@ import (
 
 	njs "github.com/nats-io/nats.go/jetstream"
 
+	"github.com/streamstack/streamstack/apps"
 	"github.com/streamstack/streamstack/encoders"
 	"github.com/streamstack/streamstack/fleet"
 	"github.com/streamstack/streamstack/session"
@@ -41,12 +42,17 @@ type Agent struct {
 	// inventory is what probing found (or the config declared).
 	inventory []encoders.Status
 	now       func() time.Time
+	// catalog is where a session's app and its limits are looked up;
+	// appTotal is the app budget (Config.AppCPU, Config.AppMemoryMB).
+	catalog  *apps.Catalog
+	appTotal appNeed
 
 	mu      sync.Mutex
 	running map[string]*streamerProc
-	pools   []poolState       // this agent's encoder capacity and its use
-	peers   []fleet.Heartbeat // the fleet at the last heartbeat
-	wg      sync.WaitGroup    // one per streamer process watcher
+	pools   []poolState        // this agent's encoder capacity and its use
+	appHeld map[string]appNeed // what each session's app holds of appTotal
+	peers   []fleet.Heartbeat  // the fleet at the last heartbeat
+	wg      sync.WaitGroup     // one per streamer process watcher
 	// fallbacks counts sessions moved off hardware, by backends.
 	fallbacks map[fallbackKey]float64
 	// recheck test-encodes a degraded pool (recheckPool; tests replace
@@ -89,6 +95,14 @@ func New(cfg Config, deps Deps) (*Agent, error) {
 	if len(pools) == 0 {
 		return nil, fmt.Errorf("%w: no encoder backend works on this host: %v", ErrConfig, inv)
 	}
+	catalog, err := appCatalog(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	appTotal, err := appBudgetOf(cfg)
+	if err != nil {
+		return nil, err
+	}
 	a := &Agent{
 		cfg:       cfg,
 		deps:      deps,
@@ -97,6 +111,9 @@ func New(cfg Config, deps Deps) (*Agent, error) {
 		now:       time.Now,
 		running:   map[string]*streamerProc{},
 		pools:     pools,
+		catalog:   catalog,
+		appTotal:  appTotal,
+		appHeld:   map[string]appNeed{},
 		beatNow:   make(chan struct{}, 1),
 	}
 	a.recheck = a.recheckPool
@@ -148,7 +165,8 @@ func (a *Agent) Run(ctx context.Context) error {
 			a.log.Info("encoder absent", "backend", st.Name, "reason", st.Reason)
 		}
 	}
-	a.log.Info("agent ready", "region", a.cfg.Region, "units", a.TotalUnits(), "max_sessions", a.cfg.MaxSessions)
+	a.log.Info("agent ready", "region", a.cfg.Region, "units", a.TotalUnits(), "max_sessions", a.cfg.MaxSessions,
+		"app_cpu", a.appTotal.cpu, "app_memory_mb", a.appTotal.memoryMB)
 	for {
 		msg, err := it.Next()
 		if err != nil {
@@ -194,13 +212,16 @@ func (a *Agent) heartbeat(ctx context.Context) error {
 	backends := a.backends()
 	total, used := totals(backends)
 	a.mu.Lock()
-	n := len(a.running)
+	n, app := len(a.running), a.appsLocked()
 	a.mu.Unlock()
+	free := app.free()
 	return fleet.Put(ctx, a.deps.Agents, fleet.Heartbeat{
 		ID: a.cfg.ID, Region: a.cfg.Region,
 		TotalUnits: total, UsedUnits: used,
 		Sessions: n, MaxSessions: a.cfg.MaxSessions,
-		Backends:  backends,
+		Backends:    backends,
+		AppCPUTotal: app.total.cpu, AppCPUFree: free.cpu,
+		AppMemoryTotalMB: app.total.memoryMB, AppMemoryFreeMB: free.memoryMB,
 		StartedAt: a.started, At: time.Now().UTC(),
 	})
 }
@@ -257,7 +278,13 @@ func (a *Agent) handle(ctx context.Context, msg njs.Msg) {
 		_ = msg.NakWithDelay(a.cfg.RetryDelay)
 		return
 	}
-	n, waited := need{units: units, codecs: s.VideoCodecs, region: s.Region}, time.Since(req.CreatedAt)
+	app, err := a.appNeedOf(s.App)
+	if md, mdErr := msg.Metadata(); err != nil && (mdErr != nil || md.NumDelivered == 1) {
+		// Said once per request, not at every redelivery.
+		log.Warn("app not in this agent's catalogue: charged the default limits", "app", s.App, "err", err)
+	}
+	n := need{units: units, codecs: s.VideoCodecs, region: s.Region, app: app}
+	waited := time.Since(req.CreatedAt)
 	if a.wouldTakeSoftware(n, waited) {
 		// Only software is free here: read the fleet now, not at the last
 		// tick, to see whether hardware is free elsewhere.
@@ -287,7 +314,8 @@ func (a *Agent) handle(ctx context.Context, msg njs.Msg) {
 		return
 	}
 	_ = msg.Ack()
-	log.Info("placed", "units", units, "encoder", c.pool, "screen", fmt.Sprintf("%dx%d@%d", s.Screen.Width, s.Screen.Height, s.Screen.FPS))
+	log.Info("placed", "units", units, "encoder", c.pool, "screen", fmt.Sprintf("%dx%d@%d", s.Screen.Width, s.Screen.Height, s.Screen.FPS),
+		"app", s.App, "app_cpu", app.cpu, "app_memory_mb", app.memoryMB)
 	if err := a.launch(ctx, placed); err != nil {
 		log.Error("launch streamer", "err", err)
 		a.release(s.ID)
@@ -304,7 +332,7 @@ func (a *Agent) endNoCapacity(ctx context.Context, log *slog.Logger, id string) 
 			return session.ErrNoChange
 		}
 		s.Status, s.Reason = session.StatusError, session.ReasonNoCapacity
-		s.StatusMessage = fmt.Sprintf("no encoder capacity free within %s", a.cfg.PlacementTimeout)
+		s.StatusMessage = fmt.Sprintf("no encoder or app capacity free within %s", a.cfg.PlacementTimeout)
 		return nil
 	})
 	if err != nil && !errors.Is(err, session.ErrEnded) {

@@ -1,9 +1,18 @@
 package agent
 
 import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/streamstack/streamstack/apps"
 	"github.com/streamstack/streamstack/fleet"
 )
 
@@ -35,6 +44,12 @@ func (a *Agent) reserve(id string, n need, waited time.Duration) (choice, bool) 
 		}
 	}
 	a.running[id] = &streamerProc{res: reservation{pool: c.pool, cost: c.cost}}
+	if !n.app.zero() {
+		if a.appHeld == nil {
+			a.appHeld = map[string]appNeed{}
+		}
+		a.appHeld[id] = n.app
+	}
 	return c, true
 }
 
@@ -55,6 +70,7 @@ func (a *Agent) wouldTakeSoftware(n need, waited time.Duration) bool {
 func (a *Agent) release(id string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	delete(a.appHeld, id)
 	p, ok := a.running[id]
 	if !ok {
 		return
@@ -72,6 +88,7 @@ func (a *Agent) placementLocked() placement {
 		self: a.cfg.ID, pools: a.pools, codecCost: a.cfg.CodecCost,
 		peers: a.peers, now: a.now(), maxAge: 3 * a.cfg.HeartbeatInterval,
 		hardwareWait: a.cfg.HardwareWait,
+		app:          a.appsLocked(),
 	}
 }
 
@@ -122,4 +139,144 @@ func totals(bs []fleet.Backend) (total, used float64) {
 		used += best[p].UsedUnits
 	}
 	return total, used
+}
+
+// appNeed is what an X11 app's container may take of the host: its
+// cgroup CPU quota in cores and its memory limit in MiB. The test pattern
+// runs no app and needs nothing.
+type appNeed struct {
+	cpu      float64
+	memoryMB int
+}
+
+func (n appNeed) zero() bool { return n.cpu == 0 && n.memoryMB == 0 }
+
+// appBudget is what this agent's apps may have in total (Config.AppCPU,
+// Config.AppMemoryMB) and what the sessions placed here hold of it.
+type appBudget struct {
+	total, used appNeed
+}
+
+// fits reports whether an app of n may start beside those running.
+func (b appBudget) fits(n appNeed) bool {
+	if n.zero() {
+		return true
+	}
+	return b.used.cpu+n.cpu <= b.total.cpu+1e-9 && b.used.memoryMB+n.memoryMB <= b.total.memoryMB
+}
+
+func (b appBudget) free() appNeed {
+	return appNeed{cpu: max(0, b.total.cpu-b.used.cpu), memoryMB: max(0, b.total.memoryMB-b.used.memoryMB)}
+}
+
+// appsLocked sums what the sessions' apps hold, from the sessions
+// themselves, so no running total can drift from them.
+func (a *Agent) appsLocked() appBudget {
+	b := appBudget{total: a.appTotal}
+	for _, n := range a.appHeld {
+		b.used.cpu += n.cpu
+		b.used.memoryMB += n.memoryMB
+	}
+	return b
+}
+
+// appNeedOf is what a session of the app called name holds of the app
+// budget: an X11 app's container limits (WithDefaults), nothing for the
+// test pattern. An app the catalogue lacks (the gateway's differs from
+// this agent's) costs apps.DefaultLimits, never nothing; the error says
+// so.
+func (a *Agent) appNeedOf(name string) (appNeed, error) {
+	app, err := a.catalog.Lookup(name)
+	if err != nil {
+		l := apps.DefaultLimits()
+		return appNeed{cpu: l.CPU, memoryMB: l.MemoryMB}, err
+	}
+	if app.Kind != apps.KindX11 {
+		return appNeed{}, nil
+	}
+	l := app.Limits.WithDefaults()
+	return appNeed{cpu: l.CPU, memoryMB: l.MemoryMB}, nil
+}
+
+// appCatalog is the catalogue an agent with c charges apps from:
+// Config.Apps, else the file its streamers are told to load
+// (STREAMSTACK_APPS_FILE in StreamerEnv, the last one winning as in an
+// environment), else the built-ins.
+func appCatalog(c Config) (*apps.Catalog, error) {
+	if c.Apps != nil {
+		return c.Apps, nil
+	}
+	path := ""
+	for _, kv := range c.StreamerEnv {
+		if v, ok := strings.CutPrefix(kv, "STREAMSTACK_APPS_FILE="); ok {
+			path = v
+		}
+	}
+	return apps.Load(path)
+}
+
+// appMemoryReserveMB is the least memory the default app budget leaves
+// to the stack (agent, streamers, encoders, Xvfb) and the system.
+const appMemoryReserveMB = 512
+
+// appBudgetOf is the app budget of an agent with c: its settings, or
+// every core and the host's memory less a reserve.
+func appBudgetOf(c Config) (appNeed, error) {
+	b := appNeed{cpu: c.AppCPU, memoryMB: c.AppMemoryMB}
+	if b.cpu < 0 || b.memoryMB < 0 {
+		return b, fmt.Errorf("%w: app cpu %v and app memory %d MiB must not be negative", ErrConfig, b.cpu, b.memoryMB)
+	}
+	if b.cpu == 0 {
+		b.cpu = float64(runtime.NumCPU())
+	}
+	if b.memoryMB == 0 {
+		total, err := hostMemoryMB()
+		if err != nil {
+			return b, fmt.Errorf("%w: no default app memory (%v): set it (--app-memory-mb)", ErrConfig, err)
+		}
+		if b.memoryMB = defaultAppMemoryMB(total); b.memoryMB <= 0 {
+			return b, fmt.Errorf("%w: the host's %d MiB leave no app memory beyond the %d MiB reserve: set it (--app-memory-mb)", ErrConfig, total, appMemoryReserveMB)
+		}
+	}
+	return b, nil
+}
+
+// defaultAppMemoryMB is what the apps of a host of totalMB may have: all
+// but the larger of appMemoryReserveMB and a tenth.
+func defaultAppMemoryMB(totalMB int) int {
+	return totalMB - max(appMemoryReserveMB, totalMB/10)
+}
+
+// hostMemoryMB reads the host's MemTotal.
+func hostMemoryMB() (int, error) {
+	f, err := os.Open("/proc/meminfo")
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	return memTotalMB(f)
+}
+
+// memTotalMB finds MemTotal in /proc/meminfo's text ("MemTotal: 16318504 kB").
+func memTotalMB(r io.Reader) (int, error) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		rest, ok := strings.CutPrefix(sc.Text(), "MemTotal:")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(rest)
+		if len(f) != 2 || f[1] != "kB" {
+			return 0, fmt.Errorf("meminfo: malformed MemTotal %q", sc.Text())
+		}
+		kb, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil || kb <= 0 {
+			return 0, fmt.Errorf("meminfo: malformed MemTotal %q", sc.Text())
+		}
+		return int(kb / 1024), nil
+	}
+	if err := sc.Err(); err != nil {
+		return 0, fmt.Errorf("meminfo: %w", err)
+	}
+	return 0, errors.New("meminfo: no MemTotal")
 }

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/streamstack/streamstack/apps"
 	"github.com/streamstack/streamstack/encoders"
 	"github.com/streamstack/streamstack/session"
 )
@@ -83,6 +84,26 @@ type Config struct {
 	NATSURL string
 	// StreamerEnv is added to the streamers' environment.
 	StreamerEnv []string
+	// Apps is the applications catalogue a session's app is looked up in,
+	// to charge an X11 app's container limits (Limits.WithDefaults: CPU
+	// and MemoryMB) against AppCPU and AppMemoryMB. It must be the
+	// catalogue the gateway and the streamers use. Nil: the file that
+	// STREAMSTACK_APPS_FILE in StreamerEnv names (what the streamers
+	// load), else apps.Default(). An app it does not list costs
+	// apps.DefaultLimits().
+	Apps *apps.Catalog
+	// AppCPU is the cores the X11 apps of this agent's sessions may have
+	// in total: a session is admitted only while the sum of its app's
+	// CPU quota and those of the apps running stays within it. Zero:
+	// every core of the host (runtime.NumCPU), none held back: a CPU
+	// quota is a ceiling an app seldom reaches, and the software encoders'
+	// units already leave Headroom for the apps beside them.
+	AppCPU float64
+	// AppMemoryMB is the memory in MiB those apps may have in total (the
+	// sum of their memory limits). Zero: the host's MemTotal less a
+	// reserve for the stack itself, the larger of 512 MiB and a tenth of
+	// it (appBudgetOf in capacity.go).
+	AppMemoryMB int
 }
 
 // DefaultConfig returns a config for this host.

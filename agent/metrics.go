@@ -17,6 +17,16 @@ var (
 		"Sessions placed on the agent now.", []string{"agent"}, nil)
 	agentMaxSessionsDesc = prometheus.NewDesc("streamstack_agent_max_sessions",
 		"Most sessions the agent runs at once.", []string{"agent"}, nil)
+	appCPUReservedDesc = prometheus.NewDesc("streamstack_agent_app_cpu_reserved_cores",
+		"CPU in cores the X11 apps of the agent's sessions hold of its app budget (the sum of their containers' CPU quotas).",
+		[]string{"agent"}, nil)
+	appCPUBudgetDesc = prometheus.NewDesc("streamstack_agent_app_cpu_budget_cores",
+		"CPU in cores the agent's X11 apps may have in total (--app-cpu).", []string{"agent"}, nil)
+	appMemoryReservedDesc = prometheus.NewDesc("streamstack_agent_app_memory_reserved_bytes",
+		"Memory the X11 apps of the agent's sessions hold of its app budget (the sum of their containers' memory limits).",
+		[]string{"agent"}, nil)
+	appMemoryBudgetDesc = prometheus.NewDesc("streamstack_agent_app_memory_budget_bytes",
+		"Memory the agent's X11 apps may have in total (--app-memory-mb).", []string{"agent"}, nil)
 	fallbacksDesc = prometheus.NewDesc("streamstack_encoder_fallbacks_total",
 		"Sessions whose hardware encoder failed or stalled and that moved to software, by backend from and to.",
 		[]string{"agent", "from", "to"}, nil)
@@ -34,6 +44,10 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- agentSessionsDesc
 	ch <- agentMaxSessionsDesc
 	ch <- fallbacksDesc
+	ch <- appCPUReservedDesc
+	ch <- appCPUBudgetDesc
+	ch <- appMemoryReservedDesc
+	ch <- appMemoryBudgetDesc
 }
 
 func (c collector) Collect(ch chan<- prometheus.Metric) {
@@ -42,6 +56,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	a.mu.Lock()
 	n := len(a.running)
 	fallbacks := maps.Clone(a.fallbacks)
+	app := a.appsLocked()
 	a.mu.Unlock()
 	id := a.cfg.ID
 	for k, v := range fallbacks {
@@ -55,4 +70,9 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(agentSessionsDesc, prometheus.GaugeValue, float64(n), id)
 	ch <- prometheus.MustNewConstMetric(agentMaxSessionsDesc, prometheus.GaugeValue, float64(a.cfg.MaxSessions), id)
+	const mib = 1 << 20
+	ch <- prometheus.MustNewConstMetric(appCPUReservedDesc, prometheus.GaugeValue, app.used.cpu, id)
+	ch <- prometheus.MustNewConstMetric(appCPUBudgetDesc, prometheus.GaugeValue, app.total.cpu, id)
+	ch <- prometheus.MustNewConstMetric(appMemoryReservedDesc, prometheus.GaugeValue, float64(app.used.memoryMB)*mib, id)
+	ch <- prometheus.MustNewConstMetric(appMemoryBudgetDesc, prometheus.GaugeValue, float64(app.total.memoryMB)*mib, id)
 }

@@ -16,6 +16,9 @@ type need struct {
 	// codecs the client can decode, in its order; empty: any.
 	codecs []string
 	region string
+	// app is what the session's app may take of the host (capacity.go):
+	// an X11 app's CPU quota and memory limit; zero for the test pattern.
+	app appNeed
 }
 
 // poolState is one encoder pool of this agent and what its sessions hold.
@@ -112,14 +115,20 @@ type placement struct {
 	// hardwareWait is how long a request defers to free hardware on
 	// another agent before it takes software here.
 	hardwareWait time.Duration
+	// app is this agent's app budget and what its sessions' apps hold.
+	app appBudget
 }
 
-// decide places a session of n that has waited so long: filter the pools
-// that encode one of its codecs and have room, then choose hardware before
-// software and, among equals, the most free. Software is taken only when
-// no live peer advertises free hardware the session fits, or after
-// hardwareWait.
+// decide places a session of n that has waited so long: it waits while
+// its app does not fit this agent's app budget beside the apps running;
+// otherwise filter the pools that encode one of its codecs and have room,
+// then choose hardware before software and, among equals, the most free.
+// Software is taken only when no live peer advertises free hardware the
+// session (and its app) fits, or after hardwareWait.
 func (pl placement) decide(n need, waited time.Duration) (choice, verdict) {
+	if !pl.app.fits(n.app) {
+		return choice{}, wait
+	}
 	best, found := choice{}, false
 	bestFree := 0.0
 	for _, p := range pl.pools {
@@ -144,7 +153,7 @@ func (pl placement) decide(n need, waited time.Duration) (choice, verdict) {
 }
 
 // hardwareElsewhere reports whether a live peer advertises a free hardware
-// backend that encodes one of n's codecs and fits n.
+// backend that encodes one of n's codecs and fits n, and room for n's app.
 func (pl placement) hardwareElsewhere(n need) bool {
 	for _, h := range pl.peers {
 		if h.ID == pl.self || (pl.maxAge > 0 && pl.now.Sub(h.At) > pl.maxAge) {
@@ -154,6 +163,9 @@ func (pl placement) hardwareElsewhere(n need) bool {
 			continue
 		}
 		if h.MaxSessions > 0 && h.Sessions >= h.MaxSessions {
+			continue
+		}
+		if !h.FitsApp(n.app.cpu, n.app.memoryMB) {
 			continue
 		}
 		for _, b := range h.Backends {

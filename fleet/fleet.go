@@ -26,6 +26,15 @@ type Heartbeat struct {
 	Version     string    `json:"version"`
 	StartedAt   time.Time `json:"started_at"`
 	At          time.Time `json:"at"`
+
+	// The app budget: the CPU in cores and the memory in MiB the agent's
+	// X11 apps may have in total (the sum of their containers' limits),
+	// and what of it is free. Zero totals: an agent that does not report
+	// one (older than these fields).
+	AppCPUTotal      float64 `json:"app_cpu_total,omitempty"`
+	AppCPUFree       float64 `json:"app_cpu_free,omitempty"`
+	AppMemoryTotalMB int     `json:"app_memory_total_mb,omitempty"`
+	AppMemoryFreeMB  int     `json:"app_memory_free_mb,omitempty"`
 }
 
 // Backend is one encoder backend of an agent (see package encoders),
@@ -90,6 +99,16 @@ func (h Heartbeat) FreeUnits() float64 {
 		free += max(0, b.FreeUnits)
 	}
 	return free
+}
+
+// FitsApp reports whether an app whose container may have cpu cores and
+// memoryMB MiB fits what the agent's app budget has free. An agent that
+// reports no budget is taken to fit: only its own admission can tell.
+func (h Heartbeat) FitsApp(cpu float64, memoryMB int) bool {
+	if h.AppCPUTotal == 0 && h.AppMemoryTotalMB == 0 {
+		return true
+	}
+	return cpu <= h.AppCPUFree+1e-9 && memoryMB <= h.AppMemoryFreeMB
 }
 
 // Put writes a heartbeat.

@@ -79,7 +79,7 @@ func runAgent(ctx context.Context, args []string) error {
 	var iceTCP bool
 	addICEFlags(fs, &ice, &iceTCP)
 	limits, metricsAddr := addLimitsFlags(fs), addMetricsAddrFlag(fs)
-	var catalog *apps.Catalog // only checked here and passed down to streamers
+	var catalog *apps.Catalog // checked here, charged by the agent and passed down to streamers
 	addAppsFileFlag(fs, &catalog)
 	addGamepadFlag(fs, &ice.GamepadUinput)
 	addMediaFlags(fs, &ice)
@@ -98,7 +98,7 @@ func runAgent(ctx context.Context, args []string) error {
 		return err
 	}
 	defer nc.Close()
-	acfg.NATSURL = c.NATSURL
+	acfg.NATSURL, acfg.Apps = c.NATSURL, catalog
 	if len(tf.urls) > 0 {
 		// Streamers read the secret from the cluster; store a chosen one.
 		if _, err := turn.LoadSecret(ctx, res.Tokens, tf.secret); err != nil {

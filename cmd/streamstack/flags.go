@@ -62,6 +62,8 @@ func addAgentFlags(fs *flag.FlagSet) *agent.Config {
 	fs.StringVar(&c.Region, "region", c.Region, "region this agent serves")
 	fs.IntVar(&c.MaxSessions, "max-sessions", c.MaxSessions, "most sessions one agent runs at once")
 	fs.IntVar(&c.Cores, "cores", c.Cores, "CPU cores the agent may use for software encoding; 0: all")
+	fs.Float64Var(&c.AppCPU, "app-cpu", c.AppCPU, "CPU cores the X11 apps of the agent's sessions may have in total (the sum of their containers' cpu limits); a session whose app does not fit waits for room; 0: all the host's cores")
+	fs.IntVar(&c.AppMemoryMB, "app-memory-mb", c.AppMemoryMB, "memory in MiB the X11 apps of the agent's sessions may have in total (the sum of their containers' memory_mb limits); 0: the host's MemTotal less the larger of 512 MiB and a tenth")
 	fs.Float64Var(&c.UnitsPerCore, "units-per-core", c.UnitsPerCore, "software encoder capacity per core for every codec, in 720p30 streams, used as is; 0: measured at start by a calibration encode per codec, less --headroom")
 	addEncoderFlags(fs, &c)
 	fs.DurationVar(&c.PlacementTimeout, "placement-timeout", c.PlacementTimeout, "how long a session waits for capacity before it ends with reason \"no capacity\"")
