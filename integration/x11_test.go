@@ -65,6 +65,21 @@ func x11paint(t *testing.T) string {
 
 var x11Screen = session.Screen{Width: 640, Height: 480, FPS: 30}
 
+// appIsolation is how this host's tests run X11 apps: in containers (CI
+// runs as root with runc), or, where they cannot run, as processes, said
+// in the log.
+func appIsolation(t *testing.T) string {
+	if _, err := exec.LookPath("runc"); err != nil {
+		t.Log("apps run without containers: runc is not installed (scripts/install-deps.sh installs it)")
+		return streamer.IsolationNone
+	}
+	if os.Geteuid() != 0 {
+		t.Log("apps run without containers: they need root")
+		return streamer.IsolationNone
+	}
+	return streamer.IsolationContainer
+}
+
 // startX11Stack runs a stack whose gateway and streamers share a catalogue
 // of the test pattern and three X11 apps: paint, term (xterm running cat,
 // so typed keys echo at the top left) and crash (exits after a moment).
@@ -75,11 +90,18 @@ func startX11Stack(t *testing.T) *stack {
 			t.Fatalf("%s is not installed: scripts/install-deps.sh installs it", bin)
 		}
 	}
+	isolation := appIsolation(t)
+	// In a container the program is where a volume binds its directory.
+	paint := apps.App{Name: "paint", Kind: apps.KindX11, Command: []string{x11paint(t)}, Screen: x11Screen,
+		// 2 GiB: a Go program with libpulse (its 64 MiB memory pool) needs more than 1.
+		Limits: apps.Limits{AddressSpaceMB: 2048, NoFile: 256}}
+	if isolation == streamer.IsolationContainer {
+		paint.Command = []string{"/app/x11paint"}
+		paint.Volumes = []apps.Volume{{Source: filepath.Dir(x11paint(t)), Target: "/app", ReadOnly: true}}
+	}
 	list := []apps.App{
 		{Name: "test-pattern", Kind: apps.KindPattern},
-		{Name: "paint", Kind: apps.KindX11, Command: []string{x11paint(t)}, Screen: x11Screen,
-			// 2 GiB: a Go program with libpulse (its 64 MiB memory pool) needs more than 1.
-			Limits: apps.Limits{AddressSpaceMB: 2048, NoFile: 256}},
+		paint,
 		{Name: "term", Kind: apps.KindX11, Command: []string{"xterm", "-maximized", "-fa", "Monospace", "-fs", "20", "-e", "cat"},
 			Screen: x11Screen, Limits: apps.DefaultLimits()},
 		{Name: "crash", Kind: apps.KindX11, Command: []string{"sh", "-c", "sleep 1"}, Screen: x11Screen},
@@ -97,7 +119,8 @@ func startX11Stack(t *testing.T) *stack {
 		// No virtual gamepads: the tests must not depend on whether this
 		// host lets them make uinput devices.
 		agent: func(c *agent.Config) {
-			c.StreamerEnv = append(c.StreamerEnv, "STREAMSTACK_APPS_FILE="+path, "STREAMSTACK_GAMEPAD_UINPUT=false")
+			c.StreamerEnv = append(c.StreamerEnv, "STREAMSTACK_APPS_FILE="+path, "STREAMSTACK_GAMEPAD_UINPUT=false",
+				"STREAMSTACK_APP_ISOLATION="+isolation)
 		},
 		gateway: func(c *gateway.Config) { c.Apps = catalog },
 	})
@@ -242,11 +265,16 @@ func TestX11ClickChangesPicture(t *testing.T) {
 	if xvfb == 0 || app == 0 || pulse == 0 {
 		t.Fatalf("Xvfb %d, x11paint %d and pulseaudio %d among the session's processes %v", xvfb, app, pulse, procs)
 	}
-	// Run as root, the stack never runs an app as root: the catalogue
-	// names no user, so the streamer's AppUser (nobody) runs it.
-	if status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", app)); err == nil && os.Geteuid() == 0 &&
-		!regexp.MustCompile(`(?m)^Uid:\s+65534\s`).Match(status) {
-		t.Errorf("x11paint does not run as nobody:\n%s", status)
+	// Run as root, the stack never runs an app as root: in a container it
+	// runs as its session's slot of host uids (from --app-uid-base's
+	// default on); as a process the catalogue names no user, so the
+	// streamer's AppUser (nobody) runs it.
+	if status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", app)); err == nil && os.Geteuid() == 0 {
+		m := regexp.MustCompile(`(?m)^Uid:\s+(\d+)\s`).FindSubmatch(status)
+		uid, _ := strconv.Atoi(string(m[1]))
+		if contained := appIsolation(t) == streamer.IsolationContainer; contained && uid < 1_000_000_000 || !contained && uid != 65534 {
+			t.Errorf("x11paint runs as uid %d:\n%s", uid, status)
+		}
 	}
 	newSockets := slices.DeleteFunc(x11Sockets(), func(s string) bool { return slices.Contains(socketsBefore, s) })
 	if len(newSockets) == 0 {

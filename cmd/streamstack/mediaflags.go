@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"strconv"
 
 	"github.com/streamstack/streamstack/streamer"
 )
@@ -9,11 +10,40 @@ import (
 // mediaFlags are the streamer's settings of what it sends and what its
 // apps run as. The agent and serve take them too and pass them down to
 // their streamers (passDownEnv).
-var mediaFlags = []string{"app-audio", "app-user", "min-bitrate-kbps", "max-bitrate-kbps"}
+var mediaFlags = []string{"app-audio", "app-user", "min-bitrate-kbps", "max-bitrate-kbps",
+	"app-isolation", "container-runtime", "app-uid-base", "app-uid-slots"}
 
 func addMediaFlags(fs *flag.FlagSet, c *streamer.Config) {
 	fs.BoolVar(&c.AppAudio, "app-audio", c.AppAudio, "give each X11 app a private PulseAudio server (a null sink; pulseaudio must be installed) and stream what it plays; off: the app has no sound server and the audio track is silent")
 	fs.StringVar(&c.AppUser, "app-user", c.AppUser, "user (name or uid) that runs X11 apps whose catalogue entry names none, when the streamer runs as root; empty: root (not for apps anyone can reach)")
 	fs.IntVar(&c.MinBitrateKbps, "min-bitrate-kbps", c.MinBitrateKbps, "lowest video bitrate the bandwidth estimate may choose; the start, from the screen size, is clamped into the range")
+	fs.StringVar(&c.AppIsolation, "app-isolation", c.AppIsolation, "how X11 apps are kept apart: container (each in an OCI container of its own, with a uid range per session; needs root and runc) or none (a process beside the streamer as --app-user: UNSAFE, any app can reach every other session and the stack)")
+	fs.StringVar(&c.ContainerRuntime, "container-runtime", "runc", "OCI runtime that runs X11 apps' containers (runc; crun where cgroup v2 is unified)")
+	uidBase, uidSlots := uintFlag{&c.AppUIDBase, 1_000_000_000}, uintFlag{&c.AppUIDSlots, 4096}
+	*uidBase.p, *uidSlots.p = uidBase.def, uidSlots.def
+	fs.Var(uidBase, "app-uid-base", "first host uid of X11 apps' containers: session slot n maps its container's uids onto base + n*65536 onwards (keep it clear of /etc/subuid ranges)")
+	fs.Var(uidSlots, "app-uid-slots", "uid ranges (65536 uids each) for containers: the most X11 sessions one host runs at once")
 	fs.IntVar(&c.MaxBitrateKbps, "max-bitrate-kbps", c.MaxBitrateKbps, "highest video bitrate the bandwidth estimate may choose; equal to the lowest: a fixed bitrate")
+}
+
+// uintFlag is a uint32 setting.
+type uintFlag struct {
+	p   *uint32
+	def uint32
+}
+
+func (u uintFlag) String() string {
+	if u.p == nil {
+		return "0"
+	}
+	return strconv.FormatUint(uint64(*u.p), 10)
+}
+
+func (u uintFlag) Set(s string) error {
+	n, err := strconv.ParseUint(s, 10, 32)
+	if err != nil {
+		return err
+	}
+	*u.p = uint32(n)
+	return nil
 }
