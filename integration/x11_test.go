@@ -83,7 +83,7 @@ func appIsolation(t *testing.T) string {
 // startX11Stack runs a stack whose gateway and streamers share a catalogue
 // of the test pattern and three X11 apps: paint, term (xterm running cat,
 // so typed keys echo at the top left) and crash (exits after a moment).
-func startX11Stack(t *testing.T) *stack {
+func startX11Stack(t *testing.T, extra ...apps.App) *stack {
 	t.Helper()
 	for _, bin := range []string{"Xvfb", "xterm"} {
 		if _, err := exec.LookPath(bin); err != nil {
@@ -106,6 +106,7 @@ func startX11Stack(t *testing.T) *stack {
 			Screen: x11Screen, Limits: apps.DefaultLimits()},
 		{Name: "crash", Kind: apps.KindX11, Command: []string{"sh", "-c", "sleep 1"}, Screen: x11Screen},
 	}
+	list = append(list, extra...)
 	catalog, err := apps.New(list)
 	if err != nil {
 		t.Fatal(err)
