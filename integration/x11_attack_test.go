@@ -119,4 +119,3 @@ func TestX11AppCannotReachAnotherSession(t *testing.T) {
 		t.Errorf("the victim's session ended: %s %q", rec.Status, rec.Reason)
 	}
 }
-
