@@ -69,9 +69,11 @@ type Config struct {
 	// StopTimeout is how long a streamer gets to exit after it is told to,
 	// before SIGTERM and then SIGKILL.
 	StopTimeout time.Duration
-	// StreamerCommand starts a streamer; the agent appends --session-id and
-	// sets STREAMSTACK_NATS_URL. Defaults to this binary's
-	// "streamer" subcommand.
+	// StreamerCommand starts a streamer; the agent appends --session-id,
+	// hands it NATSURL on a pipe at descriptor 3, named by
+	// STREAMSTACK_NATS_CREDENTIALS_FD, and sets STREAMSTACK_NATS_URL to
+	// the URL without credentials. Defaults to this binary's "streamer"
+	// subcommand.
 	StreamerCommand []string
 	// RunStreamer, when set, runs a session's streamer on a goroutine of
 	// the agent's process instead of StreamerCommand: a session then costs
@@ -80,9 +82,13 @@ type Config struct {
 	// streamer ends every session of the agent. It returns when the
 	// session has ended; cancelling ctx asks it to end, as SIGTERM does.
 	RunStreamer func(ctx context.Context, sessionID string) error
-	// NATSURL is passed to streamers so they reach the same NATS.
+	// NATSURL is passed to streamers so they reach the same NATS; its
+	// credentials stay out of their environment (StreamerCommand).
 	NATSURL string
-	// StreamerEnv is added to the streamers' environment.
+	// StreamerEnv is added to the streamers' environment, which every
+	// process of their user may read: no secrets. The agent's own
+	// STREAMSTACK_NATS_URL, STREAMSTACK_ADMIN_TOKEN and
+	// STREAMSTACK_TURN_SECRET are not passed on.
 	StreamerEnv []string
 	// Apps is the applications catalogue a session's app is looked up in,
 	// to charge an X11 app's container limits (Limits.WithDefaults: CPU

@@ -4,9 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -32,10 +37,16 @@ func (a *Agent) launch(ctx context.Context, s *session.Session) error {
 	}
 	args := append(append([]string{}, a.cfg.StreamerCommand[1:]...), "--session-id", s.ID)
 	cmd := exec.Command(a.cfg.StreamerCommand[0], args...)
-	// The URL may carry NATS credentials: the environment keeps them out of
-	// every user's ps listing.
-	cmd.Env = append(cmd.Environ(), a.cfg.StreamerEnv...)
-	cmd.Env = append(cmd.Env, "STREAMSTACK_NATS_URL="+a.cfg.NATSURL)
+	// The URL may carry NATS credentials, which neither argv (ps) nor the
+	// environment (/proc/PID/environ, for the streamer's whole life) may
+	// show: the streamer reads the URL once from an inherited pipe.
+	cmd.Env = streamerEnv(cmd.Environ(), a.cfg.StreamerEnv, a.cfg.NATSURL)
+	natsURL, err := natsURLPipe(a.cfg.NATSURL)
+	if err != nil {
+		return err
+	}
+	defer natsURL.Close() // the streamer has its own copy once started
+	cmd.ExtraFiles = []*os.File{natsURL}
 	// The streamer's slog lines carry the session id, so they can share stderr.
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	// Its own process group, so a stop reaches anything the streamer started.
@@ -65,6 +76,80 @@ func (a *Agent) launch(ctx context.Context, s *session.Session) error {
 		return err
 	}, log)
 	return nil
+}
+
+// natsURLFD is the descriptor a streamer process reads its NATS URL from
+// (the streamer's --nats-credentials-fd): ExtraFiles[0].
+const natsURLFD = 3
+
+// secretEnv are the agent's own variables that carry secrets its
+// streamers do not need: the NATS URL comes through a pipe, the TURN
+// secret from the cluster (the agent stored a chosen one), the admin
+// token is serve's.
+var secretEnv = []string{"STREAMSTACK_NATS_URL", "STREAMSTACK_ADMIN_TOKEN", "STREAMSTACK_TURN_SECRET"}
+
+// streamerEnv is a streamer process's environment: the agent's own without
+// secretEnv, then extra (Config.StreamerEnv), the descriptor of the NATS URL
+// and, for people reading it, the URL without its credentials.
+func streamerEnv(inherited, extra []string, natsURL string) []string {
+	env := slices.DeleteFunc(slices.Clone(inherited), func(e string) bool {
+		name, _, _ := strings.Cut(e, "=")
+		return slices.Contains(secretEnv, name)
+	})
+	env = append(env, extra...)
+	env = append(env, "STREAMSTACK_NATS_CREDENTIALS_FD="+strconv.Itoa(natsURLFD))
+	if u := withoutUserinfo(natsURL); u != "" {
+		env = append(env, "STREAMSTACK_NATS_URL="+u)
+	}
+	return env
+}
+
+// withoutUserinfo is a NATS URL, or a comma-separated list of them as
+// nats.Connect takes, without user, password or token; "" when a part
+// does not parse, as its credentials could not be told apart.
+func withoutUserinfo(raw string) string {
+	var out []string
+	for part := range strings.SplitSeq(raw, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		if !strings.Contains(part, "://") { // nats.Connect's default scheme
+			part = "nats://" + part
+		}
+		u, err := url.Parse(part)
+		if err != nil {
+			return ""
+		}
+		u.User = nil
+		out = append(out, u.String())
+	}
+	return strings.Join(out, ",")
+}
+
+// maxNATSURL bounds the NATS URL, so that it fits the smallest pipe buffer
+// Linux gives (one page) and the write before the streamer starts cannot
+// block.
+const maxNATSURL = 4096
+
+// natsURLPipe returns the read end of a pipe that holds the NATS URL and
+// nothing more: the streamer reads it to the end once and closes it.
+func natsURLPipe(natsURL string) (*os.File, error) {
+	if len(natsURL) > maxNATSURL {
+		return nil, fmt.Errorf("agent: NATS URL longer than %d bytes", maxNATSURL)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("agent: NATS URL pipe: %w", err)
+	}
+	_, err = io.WriteString(w, natsURL)
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = r.Close()
+		return nil, fmt.Errorf("agent: NATS URL pipe: %w", err)
+	}
+	return r, nil
 }
 
 // sessionDir makes the directory a streamer process keeps its session's

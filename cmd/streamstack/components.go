@@ -5,9 +5,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
+	"strings"
+	"syscall"
 	"text/tabwriter"
 
 	"github.com/streamstack/streamstack/agent"
@@ -67,7 +70,7 @@ func runGateway(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	log.Info("gateway ready", "url", "http://"+ln.Addr().String()+"/", "nats", c.NATSURL)
+	log.Info("gateway ready", "url", "http://"+ln.Addr().String()+"/", "nats", redactNATSURL(c.NATSURL))
 	return runAll(ctx, proj.Run, func(ctx context.Context) error { return gw.Serve(ctx, ln) })
 }
 
@@ -118,11 +121,13 @@ type streamerFlags struct {
 	common *common
 	cfg    streamer.Config
 	iceTCP bool
+	natsFD int
 }
 
 func newStreamerFlags(fs *flag.FlagSet) *streamerFlags {
 	f := &streamerFlags{common: addCommon(fs), cfg: streamer.DefaultConfig()}
 	fs.StringVar(&f.cfg.SessionID, "session-id", "", "the session to stream (set by the agent)")
+	fs.IntVar(&f.natsFD, "nats-credentials-fd", 0, "file descriptor to read the NATS URL from, credentials included, once at start, instead of --nats-url (set by the agent, which keeps the credentials out of the streamer's environment); 0: none")
 	fs.DurationVar(&f.cfg.DisconnectGrace, "disconnect-grace", f.cfg.DisconnectGrace, "how long an ephemeral session outlives its client's stream::disconnect")
 	fs.DurationVar(&f.cfg.ConnectTimeout, "connect-timeout", f.cfg.ConnectTimeout, "how long a client connection may take to reach ICE connected")
 	fs.DurationVar(&f.cfg.StatsInterval, "stats-interval", f.cfg.StatsInterval, "how often a connected session's counters go out as a session.stats event; 0: never")
@@ -143,6 +148,13 @@ func runStreamer(ctx context.Context, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if f.natsFD > 0 {
+		u, err := readNATSURL(f.natsFD)
+		if err != nil {
+			return err
+		}
+		f.common.NATSURL = u
+	}
 	if f.common.NATSURL == "" {
 		return errors.New("--nats-url is required")
 	}
@@ -161,6 +173,35 @@ func runStreamer(ctx context.Context, args []string) error {
 	defer closeNAT()
 	store := session.NewStore(res.JS, res.Sessions, f.cfg.Source, log)
 	return streamer.Run(ctx, f.cfg, streamer.Deps{Conn: nc, JS: res.JS, Sessions: store, Log: log})
+}
+
+// maxNATSURL bounds what readNATSURL reads.
+const maxNATSURL = 64 << 10
+
+// readNATSURL reads the NATS URL the agent wrote on an inherited pipe
+// (--nats-credentials-fd) to its end, then closes the descriptor, so that
+// nothing the streamer starts inherits it.
+func readNATSURL(fd int) (string, error) {
+	// Only a pipe or a file: a descriptor this process opened itself
+	// (the runtime's poller) must not be read or closed.
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil {
+		return "", fmt.Errorf("--nats-credentials-fd %d: %w", fd, err)
+	}
+	if t := st.Mode & syscall.S_IFMT; t != syscall.S_IFIFO && t != syscall.S_IFREG {
+		return "", fmt.Errorf("--nats-credentials-fd %d: not a pipe or a file", fd)
+	}
+	f := os.NewFile(uintptr(fd), "nats-credentials")
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxNATSURL))
+	if err != nil {
+		return "", fmt.Errorf("--nats-credentials-fd %d: %w", fd, err)
+	}
+	u := strings.TrimSpace(string(b))
+	if u == "" {
+		return "", fmt.Errorf("--nats-credentials-fd %d: no NATS URL", fd)
+	}
+	return u, nil
 }
 
 func runToken(ctx context.Context, args []string) error {

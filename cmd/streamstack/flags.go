@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -105,6 +106,57 @@ func splitList(v string) []string {
 // parse parses flags with the STREAMSTACK_* overlay.
 func parse(fs *flag.FlagSet, args []string) error {
 	return flagenv.Parse(fs, args, os.Getenv)
+}
+
+// onCommandLine reports whether flag name is among args itself, not set
+// from its STREAMSTACK_* variable: args parsed by fs, read by the flag
+// package's rules.
+func onCommandLine(fs *flag.FlagSet, args []string, name string) bool {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" || len(a) < 2 || a[0] != '-' {
+			return false
+		}
+		n := strings.TrimPrefix(a[1:], "-")
+		n, _, hasValue := strings.Cut(n, "=")
+		if n == name {
+			return true
+		}
+		if f := fs.Lookup(n); f != nil && !hasValue && !isBoolFlag(f) {
+			i++ // its value
+		}
+	}
+	return false
+}
+
+func isBoolFlag(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+// redactNATSURL is a NATS URL, or a comma-separated list of them, for a log
+// line: each password replaced by "xxxxx" as nats.go does, and a user
+// without a password, which NATS takes for a token, too.
+func redactNATSURL(raw string) string {
+	var out []string
+	for part := range strings.SplitSeq(raw, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		if !strings.Contains(part, "://") { // nats.Connect's default scheme
+			part = "nats://" + part
+		}
+		u, err := url.Parse(part)
+		if err != nil {
+			out = append(out, "(a URL that does not parse)")
+			continue
+		}
+		if _, ok := u.User.Password(); u.User != nil && !ok {
+			u.User = url.User("xxxxx")
+		}
+		out = append(out, u.Redacted())
+	}
+	return strings.Join(out, ",")
 }
 
 // settingsFlagSets lists every command's flags, for the settings table.

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/streamstack/streamstack/agent"
@@ -24,6 +27,7 @@ type serveFlags struct {
 	stateDir   string
 	natsListen string
 	adminToken string
+	tokenFile  string
 	turn       *turnFlags
 	limits     *jetstream.Limits
 	ice        streamer.Config // only to register the ICE flags streamers get
@@ -35,7 +39,8 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	f := &serveFlags{common: addCommon(fs), gateway: addGatewayFlags(fs), agent: addAgentFlags(fs)}
 	fs.StringVar(&f.stateDir, "state-dir", "", "where the embedded NATS keeps its JetStream files; empty: $XDG_STATE_HOME/streamstack or ~/.local/state/streamstack")
 	fs.StringVar(&f.natsListen, "nats-listen", "127.0.0.1:4222", "where the embedded NATS listens for clients (streamers, tools, NATS users)")
-	fs.StringVar(&f.adminToken, "admin-token", "", "API token to register at start (at least 16 characters); without it the first start makes one and prints it once")
+	fs.StringVar(&f.adminToken, "admin-token", "", "API token to register at start (at least 16 characters); every local user sees a flag in ps, so set it with the environment variable or --admin-token-file; with neither, the first start makes one and prints it once")
+	fs.StringVar(&f.tokenFile, "admin-token-file", "", "file holding the API token to register at start (its trailing newline dropped), instead of --admin-token; refused when group or others may read or change it")
 	f.turn = addTURNFlags(fs, true)
 	f.limits = addLimitsFlags(fs)
 	f.ice = streamer.DefaultConfig()
@@ -73,6 +78,9 @@ func runServe(ctx context.Context, args []string) error {
 		return err
 	}
 	log := f.common.logger()
+	if err := f.settleAdminToken(fs, args, log); err != nil {
+		return err
+	}
 	turnOpts, err := f.turn.options()
 	if err != nil {
 		return err
@@ -107,7 +115,7 @@ func runServe(ctx context.Context, args []string) error {
 			if f.common.NATSURL == "" {
 				log.Info("streamstack ready", "url", st.URL, "nats", st.NATSURL, "nats_credentials", credsPath, "state_dir", f.stateDir)
 			} else {
-				log.Info("streamstack ready", "url", st.URL, "nats", st.NATSURL)
+				log.Info("streamstack ready", "url", st.URL, "nats", redactNATSURL(st.NATSURL))
 			}
 			if st.ICE != nil {
 				log.Info("sessions get STUN/TURN", "urls", st.ICE.URLs, "embedded", st.TURN != nil)
@@ -127,6 +135,59 @@ func runServe(ctx context.Context, args []string) error {
 	<-ctx.Done()
 	log.Info("streamstack stopping")
 	return st.Close()
+}
+
+// settleAdminToken reads --admin-token-file into adminToken, or warns when
+// --admin-token was given on the command line, where ps shows it.
+func (f *serveFlags) settleAdminToken(fs *flag.FlagSet, args []string, log *slog.Logger) error {
+	if f.tokenFile == "" {
+		if onCommandLine(fs, args, "admin-token") {
+			log.Warn("--admin-token is visible in ps to every local user: set STREAMSTACK_ADMIN_TOKEN or use --admin-token-file instead")
+		}
+		return nil
+	}
+	if f.adminToken != "" {
+		return errors.New("both --admin-token and --admin-token-file are set (flags or STREAMSTACK_* variables): give one")
+	}
+	token, err := readSecretFile(f.tokenFile)
+	if err != nil {
+		return fmt.Errorf("--admin-token-file: %w", err)
+	}
+	f.adminToken = token
+	return nil
+}
+
+// maxSecretFile bounds what readSecretFile reads.
+const maxSecretFile = 4096
+
+// readSecretFile reads a secret kept in a file of its own, without its
+// trailing newline. As ssh does with a private key, it refuses a file that
+// group or others may read or change: what they can read is no secret.
+func readSecretFile(path string) (string, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer file.Close()
+	fi, err := file.Stat()
+	if err != nil {
+		return "", err
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return "", fmt.Errorf("%s has mode %#o: group or others may read or change it; chmod 600 it", path, perm)
+	}
+	b, err := io.ReadAll(io.LimitReader(file, maxSecretFile+1))
+	if err != nil {
+		return "", err
+	}
+	if len(b) > maxSecretFile {
+		return "", fmt.Errorf("%s is longer than %d bytes", path, maxSecretFile)
+	}
+	secret := strings.TrimRight(string(b), "\r\n")
+	if secret == "" {
+		return "", fmt.Errorf("%s is empty", path)
+	}
+	return secret, nil
 }
 
 // ensureAdminToken registers the operator's token, or on a first start

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"sync"
 	"time"
 
@@ -114,6 +115,10 @@ func Connect(ctx context.Context, natsURL string, server jetstream.ServerConfig,
 		return nil, nil, nil, err
 	}
 	if err != nil {
+		var bad *url.Error // quotes the URL, password and all
+		if errors.As(err, &bad) {
+			err = fmt.Errorf("a URL does not parse: %w", bad.Err)
+		}
 		return fail(fmt.Errorf("connect to NATS: %w", err))
 	}
 	js, err := njs.New(nc)

@@ -1,0 +1,59 @@
+package integration
+
+import (
+	"bytes"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/streamstack/streamstack/client"
+)
+
+// A streamer process of a stack whose NATS wants a password reaches it, yet
+// its environment, which every process of its user can read in
+// /proc/PID/environ, holds neither that password nor the admin token: the
+// agent hands the URL with credentials over a pipe.
+func TestStreamerProcessEnvironmentHasNoNATSPassword(t *testing.T) {
+	checkLeaks(t)
+	const adminToken = "admin-token-from-the-environment"
+	t.Setenv("STREAMSTACK_ADMIN_TOKEN", adminToken)
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	st := startStack(t, stackOptions{natsAuth: true,
+		// The shell gives the streamer its pid and everything else.
+		streamerPrefix: []string{"/bin/sh", "-c", `echo $$ > "$0"; exec "$@"`, pidFile}})
+	internal, err := url.Parse(st.Server.InternalURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	password, ok := internal.User.Password()
+	if !ok || password == "" {
+		t.Fatalf("the stack's internal URL %s has no password", st.Server.ClientURL())
+	}
+	ctx := testCtx(t)
+	_, peer := st.open(t, ctx, client.CreateRequest{Screen: &turnScreen}, client.Options{})
+	if err := peer.WaitFrames(ctx, 10); err != nil {
+		t.Fatal(err)
+	}
+	pid, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	environ, err := os.ReadFile("/proc/" + strings.TrimSpace(string(pid)) + "/environ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{password, adminToken} {
+		if bytes.Contains(environ, []byte(secret)) {
+			t.Errorf("the streamer's environment holds %q", secret)
+		}
+	}
+	env := strings.Split(string(environ), "\x00")
+	for _, want := range []string{"STREAMSTACK_NATS_URL=" + st.Server.ClientURL(), "STREAMSTACK_NATS_CREDENTIALS_FD=3"} {
+		if !slices.Contains(env, want) {
+			t.Errorf("the streamer's environment lacks %s", want)
+		}
+	}
+}
