@@ -16,6 +16,7 @@ import (
 	"github.com/streamstack/streamstack/apps"
 	"github.com/streamstack/streamstack/encoders"
 	"github.com/streamstack/streamstack/fleet"
+	"github.com/streamstack/streamstack/internal/container"
 	"github.com/streamstack/streamstack/session"
 	"github.com/streamstack/streamstack/subjects"
 )
@@ -61,6 +62,10 @@ type Agent struct {
 	probes  sync.WaitGroup
 	// beatNow asks the heartbeat loop for a heartbeat before its tick.
 	beatNow chan struct{}
+	// isolation is isolationContainer, isolationNone or
+	// isolationUnavailble (then isolationInv.Reason says why).
+	isolation    string
+	isolationInv container.Inventory
 }
 
 // New checks the config and returns an agent; Run starts it.
@@ -117,6 +122,13 @@ func New(cfg Config, deps Deps) (*Agent, error) {
 		beatNow:   make(chan struct{}, 1),
 	}
 	a.recheck = a.recheckPool
+	a.isolation, a.isolationInv = probeIsolation(context.Background(), cfg)
+	if a.isolation == isolationUnavailble {
+		a.log.Warn("X11 apps refused: containers cannot run here", "reason", a.isolationInv.Reason,
+			"hint", "--app-isolation=none runs them without one, which is unsafe")
+	} else {
+		a.log.Info("app isolation", "mode", a.isolation, "runtime", a.isolationInv.Runtime)
+	}
 	return a, nil
 }
 
@@ -222,7 +234,8 @@ func (a *Agent) heartbeat(ctx context.Context) error {
 		Backends:    backends,
 		AppCPUTotal: app.total.cpu, AppCPUFree: free.cpu,
 		AppMemoryTotalMB: app.total.memoryMB, AppMemoryFreeMB: free.memoryMB,
-		StartedAt: a.started, At: time.Now().UTC(),
+		AppIsolation: a.isolation,
+		StartedAt:    a.started, At: time.Now().UTC(),
 	})
 }
 
@@ -276,6 +289,15 @@ func (a *Agent) handle(ctx context.Context, msg njs.Msg) {
 	units := SessionUnits(s.Screen)
 	if s.Region != "" && s.Region != a.cfg.Region {
 		_ = msg.NakWithDelay(a.cfg.RetryDelay)
+		return
+	}
+	if a.isolation == isolationUnavailble && a.x11(s.App) {
+		if !a.fleetCanIsolate() {
+			a.endNoIsolation(ctx, s.ID)
+			_ = msg.Ack()
+			return
+		}
+		_ = msg.NakWithDelay(a.cfg.RetryDelay) // for an agent that can
 		return
 	}
 	app, err := a.appNeedOf(s.App)

@@ -38,6 +38,9 @@ func startAgent(t *testing.T, script string, tweak func(*agent.Config)) *fixture
 	cfg.StopTimeout = 200 * time.Millisecond
 	cfg.HeartbeatInterval = 50 * time.Millisecond
 	cfg.RetryDelay = 20 * time.Millisecond
+	// The "streamers" are scripts: no container to probe for (isolation.go
+	// has its own tests).
+	cfg.AppIsolation = "none"
 	if tweak != nil {
 		tweak(&cfg)
 	}

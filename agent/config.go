@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/streamstack/streamstack/apps"
+	"github.com/streamstack/streamstack/internal/container"
 	"github.com/streamstack/streamstack/encoders"
 	"github.com/streamstack/streamstack/session"
 )
@@ -110,6 +111,15 @@ type Config struct {
 	// reserve for the stack itself, the larger of 512 MiB and a tenth of
 	// it (appBudgetOf in capacity.go).
 	AppMemoryMB int
+	// AppIsolation is how this agent's streamers run X11 apps (the
+	// streamers' --app-isolation): "container" (empty too) or "none".
+	// With containers the agent runs a test container at start and, where
+	// it fails, says why and takes no X11 session; it deletes a
+	// session's container after its streamer, however that ended.
+	AppIsolation string
+	// Containers are the runtime and uid slots the streamers use.
+	Containers container.Runtime
+	AppSlots   container.Slots
 }
 
 // DefaultConfig returns a config for this host.

@@ -204,6 +204,10 @@ func (a *Agent) track(id string, p *streamerProc) {
 func (a *Agent) watch(ctx context.Context, id string, p *streamerProc, wait func() error, log *slog.Logger) {
 	a.wg.Go(func() {
 		err := wait()
+		// A streamer killed outright left its app's container (its
+		// processes die with it; its cgroups and state do not): remove
+		// it before the units and the uid slot are reused.
+		a.deleteContainer(id)
 		close(p.done)
 		p.stop()
 		a.release(id)

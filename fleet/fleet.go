@@ -35,6 +35,10 @@ type Heartbeat struct {
 	AppCPUFree       float64 `json:"app_cpu_free,omitempty"`
 	AppMemoryTotalMB int     `json:"app_memory_total_mb,omitempty"`
 	AppMemoryFreeMB  int     `json:"app_memory_free_mb,omitempty"`
+	// AppIsolation is how the agent runs X11 apps: "container", "none"
+	// (as processes, unsafe), or "unavailable" (it takes no X11 session:
+	// containers cannot run on its host). Empty: an older agent.
+	AppIsolation string `json:"app_isolation,omitempty"`
 }
 
 // Backend is one encoder backend of an agent (see package encoders),

@@ -31,14 +31,13 @@ const appUID = 1000
 // Where a container finds what crosses into it: all under its private
 // /tmp, which exists in any root.
 const (
-	ctrDisplay  = ":0"
-	ctrXSocket  = "/tmp/.X11-unix/X0"
-	ctrXauth    = "/tmp/.streamstack/Xauthority"
-	ctrPulse    = "/tmp/.streamstack/pulse"
-	ctrPathEnv  = "PATH=/usr/local/bin:/usr/bin:/bin"
-	ctrHomeEnv  = "HOME=/tmp"
-	ctrLangEnv  = "LANG=C.UTF-8"
-	ctrIDPrefix = "ss-"
+	ctrDisplay = ":0"
+	ctrXSocket = "/tmp/.X11-unix/X0"
+	ctrXauth   = "/tmp/.streamstack/Xauthority"
+	ctrPulse   = "/tmp/.streamstack/pulse"
+	ctrPathEnv = "PATH=/usr/local/bin:/usr/bin:/bin"
+	ctrHomeEnv = "HOME=/tmp"
+	ctrLangEnv = "LANG=C.UTF-8"
 )
 
 // slots are the uid ranges of cfg.
@@ -60,7 +59,7 @@ func ctrRuntime(cfg Config) container.Runtime {
 
 // ContainerID is the container of a session's app, for a supervisor that
 // cleans up after a streamer that died.
-func ContainerID(sessionID string) string { return ctrIDPrefix + sessionID }
+func ContainerID(sessionID string) string { return container.ForSession(sessionID) }
 
 // DeleteContainer removes what is left of a session's app container
 // (nothing, when its streamer ended normally): the agent calls it after a

@@ -102,6 +102,7 @@ func runAgent(ctx context.Context, args []string) error {
 	}
 	defer nc.Close()
 	acfg.NATSURL, acfg.Apps = c.NATSURL, catalog
+	applyIsolation(acfg, ice)
 	if len(tf.urls) > 0 {
 		// Streamers read the secret from the cluster; store a chosen one.
 		if _, err := turn.LoadSecret(ctx, res.Tokens, tf.secret); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/streamstack/streamstack/agent"
 	"github.com/streamstack/streamstack/encoders"
+	"github.com/streamstack/streamstack/streamer"
 )
 
 // encoderStallTimeoutUsage describes the streamers' stall detection, which
@@ -57,6 +58,8 @@ func runEncoders(_ context.Context, args []string) error {
 	fs.Float64Var(&acfg.UnitsPerCore, "units-per-core", acfg.UnitsPerCore, "software capacity per core; 0: calibrate")
 	addEncoderFlags(fs, &acfg)
 	asJSON := fs.Bool("json", false, "print the inventory as JSON")
+	media := streamer.DefaultConfig() // --app-isolation and the container runtime
+	addMediaFlags(fs, &media)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -75,5 +78,20 @@ func runEncoders(_ context.Context, args []string) error {
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%v\t%s\t%s\t%s\n", s.Name, s.Pool, s.Codec, s.Hardware, units, s.Device, note)
 	}
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	// X11 apps' containers: what an agent with these settings finds.
+	applyIsolation(&acfg, media)
+	if media.AppIsolation == streamer.IsolationNone {
+		_, err := fmt.Println("\napp isolation: none (X11 apps run as processes beside the streamer: unsafe)")
+		return err
+	}
+	ci := acfg.Containers.Probe(context.Background(), acfg.AppSlots, os.TempDir())
+	if ci.Available {
+		_, err := fmt.Printf("\napp isolation: container (%s)\n", ci.Runtime)
+		return err
+	}
+	_, err := fmt.Printf("\napp isolation: unavailable, X11 apps refused: %s\n", ci.Reason)
+	return err
 }

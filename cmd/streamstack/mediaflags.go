@@ -4,6 +4,8 @@ import (
 	"flag"
 	"strconv"
 
+	"github.com/streamstack/streamstack/agent"
+	"github.com/streamstack/streamstack/internal/container"
 	"github.com/streamstack/streamstack/streamer"
 )
 
@@ -46,4 +48,18 @@ func (u uintFlag) Set(s string) error {
 	}
 	*u.p = uint32(n)
 	return nil
+}
+
+// applyIsolation hands the agent what its streamers were told of app
+// containers (the media flags), so that it probes and cleans up the same.
+func applyIsolation(acfg *agent.Config, c streamer.Config) {
+	acfg.AppIsolation = c.AppIsolation
+	acfg.Containers = container.Runtime{Binary: c.ContainerRuntime}
+	acfg.AppSlots = container.DefaultSlots()
+	if c.AppUIDBase != 0 {
+		acfg.AppSlots.Base = c.AppUIDBase
+	}
+	if c.AppUIDSlots != 0 {
+		acfg.AppSlots.Count = c.AppUIDSlots
+	}
 }

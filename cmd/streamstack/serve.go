@@ -86,6 +86,7 @@ func runServe(ctx context.Context, args []string) error {
 		return err
 	}
 	f.agent.StreamerEnv = append(f.agent.StreamerEnv, passDownEnv(fs, append(append(streamerICEFlags, "apps-file", "gamepad-uinput", "encoder-stall-timeout"), mediaFlags...)...)...)
+	applyIsolation(f.agent, f.ice)
 	f.stateDir = stateDirOrDefault(f.stateDir)
 	srv := jetstream.DefaultServerConfig(filepath.Join(f.stateDir, "nats"))
 	srv.Listen = f.natsListen

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -229,4 +230,18 @@ func (r Runtime) Delete(ctx context.Context, id string) error {
 		err = fmt.Errorf("%w: delete %s: %w", ErrRuntime, id, err)
 	}
 	return errors.Join(err, removeCgroups(ctx, id))
+}
+
+// Leftover reports whether anything of container id remains: its
+// runtime state or a cgroup. What a supervisor checks before Delete, so
+// that a session without a container costs no runtime call.
+func (r Runtime) Leftover(id string) bool {
+	if !ValidID(id) {
+		return false
+	}
+	if isDir(filepath.Join(r.stateDir(), id)) || isDir(filepath.Join(cgroupRoot, CgroupPath(id))) {
+		return true
+	}
+	m, _ := filepath.Glob(filepath.Join(cgroupRoot, "*", strings.TrimPrefix(CgroupPath(id), "/")))
+	return len(m) > 0
 }

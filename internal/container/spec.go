@@ -74,6 +74,10 @@ var HostDirs = []string{"/usr", "/etc", "/opt", "/var/cache/fontconfig"}
 // cgroupParent groups every container of the stack.
 const cgroupParent = "/streamstack"
 
+// ForSession names the container of a session's app: what a streamer
+// starts and what an agent deletes after that streamer, however it ended.
+func ForSession(sessionID string) string { return "ss-" + sessionID }
+
 // CgroupPath is the container's cgroup, relative to each hierarchy.
 func CgroupPath(id string) string { return cgroupParent + "/" + id }
 

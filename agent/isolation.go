@@ -1,0 +1,99 @@
+package agent
+
+import (
+	"context"
+	"os"
+	"time"
+
+	"github.com/streamstack/streamstack/apps"
+	"github.com/streamstack/streamstack/internal/container"
+	"github.com/streamstack/streamstack/session"
+)
+
+// Isolation states in heartbeats (fleet.Heartbeat.AppIsolation).
+const (
+	isolationContainer  = "container"
+	isolationNone       = "none"
+	isolationUnavailble = "unavailable"
+)
+
+// ReasonNoIsolation ends an X11 session no agent of the fleet can run in
+// a container.
+const ReasonNoIsolation = "app isolation unavailable"
+
+// probeIsolation runs a test container when the streamers run apps in
+// containers: the state heartbeats carry, and why containers cannot run.
+func probeIsolation(ctx context.Context, cfg Config) (state string, inv container.Inventory) {
+	if cfg.AppIsolation == isolationNone {
+		return isolationNone, container.Inventory{}
+	}
+	slots := cfg.AppSlots
+	if slots.Dir == "" {
+		slots = container.DefaultSlots()
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	inv = cfg.Containers.Probe(ctx, slots, os.TempDir())
+	if !inv.Available {
+		return isolationUnavailble, inv
+	}
+	return isolationContainer, inv
+}
+
+// Isolation is what the agent found of app containers at start.
+func (a *Agent) Isolation() (state string, inv container.Inventory) {
+	return a.isolation, a.isolationInv
+}
+
+// x11 reports whether the app called name runs an X11 program.
+func (a *Agent) x11(name string) bool {
+	app, err := a.catalog.Lookup(name)
+	return err == nil && app.Kind == apps.KindX11
+}
+
+// fleetCanIsolate reports whether this agent or a peer can run X11 apps
+// (an agent too old to say is taken to).
+func (a *Agent) fleetCanIsolate() bool {
+	if a.isolation != isolationUnavailble {
+		return true
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, p := range a.peers {
+		if p.ID != a.cfg.ID && p.AppIsolation != isolationUnavailble {
+			return true
+		}
+	}
+	return false
+}
+
+// endNoIsolation ends an X11 session that no agent can contain, saying
+// why this one cannot.
+func (a *Agent) endNoIsolation(ctx context.Context, id string) {
+	_, err := a.deps.Sessions.Update(ctx, id, func(s *session.Session) error {
+		if s.Status != session.StatusCreated || s.Agent != "" {
+			return session.ErrNoChange
+		}
+		s.Status, s.Reason = session.StatusError, ReasonNoIsolation
+		s.StatusMessage = "X11 apps run only in containers, which no agent can run: " + a.isolationInv.Reason +
+			" (--app-isolation=none runs them without, unsafely)"
+		return nil
+	})
+	if err != nil {
+		a.log.Warn("end for no isolation", "session", id, "err", err)
+	}
+}
+
+// deleteContainer removes what is left of a session's app container once
+// its streamer has gone: nothing when it ended normally, its processes,
+// cgroups and state when it was killed.
+func (a *Agent) deleteContainer(id string) {
+	if a.isolation != isolationContainer || !a.cfg.Containers.Leftover(container.ForSession(id)) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := a.cfg.Containers.Delete(ctx, container.ForSession(id)); err != nil {
+		a.log.Warn("delete app container", "session", id, "err", err)
+	}
+}
