@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/streamstack/streamstack/apps"
-	"github.com/streamstack/streamstack/internal/container"
 	"github.com/streamstack/streamstack/encoders"
+	"github.com/streamstack/streamstack/internal/container"
 	"github.com/streamstack/streamstack/session"
 )
 
