@@ -2,7 +2,11 @@ package agent
 
 import (
 	"context"
+	"errors"
+	"net"
 	"os"
+	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/streamstack/streamstack/apps"
@@ -91,9 +95,27 @@ func (a *Agent) deleteContainer(id string) {
 	if a.isolation != isolationContainer || !a.cfg.Containers.Leftover(container.ForSession(id)) {
 		return
 	}
+	removeStaleXSockets()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	if err := a.cfg.Containers.Delete(ctx, container.ForSession(id)); err != nil {
 		a.log.Warn("delete app container", "session", id, "err", err)
+	}
+}
+
+// removeStaleXSockets removes the X sockets nothing answers on: what the
+// Xvfb of a streamer killed outright left (it dies by its parent-death
+// signal, with no chance to unlink its socket).
+func removeStaleXSockets() {
+	socks, _ := filepath.Glob("/tmp/.X11-unix/X*")
+	for _, s := range socks {
+		c, err := net.DialTimeout("unix", s, time.Second)
+		if err == nil {
+			_ = c.Close()
+			continue
+		}
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			_ = os.Remove(s)
+		}
 	}
 }
