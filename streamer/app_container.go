@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
+	"syscall"
 
 	"github.com/streamstack/streamstack/apps"
 	"github.com/streamstack/streamstack/internal/container"
@@ -32,9 +34,8 @@ const appUID = 1000
 // /tmp, which exists in any root.
 const (
 	ctrDisplay = ":0"
-	ctrXSocket = "/tmp/.X11-unix/X0"
-	ctrXauth   = "/tmp/.streamstack/Xauthority"
-	ctrPulse   = "/tmp/.streamstack/pulse"
+	ctrX11Dir  = "/tmp/.X11-unix"
+	ctrShare   = "/tmp/.streamstack"
 	ctrPathEnv = "PATH=/usr/local/bin:/usr/bin:/bin"
 	ctrHomeEnv = "HOME=/tmp"
 	ctrLangEnv = "LANG=C.UTF-8"
@@ -77,53 +78,103 @@ func containerUID(app apps.App) uint32 {
 	return appUID
 }
 
-// startContainer runs app in its container: the session's display socket,
-// its cookie and its sound server's socket are the only host paths it
-// gets besides the catalogue's volumes and devices. The environment is
-// made here, not inherited: nothing of the streamer's reaches the app.
-func (a *x11App) startContainer(ctx context.Context, cfg Config, app apps.App) error {
+// startContainer starts app's container, gated: the runtime sets it up
+// while the caller starts the display and the sound server, and the app
+// runs once openContainer found them ready. Everything that crosses into
+// the container is in one directory of the session's (share), bound in
+// before the display and sound server exist: the cookie, the sound
+// server's socket directory, the display's socket (a hard link, made by
+// openContainer) and the gate. The environment is made here, not
+// inherited: nothing of the streamer's reaches the app.
+func (a *x11App) startContainer(ctx context.Context, cfg Config, app apps.App, cookie *x11.Cookie) error {
+	if app.Network == apps.NetworkOutbound {
+		return fmt.Errorf("network %q is not available on this streamer yet; use %q", apps.NetworkOutbound, apps.NetworkNone)
+	}
 	dir, err := os.MkdirTemp(cfg.RuntimeDir, "streamstack-app-")
 	if err != nil {
 		return err
 	}
 	a.ctrDir = dir
 	// The container's root user (the slot's first uid) must reach the
-	// bundle; nobody may list it.
+	// bundle and the shared directory; nobody may list them.
 	if err := os.Chmod(dir, 0o711); err != nil {
 		return err
 	}
-	env := []string{ctrPathEnv, ctrHomeEnv, ctrLangEnv, "USER=app", "DISPLAY=" + ctrDisplay, "XAUTHORITY=" + ctrXauth}
-	binds := []container.Bind{
-		{Source: x11.SocketPath(a.xvfb.Number()), Target: ctrXSocket},
-		{Source: a.xvfb.AuthFile(), Target: ctrXauth, ReadOnly: true},
+	uid, gid := a.hostUIDs(app)
+	a.share = filepath.Join(dir, "share")
+	for _, d := range []string{a.share, filepath.Join(a.share, "x11"), filepath.Join(a.share, "pulse")} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			return err
+		}
+		if err := os.Chown(d, uid, gid); err != nil {
+			return err
+		}
 	}
-	if a.audio != nil {
-		env = append(env, "PULSE_SERVER=unix:"+ctrPulse)
-		binds = append(binds, container.Bind{Source: a.audio.server.Socket, Target: ctrPulse})
+	if err := syscall.Mkfifo(filepath.Join(a.share, "gate"), 0o600); err != nil {
+		return err
+	}
+	xauth := filepath.Join(a.share, "Xauthority")
+	if err := os.WriteFile(xauth, cookie.Xauthority(), 0o400); err != nil {
+		return err
+	}
+	for _, p := range []string{filepath.Join(a.share, "gate"), xauth} {
+		if err := os.Chown(p, uid, gid); err != nil {
+			return err
+		}
+	}
+	env := []string{ctrPathEnv, ctrHomeEnv, ctrLangEnv, "USER=app", "DISPLAY=" + ctrDisplay,
+		"XAUTHORITY=" + ctrShare + "/Xauthority"}
+	if cfg.AppAudio {
+		env = append(env, "PULSE_SERVER=unix:"+ctrShare+"/pulse/native")
+	}
+	binds := []container.Bind{
+		{Source: a.share, Target: ctrShare},
+		{Source: filepath.Join(a.share, "x11"), Target: ctrX11Dir},
 	}
 	for _, v := range app.Volumes {
 		binds = append(binds, container.Bind{Source: v.Source, Target: v.Target, ReadOnly: v.ReadOnly})
 	}
 	l := app.Limits.WithDefaults()
-	uid := containerUID(app)
+	cuid := containerUID(app)
 	spec := container.Spec{ID: ContainerID(cfg.SessionID), Args: app.Command, Env: append(env, app.Env...),
-		UID: uid, GID: uid, Slot: a.slot, Root: app.Root, Binds: binds, Devices: app.Devices,
+		UID: cuid, GID: cuid, Slot: a.slot, Root: app.Root, Binds: binds, Devices: app.Devices,
 		Limits: container.Limits{CPU: l.CPU, MemoryBytes: int64(l.MemoryMB) << 20, Pids: int64(l.Pids),
 			NoFile: uint64(l.NoFile), AddressSpace: uint64(l.AddressSpaceMB) << 20, NProc: uint64(l.NProc)},
 		// The host's setpriv ties the app to the runtime process, itself
 		// tied to us: a streamer killed outright leaves no app.
 		Pdeathsig: app.Root == "",
-	}
-	if app.Network == apps.NetworkOutbound {
-		return fmt.Errorf("network %q is not available on this streamer yet; use %q", apps.NetworkOutbound, apps.NetworkNone)
+		Gate:      ctrShare + "/gate",
 	}
 	c, err := ctrRuntime(cfg).Start(ctx, spec, dir, a.stderr)
 	if err != nil {
 		return err
 	}
 	a.ctr = c
-	go func() { <-c.Done(); close(a.appDone) }()
+	go func() { <-c.Done(); a.appDoneOnce.Do(func() { close(a.appDone) }) }()
 	return nil
+}
+
+// pulseSocketDir is where the sound server makes its socket: in the
+// container's shared directory, or its own ("") without a container.
+func (a *x11App) pulseSocketDir() string {
+	if a.share == "" {
+		return ""
+	}
+	return filepath.Join(a.share, "pulse")
+}
+
+// openContainer hands the display to the container and opens its gate.
+// The display's socket gets a second name in the shared directory: a hard
+// link, which needs the session's runtime directory on the filesystem of
+// /tmp/.X11-unix (the agent makes it under the system's temporary
+// directory).
+func (a *x11App) openContainer(ctx context.Context, cfg Config) error {
+	if err := os.Link(x11.SocketPath(a.xvfb.Number()), filepath.Join(a.share, "x11", "X0")); err != nil {
+		return fmt.Errorf("display socket into the container (the runtime directory must be on /tmp's filesystem): %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, cfg.AppStartTimeout)
+	defer cancel()
+	return a.ctr.OpenGate(ctx, filepath.Join(a.share, "gate"))
 }
 
 // stopContainer ends the app and removes its container and bundle.

@@ -30,10 +30,11 @@ type appAudio struct {
 const audioFrameQueue = 2
 
 // startAppAudio starts the session's sound server, reachable by the app's
-// user (uid -1: ours), and the capture of what it plays.
-func startAppAudio(ctx context.Context, cfg Config, uid, gid int, log *slog.Logger) (_ *appAudio, err error) {
+// user (uid -1: ours), and the capture of what it plays; its socket in
+// socketDir when set (a container's shared directory).
+func startAppAudio(ctx context.Context, cfg Config, uid, gid int, socketDir string, log *slog.Logger) (_ *appAudio, err error) {
 	srv, err := pulse.StartServer(ctx, pulse.ServerConfig{Command: cfg.PulseCommand, Rate: audioRate,
-		Channels: appAudioChannels, UID: uid, GID: gid,
+		Channels: appAudioChannels, UID: uid, GID: gid, SocketDir: socketDir,
 		StartTimeout: cfg.AppStartTimeout, StopTimeout: cfg.AppStopTimeout, Dir: cfg.RuntimeDir})
 	if err != nil {
 		return nil, fmt.Errorf("app audio (or set --app-audio=false): %w", err)

@@ -62,6 +62,9 @@ type x11App struct {
 	slot   *container.Slot
 	ctr    *container.Container
 	ctrDir string
+	share  string // ctrDir/share: what the container sees at ctrShare
+
+	appDoneOnce sync.Once
 
 	capFailed bool // owned by the video goroutine
 	mu        sync.Mutex
@@ -73,67 +76,74 @@ const maxAppStderr = 4096
 
 // startX11App starts Xvfb at w×h×24, the app inside it, and connects the
 // capture and input. On error nothing is left running.
+//
+// In a container the app's container is started first, gated, so that
+// the runtime's start-up runs while Xvfb and the sound server start (side
+// by side); the gate opens once the display is up.
 func startX11App(ctx context.Context, cfg Config, app apps.App, w, h int, log *slog.Logger) (_ *x11App, err error) {
 	log = log.With("app", app.Name)
 	isolated := cfg.AppIsolation != IsolationNone
 	if !isolated && app.User == "" && os.Geteuid() == 0 {
 		app.User = cfg.AppUser
 	}
-	xv, err := x11.StartXvfb(ctx, x11.XvfbConfig{Command: cfg.XvfbCommand, Width: w, Height: h, Depth: 24,
-		StartTimeout: cfg.AppStartTimeout, StopTimeout: cfg.AppStopTimeout, Dir: cfg.RuntimeDir})
-	if err != nil {
-		return nil, err
-	}
-	a := &x11App{log: log, xvfb: xv, appDone: make(chan struct{}), exited: make(chan struct{}),
+	a := &x11App{log: log, appDone: make(chan struct{}), exited: make(chan struct{}),
 		stopT: cfg.AppStopTimeout, stderr: tailbuf.New(maxAppStderr), closing: make(chan struct{}),
 		touch: -1, pads: newGamepads(cfg.GamepadUinput, cfg.SessionID, log)}
 	defer func() {
 		if err != nil {
+			a.appDoneOnce.Do(func() { close(a.appDone) })
 			a.Close()
 		}
 	}()
-	if isolated {
+	cookie, err := x11.NewCookie()
+	if err != nil {
+		return nil, err
+	}
+	// The app's user on the host, for its sound server and its cookie.
+	uid, gid := -1, -1
+	switch {
+	case isolated:
 		if a.slot, err = slots(cfg).Acquire(); err != nil {
-			close(a.appDone)
 			return nil, err
 		}
+		uid, gid = a.hostUIDs(app)
+		if err = a.startContainer(ctx, cfg, app, cookie); err != nil {
+			return nil, fmt.Errorf("streamer: start %s: %w", app.Name, err)
+		}
+	case app.User != "":
+		u, err := lookupUser(app.User)
+		if err != nil {
+			return nil, err
+		}
+		uid, _ = strconv.Atoi(u.Uid)
+		gid, _ = strconv.Atoi(u.Gid)
 	}
+	var xvErr, auErr error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		a.xvfb, xvErr = x11.StartXvfb(ctx, x11.XvfbConfig{Command: cfg.XvfbCommand, Width: w, Height: h, Depth: 24,
+			StartTimeout: cfg.AppStartTimeout, StopTimeout: cfg.AppStopTimeout, Dir: cfg.RuntimeDir, Cookie: cookie})
+	})
+	if cfg.AppAudio {
+		wg.Go(func() { a.audio, auErr = startAppAudio(ctx, cfg, uid, gid, a.pulseSocketDir(), log) })
+	}
+	wg.Wait()
+	if err = errors.Join(xvErr, auErr); err != nil {
+		return nil, err
+	}
+	xv := a.xvfb
 	if a.cap, err = x11.NewCapturer(xv.Display, xv.Cookie()); err != nil {
-		close(a.appDone)
 		return nil, err
 	}
 	if a.in, err = x11.NewInput(xv.Display, xv.Cookie()); err != nil {
-		close(a.appDone)
 		return nil, err
 	}
-	if cfg.AppAudio {
-		uid, gid := -1, -1
-		if isolated {
-			uid, gid = a.hostUIDs(app)
-		} else if app.User != "" {
-			u, err := lookupUser(app.User)
-			if err != nil {
-				close(a.appDone)
-				return nil, err
-			}
-			uid, _ = strconv.Atoi(u.Uid)
-			gid, _ = strconv.Atoi(u.Gid)
-		}
-		if a.audio, err = startAppAudio(ctx, cfg, uid, gid, log); err != nil {
-			close(a.appDone)
-			return nil, err
-		}
-	}
 	if isolated {
-		uid, gid := a.hostUIDs(app)
-		if err = xv.ChownAuth(uid, gid); err == nil {
-			err = a.startContainer(ctx, cfg, app)
-		}
+		err = a.openContainer(ctx, cfg)
 	} else {
 		err = a.startApp(app)
 	}
 	if err != nil {
-		close(a.appDone)
 		return nil, fmt.Errorf("streamer: start %s: %w", app.Name, err)
 	}
 	_, appPid := a.Pids()
@@ -212,7 +222,7 @@ func (a *x11App) startApp(app apps.App) error {
 		return err
 	}
 	a.cmd = cmd
-	go func() { _ = cmd.Wait(); close(a.appDone) }()
+	go func() { _ = cmd.Wait(); a.appDoneOnce.Do(func() { close(a.appDone) }) }()
 	return nil
 }
 
@@ -264,13 +274,16 @@ func (a *x11App) Exited() <-chan struct{} { return a.exited }
 // Pids are the processes of the session: Xvfb's and the app's (its
 // container runtime's, in a container).
 func (a *x11App) Pids() (xvfb, app int) {
+	if a.xvfb != nil {
+		xvfb = a.xvfb.Pid()
+	}
 	switch {
 	case a.ctr != nil:
 		app = a.ctr.Pid()
 	case a.cmd != nil && a.cmd.Process != nil:
 		app = a.cmd.Process.Pid
 	}
-	return a.xvfb.Pid(), app
+	return xvfb, app
 }
 
 // appErr is how the app ended, once appDone is closed.
@@ -406,7 +419,12 @@ func (a *x11App) Close() {
 	if a.audio != nil {
 		a.audio.Close()
 	}
-	a.xvfb.Stop()
+	if a.xvfb != nil {
+		a.xvfb.Stop()
+	}
+	if a.ctrDir != "" {
+		_ = os.RemoveAll(a.ctrDir)
+	}
 	// Last: the slot's uids ran the app and its sound server.
 	a.slot.Release()
 }

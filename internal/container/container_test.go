@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -273,5 +274,57 @@ func TestFindCommand(t *testing.T) {
 		if err := s.validate(); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+// A gated container is set up but does not run its app until the gate
+// opens; a gate whose container died says so.
+func TestContainerGate(t *testing.T) {
+	rt, slots := needRuntime(t)
+	slot, err := slots.Acquire()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slot.Release()
+	dir := bundleDir(t)
+	share := filepath.Join(dir, "share")
+	if err := os.Mkdir(share, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	gate := filepath.Join(share, "gate")
+	if err := syscall.Mkfifo(gate, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{share, gate} {
+		if err := os.Chown(p, int(slot.HostUID(1000)), int(slot.HostUID(1000))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out lockedBuffer
+	id := fmt.Sprintf("test-gate-%d", time.Now().UnixNano())
+	c, err := rt.Start(context.Background(), Spec{ID: id, Args: []string{"/bin/echo", "ran"}, UID: 1000, GID: 1000,
+		Slot: slot, Binds: []Bind{{Source: share, Target: "/tmp/share"}}, Gate: "/tmp/share/gate"}, dir, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop(time.Second)
+	select {
+	case <-c.Done():
+		t.Fatalf("the app ran before its gate opened: %q", out.String())
+	default:
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := c.OpenGate(ctx, gate); err != nil {
+		t.Fatal(err)
+	}
+	<-c.Done()
+	if err := c.Err(); err != nil || !strings.Contains(out.String(), "ran") {
+		t.Fatalf("%v: %q", err, out.String())
+	}
+	c.Stop(time.Second)
+	assertGone(t, rt, id)
+	if err := c.OpenGate(ctx, gate); err == nil {
+		t.Error("opened the gate of a container that has gone")
 	}
 }

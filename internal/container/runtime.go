@@ -245,3 +245,36 @@ func (r Runtime) Leftover(id string) bool {
 	m, _ := filepath.Glob(filepath.Join(cgroupRoot, "*", strings.TrimPrefix(CgroupPath(id), "/")))
 	return len(m) > 0
 }
+
+// OpenGate lets a container started with Spec.Gate exec its app: hostPath
+// is the FIFO on the host. It waits for the container to reach the gate,
+// at most until ctx ends or the container has exited.
+func (c *Container) OpenGate(ctx context.Context, hostPath string) error {
+	opened := make(chan error, 1)
+	go func() {
+		// Opening for writing blocks until the container opens it to read.
+		f, err := os.OpenFile(hostPath, os.O_WRONLY, 0)
+		if err == nil {
+			_, err = f.Write([]byte("go\n"))
+			_ = f.Close()
+		}
+		opened <- err
+	}()
+	select {
+	case err := <-opened:
+		return err
+	case <-c.done:
+	case <-ctx.Done():
+	}
+	// Unblock the open: a reader of our own takes the other end.
+	if r, err := os.OpenFile(hostPath, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
+		<-opened
+		_ = r.Close()
+	}
+	select {
+	case <-c.done:
+		return fmt.Errorf("%w: the app's container exited before its gate opened: %w", ErrRuntime, c.err)
+	default:
+		return fmt.Errorf("%w: gate: %w", ErrRuntime, ctx.Err())
+	}
+}

@@ -47,6 +47,12 @@ type Spec struct {
 	// the same signal): a caller killed outright leaves no container.
 	// Only where the root has /usr/bin/setpriv (the host's does).
 	Pdeathsig bool
+	// Gate, when set, is a FIFO the container sees at this path: the app
+	// is exec'd only once a line is written to it (OpenGate). The
+	// container starts while the caller still prepares what the app
+	// needs, so the runtime's start-up cost is off the app's path. The
+	// root needs /bin/sh.
+	Gate string
 }
 
 // Bind is one host path bound into the container.
@@ -95,6 +101,11 @@ func (s Spec) validate() error {
 	for _, b := range s.Binds {
 		if !filepath.IsAbs(b.Source) || !filepath.IsAbs(b.Target) {
 			return fmt.Errorf("%w: bind %s:%s", ErrSpec, b.Source, b.Target)
+		}
+	}
+	if s.Gate != "" {
+		if _, ok := s.hostPath("/bin/sh"); !ok || !filepath.IsAbs(s.Gate) {
+			return fmt.Errorf("%w: a gate needs an absolute path and /bin/sh in the root", ErrSpec)
 		}
 	}
 	return s.findCommand()
@@ -149,6 +160,9 @@ func (s Spec) rootfs(bundle string) (path string, binds []Bind, err error) {
 // config is the OCI runtime configuration of s with its root at root.
 func (s Spec) config(root string, hostBinds []Bind) (*specs.Spec, error) {
 	args := s.Args
+	if s.Gate != "" {
+		args = append([]string{"/bin/sh", "-c", `read -r _ < "$0" && exec "$@"`, s.Gate}, args...)
+	}
 	if s.Pdeathsig {
 		args = append([]string{"/usr/bin/setpriv", "--pdeathsig", "KILL", "--"}, args...)
 	}

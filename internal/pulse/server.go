@@ -44,6 +44,11 @@ type ServerConfig struct {
 	// Dir is where the daemon's private directory is made; empty:
 	// os.TempDir().
 	Dir string
+	// SocketDir, when set, is where the socket is made instead of a
+	// directory of the daemon's own: an existing directory the daemon's
+	// user may write, which a container binds in before the daemon runs.
+	// The caller removes it.
+	SocketDir string
 }
 
 // Server is a running PulseAudio daemon private to one session: no
@@ -99,10 +104,13 @@ func StartServer(ctx context.Context, cfg ServerConfig) (_ *Server, err error) {
 	if err := os.Mkdir(sockDir, 0o700); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrServer, err)
 	}
+	if cfg.SocketDir != "" {
+		sockDir = cfg.SocketDir
+	}
 	asOther := cfg.UID >= 0 && cfg.UID != os.Getuid()
 	auth := "auth-anonymous=0 auth-cookie-enabled=0"
 	if asOther {
-		for _, d := range []string{dir, sockDir} {
+		for _, d := range []string{dir, filepath.Join(dir, "sock")} {
 			if err := os.Chown(d, cfg.UID, cfg.GID); err != nil {
 				return nil, fmt.Errorf("%w: directory for uid %d: %w", ErrServer, cfg.UID, err)
 			}

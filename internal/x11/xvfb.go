@@ -36,6 +36,9 @@ type XvfbConfig struct {
 	// may connect. By default the server gets a fresh cookie (-auth) and
 	// refuses clients without it.
 	NoAuth bool
+	// Cookie, when set, is the cookie instead of a fresh one: a caller
+	// that hands it to the app before the server runs.
+	Cookie *Cookie
 }
 
 // Xvfb is a running virtual display server, a child of this process in
@@ -84,9 +87,12 @@ func StartXvfb(ctx context.Context, cfg XvfbConfig) (*Xvfb, error) {
 	var cookie *Cookie
 	var auth *authDir
 	if !cfg.NoAuth {
-		if cookie, err = NewCookie(); err != nil {
-			_ = w.Close()
-			return nil, fmt.Errorf("%w: %w", ErrXvfb, err)
+		cookie = cfg.Cookie
+		if cookie == nil {
+			if cookie, err = NewCookie(); err != nil {
+				_ = w.Close()
+				return nil, fmt.Errorf("%w: %w", ErrXvfb, err)
+			}
 		}
 		if auth, err = newAuthDir(cfg.Dir, cookie); err != nil {
 			_ = w.Close()
