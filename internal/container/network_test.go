@@ -420,11 +420,6 @@ func TestOutboundRuntimeStart(t *testing.T) {
 	n := startNetwork(t, NetworkConfig{UID: netTestUID + 5, GID: netTestUID + 5})
 	out, err := run(t, rt, slots, Spec{Args: []string{"/bin/sh", "-c", "ip route show default"}, UID: 1000, GID: 1000,
 		Env: []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}, NetNS: n.NSPath()})
-	if msg := fmt.Sprintf("%v: %s", err, out); err != nil && strings.Contains(msg, `mounting \"sysfs\"`) &&
-		strings.Contains(msg, "operation not permitted") {
-		t.Skipf("runc cannot mount a sysfs in a network namespace the container's user namespace does not own "+
-			"(opencontainers/runc#3672): Spec.config must bind /sys read-only when NetNS is set: %s", msg)
-	}
 	if err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}

@@ -214,6 +214,19 @@ func (s Spec) config(root string, hostBinds []Bind) (*specs.Spec, error) {
 			ReadonlyPaths: []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"},
 		},
 	}
+	if s.NetNS != "" {
+		// A fresh sysfs needs the container's user namespace to own its
+		// network namespace, which a joined one is not (runc refuses with
+		// EPERM; crun binds too): the host's /sys read-only instead, its
+		// cgroup tree masked.
+		for i, m := range c.Mounts {
+			if m.Destination == "/sys" {
+				c.Mounts[i] = specs.Mount{Destination: "/sys", Type: "bind", Source: "/sys",
+					Options: []string{"rbind", "ro", "nosuid", "nodev", "noexec"}}
+			}
+		}
+		c.Linux.MaskedPaths = append(c.Linux.MaskedPaths, "/sys/fs/cgroup")
+	}
 	for _, b := range slices.Concat(hostBinds, s.Binds) {
 		opts := []string{"rbind", "nosuid", "nodev"}
 		if b.ReadOnly {
