@@ -8,6 +8,7 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/streamstack/streamstack/apphost"
 	"github.com/streamstack/streamstack/apps"
 	"github.com/streamstack/streamstack/encoders"
 	"github.com/streamstack/streamstack/subjects"
@@ -187,8 +188,10 @@ type Config struct {
 	GamepadUinput bool
 }
 
-// DefaultConfig returns the production defaults.
+// DefaultConfig returns the production defaults; the app's host's are
+// apphost's.
 func DefaultConfig() Config {
+	host := apphost.DefaultConfig()
 	return Config{
 		Source:                 "streamer",
 		DisconnectGrace:        2 * time.Second,
@@ -211,12 +214,12 @@ func DefaultConfig() Config {
 		EncoderCPUUsed:         -8,
 		EncoderStallTimeout:    200 * time.Millisecond,
 		AudioBitrate:           32000,
-		AppStartTimeout:        10 * time.Second,
-		AppAudio:               true,
-		AppUser:                "nobody",
-		AppIsolation:           IsolationContainer,
-		AppStopTimeout:         2 * time.Second,
-		GamepadUinput:          true,
+		AppStartTimeout:        host.AppStartTimeout,
+		AppAudio:               host.AppAudio,
+		AppUser:                host.AppUser,
+		AppIsolation:           host.AppIsolation,
+		AppStopTimeout:         host.AppStopTimeout,
+		GamepadUinput:          host.GamepadUinput,
 	}
 }
 
@@ -254,10 +257,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: encoder stall timeout %s", ErrConfig, c.EncoderStallTimeout)
 	case c.AudioBitrate < 6000 || c.AudioBitrate > 510000:
 		return fmt.Errorf("%w: audio bitrate %d", ErrConfig, c.AudioBitrate)
-	case c.AppStartTimeout <= 0 || c.AppStopTimeout <= 0:
-		return fmt.Errorf("%w: app start and stop timeouts must be positive", ErrConfig)
-	case c.AppIsolation != "" && c.AppIsolation != IsolationContainer && c.AppIsolation != IsolationNone:
-		return fmt.Errorf("%w: app isolation %q: want %q or %q", ErrConfig, c.AppIsolation, IsolationContainer, IsolationNone)
+	}
+	if err := c.appHost().Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	if err := c.validateICE(); err != nil {
 		return err

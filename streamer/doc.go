@@ -13,6 +13,11 @@
 // encoder.go and fallback.go). A call into the driver that never returns
 // cannot be preempted: stalls are detected when slow encodes return.
 //
+// An X11 app's session gets its picture, sound and input from the app's
+// host (package apphost: Xvfb, PulseAudio, uinput, the app's container);
+// the streamer starts it (apphost.Start, its own Config converted in
+// apphost.go), streams it and ends the session when it exits.
+//
 // Run is the whole component; cmd/streamstack wires it to flags. The wire
 // format lives in streamer/protocol, the picture in streamer/pattern.
 // It must not know about HTTP or placement.

@@ -13,6 +13,7 @@ import (
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
 
+	"github.com/streamstack/streamstack/apphost"
 	"github.com/streamstack/streamstack/internal/opus"
 	"github.com/streamstack/streamstack/internal/vpx"
 	"github.com/streamstack/streamstack/internal/yuv"
@@ -277,11 +278,12 @@ func (v *videoLoop) setBitrate(kbps int) {
 	v.stats.bitrateKbps.Store(int64(kbps))
 }
 
-// Audio: 20 ms Opus frames of mono 48 kHz.
+// Audio: 20 ms Opus frames of 48 kHz, the app's sound's (apphost); mono
+// for the loop's own silence and tone.
 const (
-	audioRate     = 48000
-	audioFrame    = 20 * time.Millisecond
-	audioSamples  = audioRate / 50
+	audioRate     = apphost.AudioRate
+	audioFrame    = apphost.AudioFrame
+	audioSamples  = apphost.AudioSamples
 	toneHz        = 440
 	toneAmplitude = 0.02 // about -34 dBFS: audible, not annoying
 )
@@ -295,9 +297,10 @@ type audioLoop struct {
 	enc   *opus.Encoder
 	track *webrtc.TrackLocalStaticSample
 	ctl   chan mediaCmd
-	// capture is the app's sound (appAudio.Frames), stereo; nil: the
-	// loop makes its own mono frames on a ticker. Capture paces the loop:
-	// the sound server's clock, not ours, decides when a frame is ready.
+	// capture is the app's sound (apphost.Host.AudioFrames), stereo;
+	// nil: the loop makes its own mono frames on a ticker. Capture paces
+	// the loop: the sound server's clock, not ours, decides when a frame
+	// is ready.
 	capture <-chan []int16
 	// silence is an encoded all-zero frame to repeat while the input stays
 	// silent, once silentRun frames in a row were; nil after any sound.
@@ -308,7 +311,7 @@ type audioLoop struct {
 func newAudioLoop(cfg Config, log *slog.Logger, stats *counters, capture <-chan []int16) (*audioLoop, error) {
 	channels := 1
 	if capture != nil {
-		channels = appAudioChannels
+		channels = apphost.AudioChannels
 	}
 	enc, err := opus.NewEncoder(audioRate, channels, opus.ApplicationAudio)
 	if err != nil {

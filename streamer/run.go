@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/streamstack/streamstack/apphost"
 	"github.com/streamstack/streamstack/apps"
 	"github.com/streamstack/streamstack/session"
 	"github.com/streamstack/streamstack/streamer/pattern"
@@ -95,7 +96,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	appReason := func() string { return ReasonAppExited }
 	var audioIn <-chan []int16
 	if app, ok := lookupApp(cfg.Apps, rec.App, log); ok && app.Kind == apps.KindX11 {
-		xa, err := startX11App(ctx, cfg, app, w, h, log)
+		xa, err := apphost.Start(ctx, cfg.appHost(), app, w, h, log)
 		if err != nil {
 			return fmt.Errorf("%w: app %s: %w", ErrSession, app.Name, err)
 		}

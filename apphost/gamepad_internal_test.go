@@ -1,4 +1,4 @@
-package streamer
+package apphost
 
 import (
 	"errors"
@@ -49,28 +49,11 @@ func TestGamepadsReasons(t *testing.T) {
 	g.close()
 }
 
-func TestUnsupportedNotifierOncePerType(t *testing.T) {
-	var sent []string
-	n := &unsupportedNotifier{log: x11TestLog(), send: func(b []byte) error { sent = append(sent, string(b)); return nil }}
-	for _, typ := range []string{protocol.InputGamepadButton, protocol.InputMouseMove, protocol.InputGamepadButton, protocol.InputGamepadAxes} {
-		n.check(PatternSink{}, typ)
-	}
-	// A sink that is no InputChecker: nothing.
-	(&unsupportedNotifier{log: x11TestLog(), send: n.send}).check(struct{ InputSink }{PatternSink{}}, protocol.InputGamepadButton)
-	want := []string{
-		`{"type":"stream::unsupported","data":{"what":"input::gamepad-button","reason":"` + whyGamepadPattern + `"}}`,
-		`{"type":"stream::unsupported","data":{"what":"input::gamepad-axes","reason":"` + whyGamepadPattern + `"}}`,
-	}
-	if strings.Join(sent, "\n") != strings.Join(want, "\n") {
-		t.Errorf("sent\n%s\nwant\n%s", strings.Join(sent, "\n"), strings.Join(want, "\n"))
-	}
-}
-
 // An X11 app's gamepads: a virtual pad where this host has uinput, else a
 // reason that names it.
 func TestX11AppGamepad(t *testing.T) {
 	needXvfb(t)
-	a, err := startX11App(t.Context(), DefaultConfig(),
+	a, err := Start(t.Context(), DefaultConfig(),
 		apps.App{Name: "sleeper", Kind: apps.KindX11, Command: []string{"sleep", "30"}}, 320, 240, x11TestLog())
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package streamer
+package apphost
 
 import (
 	"context"
@@ -69,7 +69,7 @@ func TestX11AppProcessIsolationAndTeardown(t *testing.T) {
 	if os.Geteuid() == 0 {
 		app.User = "nobody"
 	}
-	a, err := startX11App(context.Background(), processConfig(), app, 320, 240, x11TestLog())
+	a, err := Start(context.Background(), processConfig(), app, 320, 240, x11TestLog())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +171,7 @@ func TestX11AppProcessDisplayCookie(t *testing.T) {
 	if os.Geteuid() == 0 {
 		app.User = "nobody"
 	}
-	a, err := startX11App(context.Background(), processConfig(), app, 320, 240, x11TestLog())
+	a, err := Start(context.Background(), processConfig(), app, 320, 240, x11TestLog())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func TestX11AppProcessDisplayCookie(t *testing.T) {
 
 func TestX11AppExit(t *testing.T) {
 	needXvfb(t)
-	a, err := startX11App(context.Background(), DefaultConfig(),
+	a, err := Start(context.Background(), DefaultConfig(),
 		apps.App{Name: "quick", Kind: apps.KindX11, Command: []string{"sh", "-c", "echo bye >&2; exit 3"}}, 320, 240, x11TestLog())
 	if err != nil {
 		t.Fatal(err)
@@ -214,7 +214,7 @@ func TestX11AppExit(t *testing.T) {
 // A sound server that dies ends the session as its display would.
 func TestX11SoundServerExitEndsSession(t *testing.T) {
 	needXvfb(t)
-	a, err := startX11App(context.Background(), DefaultConfig(),
+	a, err := Start(context.Background(), DefaultConfig(),
 		apps.App{Name: "sleeper", Kind: apps.KindX11, Command: []string{"sleep", "30"}}, 320, 240, x11TestLog())
 	if err != nil {
 		t.Fatal(err)
@@ -235,12 +235,12 @@ func TestX11SoundServerExitEndsSession(t *testing.T) {
 
 func TestX11AppStartFailsCleanly(t *testing.T) {
 	needXvfb(t)
-	_, err := startX11App(context.Background(), DefaultConfig(),
+	_, err := Start(context.Background(), DefaultConfig(),
 		apps.App{Name: "missing", Kind: apps.KindX11, Command: []string{"/nonexistent/app"}}, 320, 240, x11TestLog())
 	if err == nil {
 		t.Fatal("started a missing program")
 	}
-	_, err = startX11App(context.Background(), processConfig(),
+	_, err = Start(context.Background(), processConfig(),
 		apps.App{Name: "nouser", Kind: apps.KindX11, Command: []string{"true"}, User: "no-such-user-here"}, 320, 240, x11TestLog())
 	if err == nil {
 		t.Fatal("started as a missing user")
@@ -248,7 +248,7 @@ func TestX11AppStartFailsCleanly(t *testing.T) {
 }
 
 func x11TestLog() *slog.Logger {
-	if os.Getenv("STREAMER_TEST_LOG") != "" {
+	if os.Getenv("APPHOST_TEST_LOG") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return slog.New(slog.DiscardHandler)

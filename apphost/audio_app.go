@@ -1,4 +1,4 @@
-package streamer
+package apphost
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/streamstack/streamstack/internal/pulse"
 )
@@ -25,6 +26,20 @@ type appAudio struct {
 	wg      sync.WaitGroup
 }
 
+// The app's sound, as AudioFrames delivers it: Opus's frame, 20 ms of
+// 48 kHz, interleaved stereo, ready for the streamer to encode (which
+// uses these for its own silence and tone too).
+const (
+	// AudioRate is the sample rate, in Hz.
+	AudioRate = 48000
+	// AudioFrame is the length of one frame.
+	AudioFrame = 20 * time.Millisecond
+	// AudioSamples is one frame's samples per channel.
+	AudioSamples = AudioRate / 50
+	// AudioChannels: apps play stereo; Opus in WebRTC carries two.
+	AudioChannels = 2
+)
+
 // audioFrameQueue is how many captured frames wait for the audio loop:
 // 40 ms, beyond which the oldest sound is older than the video beside it.
 const audioFrameQueue = 2
@@ -33,8 +48,8 @@ const audioFrameQueue = 2
 // user (uid -1: ours), and the capture of what it plays; its socket in
 // socketDir when set (a container's shared directory).
 func startAppAudio(ctx context.Context, cfg Config, uid, gid int, socketDir string, log *slog.Logger) (_ *appAudio, err error) {
-	srv, err := pulse.StartServer(ctx, pulse.ServerConfig{Command: cfg.PulseCommand, Rate: audioRate,
-		Channels: appAudioChannels, UID: uid, GID: gid, SocketDir: socketDir,
+	srv, err := pulse.StartServer(ctx, pulse.ServerConfig{Command: cfg.PulseCommand, Rate: AudioRate,
+		Channels: AudioChannels, UID: uid, GID: gid, SocketDir: socketDir,
 		StartTimeout: cfg.AppStartTimeout, StopTimeout: cfg.AppStopTimeout, Dir: cfg.RuntimeDir})
 	if err != nil {
 		return nil, fmt.Errorf("app audio (or set --app-audio=false): %w", err)
@@ -44,8 +59,8 @@ func startAppAudio(ctx context.Context, cfg Config, uid, gid int, socketDir stri
 			_ = srv.Close()
 		}
 	}()
-	rec, err := srv.NewMonitorRecorder(pulse.StreamConfig{Rate: audioRate, Channels: appAudioChannels,
-		Fragment: audioFrame})
+	rec, err := srv.NewMonitorRecorder(pulse.StreamConfig{Rate: AudioRate, Channels: AudioChannels,
+		Fragment: AudioFrame})
 	if err != nil {
 		return nil, fmt.Errorf("app audio capture: %w", err)
 	}
@@ -55,9 +70,6 @@ func startAppAudio(ctx context.Context, cfg Config, uid, gid int, socketDir stri
 	return a, nil
 }
 
-// appAudioChannels: apps play stereo; Opus in WebRTC carries two.
-const appAudioChannels = 2
-
 // capture reads the monitor until the server goes away. Frames rotate
 // through a ring one longer than the queue plus the frame being encoded,
 // so a frame is never overwritten while the audio loop holds it.
@@ -66,7 +78,7 @@ func (a *appAudio) capture() {
 	defer func() { _ = a.rec.Close() }()
 	var ring [audioFrameQueue + 2][]int16
 	for i := range ring {
-		ring[i] = make([]int16, audioSamples*appAudioChannels)
+		ring[i] = make([]int16, AudioSamples*AudioChannels)
 	}
 	for i := 0; ; {
 		buf := ring[i%len(ring)]

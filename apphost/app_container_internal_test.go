@@ -1,4 +1,4 @@
-package streamer
+package apphost
 
 import (
 	"context"
@@ -59,7 +59,7 @@ pactl info >/dev/null 2>&1 && echo sound-ok
 echo ready
 exec sleep 60`
 	app := apps.App{Name: "probe", Kind: apps.KindX11, Command: []string{"/bin/sh", "-c", script}}
-	a, err := startX11App(context.Background(), cfg, app, 320, 240, x11TestLog())
+	a, err := Start(context.Background(), cfg, app, 320, 240, x11TestLog())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestX11AppContainerLimits(t *testing.T) {
 	cfg := needContainers(t)
 	app := apps.App{Name: "bomb", Kind: apps.KindX11, Command: []string{"/bin/sh", "-c", "while :; do sleep 30 & done"},
 		Limits: apps.Limits{Pids: 32}}
-	a, err := startX11App(context.Background(), cfg, app, 320, 240, x11TestLog())
+	a, err := Start(context.Background(), cfg, app, 320, 240, x11TestLog())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package streamer
+package apphost
 
 import (
 	"errors"
@@ -10,35 +10,14 @@ import (
 	"github.com/streamstack/streamstack/streamer/protocol"
 )
 
-// InputChecker is an InputSink that may be unable to serve some kinds of
-// input. After handing a message to HandleInput the streamer asks it; a
-// non-empty answer goes to the client once per input type and connection
-// as stream::unsupported, so the user learns why the pad does nothing.
-type InputChecker interface {
-	// Unsupported is why the sink cannot serve messages of type typ (a
-	// sentence for a person), "" when it can or does not know yet.
-	Unsupported(typ string) string
-}
-
 // isGamepad tells the control message types of gamepads.
 func isGamepad(typ string) bool {
 	return typ == protocol.InputGamepadButton || typ == protocol.InputGamepadAxes
 }
 
-// Reasons a session cannot serve gamepads, as the client sees them.
-const (
-	whyGamepadOff     = "gamepads are turned off on this streamer (--gamepad-uinput=false)"
-	whyGamepadPattern = "the test pattern has no use for a gamepad"
-)
-
-// Unsupported implements InputChecker: the test pattern serves no
-// gamepad.
-func (PatternSink) Unsupported(typ string) string {
-	if isGamepad(typ) {
-		return whyGamepadPattern
-	}
-	return ""
-}
+// whyGamepadOff is why a session with Config.GamepadUinput off serves no
+// gamepad, as the client sees it.
+const whyGamepadOff = "gamepads are turned off on this streamer (--gamepad-uinput=false)"
 
 // gamepads are the virtual pads of one session: one uinput device per
 // pad id the client uses, made on that id's first message (a pad the user
@@ -121,37 +100,7 @@ func (g *gamepads) close() {
 	g.why = "the session ended"
 }
 
-// Unsupported implements InputChecker for an X11 app: gamepads go through
-// uinput where the host allows it.
-func (a *x11App) Unsupported(typ string) string { return a.pads.unsupported(typ) }
-
-// unsupportedNotifier sends stream::unsupported on a connection's control
-// channel, once per input type: the channel's messages arrive one at a
-// time, so it needs no lock.
-type unsupportedNotifier struct {
-	log  *slog.Logger
-	sent map[string]bool
-	send func([]byte) error
-}
-
-func (n *unsupportedNotifier) check(sink InputSink, typ string) {
-	c, ok := sink.(InputChecker)
-	if !ok || n.sent[typ] {
-		return
-	}
-	why := c.Unsupported(typ)
-	if why == "" {
-		return
-	}
-	if n.sent == nil {
-		n.sent = map[string]bool{}
-	}
-	n.sent[typ] = true
-	msg, err := protocol.EncodeUnsupported(typ, why)
-	if err == nil {
-		err = n.send(msg)
-	}
-	if err != nil {
-		n.log.Debug("send stream::unsupported", "what", typ, "err", err)
-	}
-}
+// Unsupported is why the app cannot be given input of type typ (the
+// streamer's InputChecker): gamepads go through uinput where the host
+// allows it; "" when it can, or does not know yet.
+func (a *Host) Unsupported(typ string) string { return a.pads.unsupported(typ) }

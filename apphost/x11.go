@@ -1,4 +1,4 @@
-package streamer
+package apphost
 
 import (
 	"context"
@@ -27,16 +27,16 @@ import (
 // exited on its own.
 const ReasonAppExited = "app exited"
 
-// x11App is one X11 application of a session: its private Xvfb, the app
-// inside it, the capture that is the session's video Source and the XTest
-// input that is its InputSink.
+// Host is one X11 application of a session: its private Xvfb, the app
+// inside it, the capture that is the session's picture (Draw) and the
+// XTest input that takes the client's (HandleInput).
 //
 // Process tree: Xvfb is the streamer's child in the streamer's process
 // group (the agent signals that group on stop); the app is the streamer's
 // child in a process group of its own (a signal meant for it reaches what
 // it started, and nothing else). Both have PR_SET_PDEATHSIG SIGKILL, so
 // neither outlives a streamer that is killed outright.
-type x11App struct {
+type Host struct {
 	log  *slog.Logger
 	xvfb *x11.Xvfb
 	cmd  *exec.Cmd
@@ -74,19 +74,22 @@ type x11App struct {
 // maxAppStderr bounds what of an app's stderr is kept for the log.
 const maxAppStderr = 4096
 
-// startX11App starts Xvfb at w×h×24, the app inside it, and connects the
+// Start starts Xvfb at w×h×24, the app inside it, and connects the
 // capture and input. On error nothing is left running.
 //
 // In a container the app's container is started first, gated, so that
 // the runtime's start-up runs while Xvfb and the sound server start (side
 // by side); the gate opens once the display is up.
-func startX11App(ctx context.Context, cfg Config, app apps.App, w, h int, log *slog.Logger) (_ *x11App, err error) {
+func Start(ctx context.Context, cfg Config, app apps.App, w, h int, log *slog.Logger) (_ *Host, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	log = log.With("app", app.Name)
 	isolated := cfg.AppIsolation != IsolationNone
 	if !isolated && app.User == "" && os.Geteuid() == 0 {
 		app.User = cfg.AppUser
 	}
-	a := &x11App{log: log, appDone: make(chan struct{}), exited: make(chan struct{}),
+	a := &Host{log: log, appDone: make(chan struct{}), exited: make(chan struct{}),
 		stopT: cfg.AppStopTimeout, stderr: tailbuf.New(maxAppStderr), closing: make(chan struct{}),
 		touch: -1, pads: newGamepads(cfg.GamepadUinput, cfg.SessionID, log)}
 	defer func() {
@@ -108,7 +111,7 @@ func startX11App(ctx context.Context, cfg Config, app apps.App, w, h int, log *s
 		}
 		uid, gid = a.hostUIDs(app)
 		if err = a.startContainer(ctx, cfg, app, cookie); err != nil {
-			return nil, fmt.Errorf("streamer: start %s: %w", app.Name, err)
+			return nil, fmt.Errorf("apphost: start %s: %w", app.Name, err)
 		}
 	case app.User != "":
 		u, err := lookupUser(app.User)
@@ -144,7 +147,7 @@ func startX11App(ctx context.Context, cfg Config, app apps.App, w, h int, log *s
 		err = a.startApp(app)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("streamer: start %s: %w", app.Name, err)
+		return nil, fmt.Errorf("apphost: start %s: %w", app.Name, err)
 	}
 	_, appPid := a.Pids()
 	log.Info("app started", "display", xv.Display, "xvfb_pid", xv.Pid(), "app_pid", appPid, "isolation", cfg.AppIsolation)
@@ -189,7 +192,7 @@ func appEnv(app apps.App, display, xauth string, u *user.User) []string {
 	return append(env, app.Env...)
 }
 
-func (a *x11App) startApp(app apps.App) error {
+func (a *Host) startApp(app apps.App) error {
 	argv, err := limitedCommand(app.Command, app.Limits)
 	if err != nil {
 		return err
@@ -261,7 +264,7 @@ func limitedCommand(command []string, l apps.Limits) ([]string, error) {
 
 // AudioFrames delivers the app's sound in 20 ms stereo frames; nil when
 // the session has no app audio.
-func (a *x11App) AudioFrames() <-chan []int16 {
+func (a *Host) AudioFrames() <-chan []int16 {
 	if a.audio == nil {
 		return nil
 	}
@@ -269,11 +272,11 @@ func (a *x11App) AudioFrames() <-chan []int16 {
 }
 
 // Exited is closed when the app or its display exited on its own.
-func (a *x11App) Exited() <-chan struct{} { return a.exited }
+func (a *Host) Exited() <-chan struct{} { return a.exited }
 
 // Pids are the processes of the session: Xvfb's and the app's (its
 // container runtime's, in a container).
-func (a *x11App) Pids() (xvfb, app int) {
+func (a *Host) Pids() (xvfb, app int) {
 	if a.xvfb != nil {
 		xvfb = a.xvfb.Pid()
 	}
@@ -287,7 +290,7 @@ func (a *x11App) Pids() (xvfb, app int) {
 }
 
 // appErr is how the app ended, once appDone is closed.
-func (a *x11App) appErr() any {
+func (a *Host) appErr() any {
 	if a.ctr != nil {
 		return a.ctr.Err()
 	}
@@ -296,15 +299,16 @@ func (a *x11App) appErr() any {
 
 // ExitReason says why the app ended on its own: ReasonAppLimits when its
 // container hit a limit, else ReasonAppExited.
-func (a *x11App) ExitReason() string {
+func (a *Host) ExitReason() string {
 	if a.ctr != nil && a.ctr.LimitHit() {
 		return ReasonAppLimits
 	}
 	return ReasonAppExited
 }
 
-// Draw implements Source: it captures the display into img.
-func (a *x11App) Draw(img *yuv.Image, _ uint32, _ time.Time) {
+// Draw captures the display into img: the session's video source (the
+// streamer's Source). A failed capture leaves img as it was.
+func (a *Host) Draw(img *yuv.Image, _ uint32, _ time.Time) {
 	err := a.cap.Capture(img)
 	if err != nil && !a.capFailed {
 		a.log.Warn("capture failed; repeating the last frame", "err", err)
@@ -312,11 +316,12 @@ func (a *x11App) Draw(img *yuv.Image, _ uint32, _ time.Time) {
 	a.capFailed = err != nil
 }
 
-// HandleInput implements InputSink with XTest: pointer, buttons, wheel,
-// keys (Android key codes mapped to keysyms) and the first touch point as
-// the pointer. Gamepads have no X11 equivalent: they go to virtual pads
-// (uinput) where the host allows it, else Unsupported says why.
-func (a *x11App) HandleInput(ev protocol.Input) {
+// HandleInput injects the client's input (the streamer's InputSink) with
+// XTest: pointer, buttons, wheel, keys (Android key codes mapped to
+// keysyms) and the first touch point as the pointer. Gamepads have no X11
+// equivalent: they go to virtual pads (uinput) where the host allows it,
+// else Unsupported says why. It must not block for long.
+func (a *Host) HandleInput(ev protocol.Input) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var err error
@@ -367,7 +372,7 @@ const maxWheelClicks = 10
 
 // wheel turns a wheel message into clicks of X buttons 4/5 (up/down) and
 // 6/7 (left/right); positive y scrolls up, as on Android.
-func (a *x11App) wheel(x, y int) error {
+func (a *Host) wheel(x, y int) error {
 	for _, axis := range []struct{ v, neg, pos int }{{y, 5, 4}, {x, 6, 7}} {
 		b := axis.pos
 		if axis.v < 0 {
@@ -388,7 +393,7 @@ func (a *x11App) wheel(x, y int) error {
 // Close disconnects, ends the app's process group (SIGTERM, then SIGKILL
 // after the stop timeout) and stops Xvfb, which removes its socket. Call
 // it after the video loop stopped drawing.
-func (a *x11App) Close() {
+func (a *Host) Close() {
 	select {
 	case <-a.closing:
 		return

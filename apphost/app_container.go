@@ -1,4 +1,4 @@
-package streamer
+package apphost
 
 import (
 	"context"
@@ -86,7 +86,7 @@ func containerUID(app apps.App) uint32 {
 // server's socket directory, the display's socket (a hard link, made by
 // openContainer) and the gate. The environment is made here, not
 // inherited: nothing of the streamer's reaches the app.
-func (a *x11App) startContainer(ctx context.Context, cfg Config, app apps.App, cookie *x11.Cookie) error {
+func (a *Host) startContainer(ctx context.Context, cfg Config, app apps.App, cookie *x11.Cookie) error {
 	if app.Network == apps.NetworkOutbound {
 		return fmt.Errorf("network %q is not available on this streamer yet; use %q", apps.NetworkOutbound, apps.NetworkNone)
 	}
@@ -156,7 +156,7 @@ func (a *x11App) startContainer(ctx context.Context, cfg Config, app apps.App, c
 
 // pulseSocketDir is where the sound server makes its socket: in the
 // container's shared directory, or its own ("") without a container.
-func (a *x11App) pulseSocketDir() string {
+func (a *Host) pulseSocketDir() string {
 	if a.share == "" {
 		return ""
 	}
@@ -168,7 +168,7 @@ func (a *x11App) pulseSocketDir() string {
 // link, which needs the session's runtime directory on the filesystem of
 // /tmp/.X11-unix (the agent makes it under the system's temporary
 // directory).
-func (a *x11App) openContainer(ctx context.Context, cfg Config) error {
+func (a *Host) openContainer(ctx context.Context, cfg Config) error {
 	if err := os.Link(x11.SocketPath(a.xvfb.Number()), filepath.Join(a.share, "x11", "X0")); err != nil {
 		return fmt.Errorf("display socket into the container (the runtime directory must be on /tmp's filesystem): %w", err)
 	}
@@ -178,7 +178,7 @@ func (a *x11App) openContainer(ctx context.Context, cfg Config) error {
 }
 
 // stopContainer ends the app and removes its container and bundle.
-func (a *x11App) stopContainer() {
+func (a *Host) stopContainer() {
 	if a.ctr != nil {
 		a.ctr.Stop(a.stopT)
 	}
@@ -188,7 +188,7 @@ func (a *x11App) stopContainer() {
 }
 
 // hostUIDs are the host uid and gid the app's user maps to.
-func (a *x11App) hostUIDs(app apps.App) (int, int) {
+func (a *Host) hostUIDs(app apps.App) (int, int) {
 	u := int(a.slot.HostUID(containerUID(app)))
 	return u, u
 }
