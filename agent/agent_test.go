@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -215,7 +216,7 @@ func TestSessionUnits(t *testing.T) {
 func TestInProcessStreamer(t *testing.T) {
 	var calls sync.Map
 	f := startAgent(t, "exit 99", func(c *agent.Config) {
-		c.RunStreamer = func(ctx context.Context, id string) error {
+		c.RunStreamer = func(ctx context.Context, id string, env []string) error {
 			calls.Store(id, true)
 			if v, _ := calls.Load("fail"); v == id {
 				return fmt.Errorf("streamer of %s broke", id)
@@ -253,5 +254,73 @@ func TestInProcessStreamer(t *testing.T) {
 	f.stop()
 	if s, _, err := f.store.Get(context.Background(), last); err != nil || s.Status != session.StatusTerminated || s.Reason != session.ReasonAgentStopped {
 		t.Fatalf("after the agent stopped: %+v %v", s, err)
+	}
+}
+
+// A child streamer and an in-process one are described by one
+// environment: the same STREAMSTACK_* settings, session and runtime
+// directory (which exists while the streamer runs and is gone after).
+func TestLaunchPathsShareOneEnvironment(t *testing.T) {
+	settings := []string{"STREAMSTACK_VAAPI_DEVICE=/dev/dri/renderD129", "STREAMSTACK_STATS_INTERVAL=1s"}
+	out := filepath.Join(t.TempDir(), "env")
+	child := startAgent(t, `env | grep '^STREAMSTACK_' | grep -v -e NATS -e CREDENTIALS | sort > `+out+`; exec sleep 30`,
+		func(c *agent.Config) { c.StreamerEnv = settings })
+	id := child.create(t)
+	var childEnv []string
+	natstest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		b, err := os.ReadFile(out)
+		if err != nil || !strings.Contains(string(b), "STREAMSTACK_RUNTIME_DIR") {
+			return fmt.Errorf("no environment yet: %v", err)
+		}
+		childEnv = strings.Fields(string(b))
+		return nil
+	})
+	envs := make(chan []string, 1)
+	inproc := startAgent(t, "exit 99", func(c *agent.Config) {
+		c.StreamerEnv = settings
+		c.RunStreamer = func(ctx context.Context, sid string, env []string) error {
+			dir := ""
+			for _, kv := range env {
+				if v, ok := strings.CutPrefix(kv, "STREAMSTACK_RUNTIME_DIR="); ok {
+					dir = v
+				}
+			}
+			if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+				return fmt.Errorf("runtime directory %q: %v", dir, err)
+			}
+			envs <- env
+			<-ctx.Done()
+			return nil
+		}
+	})
+	id2 := inproc.create(t)
+	got := <-envs
+	norm := func(env []string, sid string) []string {
+		var out []string
+		for _, kv := range env {
+			k, v, _ := strings.Cut(kv, "=")
+			switch k {
+			case "STREAMSTACK_SESSION_ID":
+				if v != sid {
+					t.Errorf("%s=%s, want %s", k, v, sid)
+				}
+				v = "ID"
+			case "STREAMSTACK_RUNTIME_DIR":
+				if !strings.Contains(v, sid) {
+					t.Errorf("%s=%s is not the session's", k, v)
+				}
+				v = "DIR"
+			}
+			out = append(out, k+"="+v)
+		}
+		slices.Sort(out)
+		return out
+	}
+	if a, b := norm(childEnv, id), norm(got, id2); !slices.Equal(a, b) {
+		t.Errorf("child streamer's settings %v, in-process %v", a, b)
+	}
+	inproc.stop()
+	if dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "streamstack-session-"+id2+"-*")); len(dirs) != 0 {
+		t.Errorf("runtime directory left after an in-process streamer: %v", dirs)
 	}
 }

@@ -82,7 +82,10 @@ type Config struct {
 	// BENCHMARKS.md, Density), at the price of isolation: a crash of one
 	// streamer ends every session of the agent. It returns when the
 	// session has ended; cancelling ctx asks it to end, as SIGTERM does.
-	RunStreamer func(ctx context.Context, sessionID string) error
+	// env is what a child process would get besides the inherited
+	// environment (StreamerEnv, the session id, its runtime directory):
+	// read it as `streamstack streamer` does, so the two ways cannot drift.
+	RunStreamer func(ctx context.Context, sessionID string, env []string) error
 	// NATSURL is passed to streamers so they reach the same NATS; its
 	// credentials stay out of their environment (StreamerCommand).
 	NATSURL string

@@ -32,17 +32,25 @@ type streamerProc struct {
 // launch starts the streamer of a placed session and watches it until it
 // exits, then frees its capacity and finishes the record.
 func (a *Agent) launch(ctx context.Context, s *session.Session) error {
+	dir, err := sessionDir(s.ID)
+	if err != nil {
+		return err
+	}
+	// One description of the streamer for both ways of running it: its
+	// settings as the environment a `streamstack streamer` reads.
+	env := a.sessionEnv(s.ID, dir)
 	if a.cfg.RunStreamer != nil {
-		return a.launchInProcess(ctx, s)
+		return a.launchInProcess(ctx, s, dir, env)
 	}
 	args := append(append([]string{}, a.cfg.StreamerCommand[1:]...), "--session-id", s.ID)
 	cmd := exec.Command(a.cfg.StreamerCommand[0], args...)
 	// The URL may carry NATS credentials, which neither argv (ps) nor the
 	// environment (/proc/PID/environ, for the streamer's whole life) may
 	// show: the streamer reads the URL once from an inherited pipe.
-	cmd.Env = streamerEnv(cmd.Environ(), a.cfg.StreamerEnv, a.cfg.NATSURL)
+	cmd.Env = streamerEnv(cmd.Environ(), env, a.cfg.NATSURL)
 	natsURL, err := natsURLPipe(a.cfg.NATSURL)
 	if err != nil {
+		_ = os.RemoveAll(dir)
 		return err
 	}
 	defer natsURL.Close() // the streamer has its own copy once started
@@ -51,11 +59,6 @@ func (a *Agent) launch(ctx context.Context, s *session.Session) error {
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	// Its own process group, so a stop reaches anything the streamer started.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	dir, err := sessionDir(s.ID)
-	if err != nil {
-		return err
-	}
-	cmd.Env = append(cmd.Env, "STREAMSTACK_RUNTIME_DIR="+dir)
 	if err := cmd.Start(); err != nil {
 		_ = os.RemoveAll(dir)
 		return err
@@ -168,11 +171,20 @@ func sessionDir(id string) (string, error) {
 	return dir, nil
 }
 
+// sessionEnv is the one description of a session's streamer, whether it
+// runs as a child process or on a goroutine (Config.RunStreamer): the
+// agent's StreamerEnv (what the streamers' settings say, the VA-API
+// device), the session and its runtime directory, as the STREAMSTACK_*
+// variables `streamstack streamer` reads.
+func (a *Agent) sessionEnv(id, dir string) []string {
+	return append(slices.Clip(a.cfg.StreamerEnv), "STREAMSTACK_SESSION_ID="+id, "STREAMSTACK_RUNTIME_DIR="+dir)
+}
+
 // launchInProcess runs the session's streamer on a goroutine of this
-// process (Config.RunStreamer): SIGTERM cancels its context, which is all
-// a goroutine can be asked; the streamer then tears its session down as a
-// process does on SIGTERM.
-func (a *Agent) launchInProcess(ctx context.Context, s *session.Session) error {
+// process (Config.RunStreamer) with the environment a child would get:
+// SIGTERM cancels its context, which is all a goroutine can be asked; the
+// streamer then tears its session down as a process does on SIGTERM.
+func (a *Agent) launchInProcess(ctx context.Context, s *session.Session, dir string, env []string) error {
 	watchCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	runCtx, cancelRun := context.WithCancel(context.WithoutCancel(ctx))
 	p := &streamerProc{done: make(chan struct{}), stop: stop,
@@ -182,7 +194,11 @@ func (a *Agent) launchInProcess(ctx context.Context, s *session.Session) error {
 	log.Info("streamer started in process")
 	a.watch(watchCtx, s.ID, p, func() error {
 		defer cancelRun()
-		return a.cfg.RunStreamer(runCtx, s.ID)
+		err := a.cfg.RunStreamer(runCtx, s.ID, env)
+		if rerr := os.RemoveAll(dir); rerr != nil {
+			log.Warn("remove session directory", "dir", dir, "err", rerr)
+		}
+		return err
 	}, log)
 	return nil
 }

@@ -98,11 +98,20 @@ func startStack(t testing.TB, opts stackOptions) *stack {
 	if opts.natsAuth {
 		creds.Apply(&srv)
 	}
-	var inProcess *streamer.Config
+	var inProcess func([]string) (streamer.Config, error)
 	if opts.inProcess {
-		c := streamer.DefaultConfig()
-		c.StatsInterval = 100 * time.Millisecond
-		inProcess = &c
+		// The settings these tests give children, read from the same
+		// environment (cmd reads it with the streamer's own flags).
+		inProcess = func(env []string) (streamer.Config, error) {
+			c := streamer.DefaultConfig()
+			c.StatsInterval = 100 * time.Millisecond
+			for _, kv := range env {
+				if v, ok := strings.CutPrefix(kv, "STREAMSTACK_RUNTIME_DIR="); ok {
+					c.RuntimeDir = v
+				}
+			}
+			return c, nil
+		}
 	}
 	st, err := localstack.Start(context.Background(), localstack.Options{
 		Server: srv, Gateway: gcfg, Agent: acfg, NoAgent: opts.noAgent, TURN: opts.turn, Source: "integration",

@@ -125,11 +125,9 @@ func runDensity(ctx context.Context, f *benchFlags) error {
 	if d.env != "" {
 		acfg.StreamerEnv = append(acfg.StreamerEnv, strings.Split(d.env, ",")...)
 	}
-	var inProcess *streamer.Config
+	var inProcess func([]string) (streamer.Config, error)
 	if d.inProcess {
-		c := streamer.DefaultConfig()
-		c.MinBitrateKbps, c.MaxBitrateKbps = kbps, kbps
-		inProcess = &c
+		inProcess = streamerConfigFromEnv // the bitrate pinned through StreamerEnv, as for children
 	}
 	st, err := localstack.Start(ctx, localstack.Options{Server: srv, Gateway: gcfg, Agent: acfg, Source: "bench", Log: quiet,
 		InProcessStreamers: inProcess})

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/streamstack/streamstack/agent"
 	"github.com/streamstack/streamstack/auth"
@@ -51,21 +50,16 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	return f
 }
 
-// inProcessStreamer is the streamer configuration of --streamer-in-process:
-// what a child would get from the flags serve passes down.
-func (f *serveFlags) inProcessStreamer(fs *flag.FlagSet) (*streamer.Config, error) {
+// inProcessStreamer is the configuration of --streamer-in-process: what a
+// child would read from the environment the agent gives it.
+func (f *serveFlags) inProcessStreamer() (func([]string) (streamer.Config, error), error) {
 	if !f.inProcess {
 		return nil, nil
 	}
 	if f.iceTCP {
 		return nil, errors.New("--ice-tcp needs streamer processes (one TCP port each); drop --streamer-in-process")
 	}
-	c := f.ice
-	c.Apps = f.gateway.Apps
-	if g, ok := fs.Lookup("encoder-stall-timeout").Value.(flag.Getter); ok {
-		c.EncoderStallTimeout, _ = g.Get().(time.Duration)
-	}
-	return &c, nil
+	return streamerConfigFromEnv, nil
 }
 
 func runServe(ctx context.Context, args []string) error {
@@ -98,7 +92,7 @@ func runServe(ctx context.Context, args []string) error {
 		}
 		creds.Apply(&srv)
 	}
-	inProcess, err := f.inProcessStreamer(fs)
+	inProcess, err := f.inProcessStreamer()
 	if err != nil {
 		return err
 	}

@@ -43,11 +43,13 @@ type Options struct {
 	Agent    agent.Config
 	// NoAgent runs the gateway alone.
 	NoAgent bool
-	// InProcessStreamers, when set, is the streamer configuration the
-	// agent runs each session's streamer with on a goroutine of this
-	// process (agent.Config.RunStreamer) instead of a child process; the
-	// session id, the source and the TURN settings are filled in.
-	InProcessStreamers *streamer.Config
+	// InProcessStreamers, when set, runs each session's streamer on a
+	// goroutine of this process (agent.Config.RunStreamer) instead of a
+	// child process, with the configuration it makes of the environment
+	// the agent would give that child (what `streamstack streamer` reads
+	// from it: cmd passes its own flag set's reading, so the two cannot
+	// drift); the source and the TURN settings are filled in.
+	InProcessStreamers func(env []string) (streamer.Config, error)
 	// TURN chooses the STUN/TURN server sessions get; the zero value gives
 	// them none.
 	TURN TURNOptions
@@ -175,7 +177,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		acfg.StreamerEnv = s.streamerEnv(acfg.StreamerEnv)
 		acfg.NATSURL = internalURL
 		if opts.InProcessStreamers != nil {
-			acfg.RunStreamer = s.inProcessStreamer(*opts.InProcessStreamers, opts.Source, log)
+			acfg.RunStreamer = s.inProcessStreamer(opts.InProcessStreamers, opts.Source, log)
 		}
 		if s.ag, err = agent.New(acfg, agent.Deps{JS: res.JS, Agents: res.Agents, Sessions: s.Store, Log: log}); err != nil {
 			return fail(err)
@@ -245,15 +247,17 @@ func browseURL(addr net.Addr) string {
 }
 
 // inProcessStreamer runs one session's streamer on the stack's own NATS
-// connection.
-func (s *Stack) inProcessStreamer(cfg streamer.Config, source string, log *slog.Logger) func(context.Context, string) error {
-	cfg.Source = source
-	if s.ICE != nil {
-		cfg.TURNURLs, cfg.TURNSecret, cfg.TURNCredentialTTL = s.ICE.URLs, s.ICE.Secret, s.ICE.TTL
-	}
-	return func(ctx context.Context, id string) error {
-		c := cfg
-		c.SessionID = id
+// connection, configured from the environment a child would get.
+func (s *Stack) inProcessStreamer(config func([]string) (streamer.Config, error), source string, log *slog.Logger) func(context.Context, string, []string) error {
+	return func(ctx context.Context, id string, env []string) error {
+		c, err := config(env)
+		if err != nil {
+			return err
+		}
+		c.SessionID, c.Source = id, source
+		if s.ICE != nil {
+			c.TURNURLs, c.TURNSecret, c.TURNCredentialTTL = s.ICE.URLs, s.ICE.Secret, s.ICE.TTL
+		}
 		return streamer.Run(ctx, c, streamer.Deps{Conn: s.Conn, JS: s.Res.JS, Sessions: s.Store, Log: log})
 	}
 }
