@@ -87,9 +87,6 @@ func containerUID(app apps.App) uint32 {
 // openContainer) and the gate. The environment is made here, not
 // inherited: nothing of the streamer's reaches the app.
 func (a *Host) startContainer(ctx context.Context, cfg Config, app apps.App, cookie *x11.Cookie) error {
-	if app.Network == apps.NetworkOutbound {
-		return fmt.Errorf("network %q is not available on this streamer yet; use %q", apps.NetworkOutbound, apps.NetworkNone)
-	}
 	dir, err := os.MkdirTemp(cfg.RuntimeDir, "streamstack-app-")
 	if err != nil {
 		return err
@@ -145,6 +142,11 @@ func (a *Host) startContainer(ctx context.Context, cfg Config, app apps.App, coo
 		Pdeathsig: app.Root == "",
 		Gate:      ctrShare + "/gate",
 	}
+	if app.Network == apps.NetworkOutbound {
+		if err := a.startNetwork(ctx, &spec); err != nil {
+			return err
+		}
+	}
 	c, err := ctrRuntime(cfg).Start(ctx, spec, dir, a.stderr)
 	if err != nil {
 		return err
@@ -177,10 +179,42 @@ func (a *Host) openContainer(ctx context.Context, cfg Config) error {
 	return a.ctr.OpenGate(ctx, filepath.Join(a.share, "gate"))
 }
 
-// stopContainer ends the app and removes its container and bundle.
+// startNetwork gives the container an outbound-only network: a user-mode
+// stack (pasta) run as the slot's last uid, which the app never runs as,
+// and a filter on that uid refusing the host, its loopback, private,
+// link-local and metadata addresses (container.StartOutbound). DNS goes
+// to the network's own resolver, named in a resolv.conf bound over the
+// container's.
+func (a *Host) startNetwork(ctx context.Context, spec *container.Spec) error {
+	uid := a.slot.HostUID(a.slot.Size - 1)
+	n, err := container.StartOutbound(ctx, container.NetworkConfig{UID: uid, GID: uid, DNS: true})
+	if err != nil {
+		return fmt.Errorf("outbound network: %w", err)
+	}
+	a.net = n
+	spec.NetNS = n.NSPath()
+	if ns := n.Nameserver(); ns.IsValid() {
+		conf := filepath.Join(a.ctrDir, "resolv.conf")
+		if err := os.WriteFile(conf, []byte("nameserver "+ns.String()+"\n"), 0o644); err != nil {
+			return err
+		}
+		if fi, err := os.Lstat("/etc/resolv.conf"); err == nil && fi.Mode().IsRegular() {
+			spec.Binds = append(spec.Binds, container.Bind{Source: conf, Target: "/etc/resolv.conf", ReadOnly: true})
+		}
+	}
+	return nil
+}
+
+// stopContainer ends the app and removes its container, its network and
+// its bundle.
 func (a *Host) stopContainer() {
 	if a.ctr != nil {
 		a.ctr.Stop(a.stopT)
+	}
+	if a.net != nil {
+		if err := a.net.Close(); err != nil {
+			a.log.Warn("close the app's network", "err", err)
+		}
 	}
 	if a.ctrDir != "" {
 		_ = os.RemoveAll(a.ctrDir)

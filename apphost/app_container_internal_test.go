@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -137,5 +138,56 @@ func TestX11AppContainerLimits(t *testing.T) {
 	}
 	if r := a.ExitReason(); r != ReasonAppLimits {
 		t.Fatalf("reason %q, want %q", r, ReasonAppLimits)
+	}
+}
+
+// An app whose catalogue entry asks for an outbound network has one, with
+// a default route, and still reaches neither the host's loopback nor the
+// cloud metadata address.
+func TestX11AppContainerOutbound(t *testing.T) {
+	cfg := needContainers(t)
+	for _, bin := range []string{"pasta", "nft"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			t.Skipf("%s not installed (scripts/install-deps.sh installs passt and nftables)", bin)
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan struct{}, 1)
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			accepted <- struct{}{}
+			_ = c.Close()
+		}
+	}()
+	port := ln.Addr().(*net.TCPAddr).Port
+	script := fmt.Sprintf(`ip route show default | grep -q default && echo route-ok
+timeout 2 bash -c 'echo > /dev/tcp/127.0.0.1/%d' 2>/dev/null && echo BREACH-loopback
+timeout 2 bash -c 'echo > /dev/tcp/169.254.169.254/80' 2>/dev/null && echo BREACH-metadata
+echo done; exec sleep 60`, port)
+	app := apps.App{Name: "net", Kind: apps.KindX11, Command: []string{"/bin/sh", "-c", script}, Network: apps.NetworkOutbound}
+	a, err := Start(context.Background(), cfg, app, 320, 240, x11TestLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(a.stderr.String(), "done") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the app did not report: %q", a.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	out := a.stderr.String()
+	if !strings.Contains(out, "route-ok") || strings.Contains(out, "BREACH") {
+		t.Errorf("app's report:\n%s", out)
+	}
+	select {
+	case <-accepted:
+		t.Error("the host's loopback listener was reached")
+	default:
 	}
 }

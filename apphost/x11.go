@@ -62,7 +62,8 @@ type Host struct {
 	slot   *container.Slot
 	ctr    *container.Container
 	ctrDir string
-	share  string // ctrDir/share: what the container sees at ctrShare
+	net    *container.Network // with network "outbound"
+	share  string             // ctrDir/share: what the container sees at ctrShare
 
 	appDoneOnce sync.Once
 
