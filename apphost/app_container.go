@@ -165,18 +165,38 @@ func (a *Host) pulseSocketDir() string {
 	return filepath.Join(a.share, "pulse")
 }
 
-// openContainer hands the display to the container and opens its gate.
-// The display's socket gets a second name in the shared directory: a hard
-// link, which needs the session's runtime directory on the filesystem of
-// /tmp/.X11-unix (the agent makes it under the system's temporary
-// directory).
-func (a *Host) openContainer(ctx context.Context, cfg Config) error {
+// openContainer hands the display to the container and opens its gate
+// without waiting for it: the container may still be starting, and the
+// session's peer connection is made meanwhile. A container that never
+// reaches its gate within AppStartTimeout is stopped, which ends the
+// session as an exited app does, its error logged. The display's socket
+// gets a second name in the shared directory: a hard link, which needs the
+// session's runtime directory on the filesystem of /tmp/.X11-unix (the
+// agent makes it under the system's temporary directory).
+func (a *Host) openContainer(cfg Config) error {
 	if err := os.Link(x11.SocketPath(a.xvfb.Number()), filepath.Join(a.share, "x11", "X0")); err != nil {
 		return fmt.Errorf("display socket into the container (the runtime directory must be on /tmp's filesystem): %w", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, cfg.AppStartTimeout)
-	defer cancel()
-	return a.ctr.OpenGate(ctx, filepath.Join(a.share, "gate"))
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.AppStartTimeout)
+	a.wg.Go(func() {
+		defer cancel()
+		go func() {
+			select {
+			case <-a.closing:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		if err := a.ctr.OpenGate(ctx, filepath.Join(a.share, "gate")); err != nil {
+			select {
+			case <-a.closing:
+			default:
+				a.log.Warn("the app's container did not start", "err", err, "stderr", a.stderr.String())
+				a.ctr.Stop(0)
+			}
+		}
+	})
+	return nil
 }
 
 // startNetwork gives the container an outbound-only network: a user-mode

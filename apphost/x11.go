@@ -143,7 +143,7 @@ func Start(ctx context.Context, cfg Config, app apps.App, w, h int, log *slog.Lo
 		return nil, err
 	}
 	if isolated {
-		err = a.openContainer(ctx, cfg)
+		err = a.openContainer(cfg)
 	} else {
 		err = a.startApp(app)
 	}
