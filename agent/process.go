@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"os/exec"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/streamstack/streamstack/internal/natsurl"
 	"github.com/streamstack/streamstack/session"
 )
 
@@ -111,20 +111,14 @@ func streamerEnv(inherited, extra []string, natsURL string) []string {
 // nats.Connect takes, without user, password or token; "" when a part
 // does not parse, as its credentials could not be told apart.
 func withoutUserinfo(raw string) string {
-	var out []string
-	for part := range strings.SplitSeq(raw, ",") {
-		if part = strings.TrimSpace(part); part == "" {
-			continue
-		}
-		if !strings.Contains(part, "://") { // nats.Connect's default scheme
-			part = "nats://" + part
-		}
-		u, err := url.Parse(part)
-		if err != nil {
+	urls, errs := natsurl.Parse(raw)
+	out := make([]string, len(urls))
+	for i, u := range urls {
+		if errs[i] != nil {
 			return ""
 		}
 		u.User = nil
-		out = append(out, u.String())
+		out[i] = u.String()
 	}
 	return strings.Join(out, ",")
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/streamstack/streamstack/agent"
 	"github.com/streamstack/streamstack/gateway"
 	"github.com/streamstack/streamstack/internal/flagenv"
+	"github.com/streamstack/streamstack/internal/natsurl"
 	"github.com/streamstack/streamstack/streamer"
 )
 
@@ -138,23 +139,17 @@ func isBoolFlag(f *flag.Flag) bool {
 // line: each password replaced by "xxxxx" as nats.go does, and a user
 // without a password, which NATS takes for a token, too.
 func redactNATSURL(raw string) string {
-	var out []string
-	for part := range strings.SplitSeq(raw, ",") {
-		if part = strings.TrimSpace(part); part == "" {
-			continue
-		}
-		if !strings.Contains(part, "://") { // nats.Connect's default scheme
-			part = "nats://" + part
-		}
-		u, err := url.Parse(part)
-		if err != nil {
-			out = append(out, "(a URL that does not parse)")
+	urls, errs := natsurl.Parse(raw)
+	out := make([]string, len(urls))
+	for i, u := range urls {
+		if errs[i] != nil {
+			out[i] = "(a URL that does not parse)"
 			continue
 		}
 		if _, ok := u.User.Password(); u.User != nil && !ok {
 			u.User = url.User("xxxxx")
 		}
-		out = append(out, u.Redacted())
+		out[i] = u.Redacted()
 	}
 	return strings.Join(out, ",")
 }
