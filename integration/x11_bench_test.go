@@ -2,21 +2,14 @@ package integration
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/streamstack/streamstack/agent"
-	"github.com/streamstack/streamstack/apps"
 	"github.com/streamstack/streamstack/client"
-	"github.com/streamstack/streamstack/gateway"
 	"github.com/streamstack/streamstack/internal/benchmark"
 	"github.com/streamstack/streamstack/internal/natstest"
 	"github.com/streamstack/streamstack/internal/yuv"
@@ -40,10 +33,10 @@ import (
 // (the order swapped every pair), and reports the median of the pairs'
 // differences beside each mode's median.
 func BenchmarkX11FirstFrame(b *testing.B) {
-	stacks := map[string]*stack{streamer.IsolationNone: startX11BenchStack(b, streamer.IsolationNone)}
+	stacks := map[string]*stack{streamer.IsolationNone: startX11StackWith(b, streamer.IsolationNone)}
 	noContainers := containersUnavailable()
 	if noContainers == "" {
-		stacks[streamer.IsolationContainer] = startX11BenchStack(b, streamer.IsolationContainer)
+		stacks[streamer.IsolationContainer] = startX11StackWith(b, streamer.IsolationContainer)
 	}
 	// One session of each first, untimed: the page cache then holds
 	// xterm, its fonts and the streamer binary for both modes alike.
@@ -110,50 +103,6 @@ func BenchmarkX11FirstFrame(b *testing.B) {
 }
 
 func msOf(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-// containersUnavailable says why this host's tests cannot run apps in
-// containers (appIsolation's conditions), "" when they can.
-func containersUnavailable() string {
-	if _, err := exec.LookPath("runc"); err != nil {
-		return "runc is not installed (scripts/install-deps.sh installs it)"
-	}
-	if os.Geteuid() != 0 {
-		return "they need root"
-	}
-	return ""
-}
-
-// startX11BenchStack is startX11Stack's catalogue trimmed to the test
-// pattern and term, for a testing.B, with the apps isolated as asked.
-func startX11BenchStack(tb testing.TB, isolation string) *stack {
-	tb.Helper()
-	for _, bin := range []string{"Xvfb", "xterm"} {
-		if _, err := exec.LookPath(bin); err != nil {
-			tb.Fatalf("%s is not installed: scripts/install-deps.sh installs it", bin)
-		}
-	}
-	list := []apps.App{
-		{Name: "test-pattern", Kind: apps.KindPattern},
-		{Name: "term", Kind: apps.KindX11, Command: []string{"xterm", "-maximized", "-fa", "Monospace", "-fs", "20", "-e", "cat"},
-			Screen: x11Screen, Limits: apps.DefaultLimits()},
-	}
-	catalog, err := apps.New(list)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	b, _ := json.Marshal(map[string]any{"apps": list})
-	path := filepath.Join(tb.TempDir(), "apps.json")
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	return startStack(tb, stackOptions{
-		agent: func(c *agent.Config) {
-			c.StreamerEnv = append(c.StreamerEnv, "STREAMSTACK_APPS_FILE="+path, "STREAMSTACK_GAMEPAD_UINPUT=false",
-				"STREAMSTACK_APP_ISOLATION="+isolation)
-		},
-		gateway: func(c *gateway.Config) { c.Apps = catalog },
-	})
-}
 
 // firstFrameTimes are one session's times from its create call.
 type firstFrameTimes struct {

@@ -36,7 +36,7 @@ var (
 
 // x11paint builds internal/x11test/cmd/x11paint once: a white screen that
 // paints a red square where clicked.
-func x11paint(t *testing.T) string {
+func x11paint(t testing.TB) string {
 	t.Helper()
 	paintOnce.Do(func() {
 		// Beside the streamstack binary, so TestMain removes it. Apps
@@ -68,29 +68,43 @@ var x11Screen = session.Screen{Width: 640, Height: 480, FPS: 30}
 // appIsolation is how this host's tests run X11 apps: in containers (CI
 // runs as root with runc), or, where they cannot run, as processes, said
 // in the log.
-func appIsolation(t *testing.T) string {
-	if _, err := exec.LookPath("runc"); err != nil {
-		t.Log("apps run without containers: runc is not installed (scripts/install-deps.sh installs it)")
-		return streamer.IsolationNone
-	}
-	if os.Geteuid() != 0 {
-		t.Log("apps run without containers: they need root")
+func appIsolation(tb testing.TB) string {
+	if why := containersUnavailable(); why != "" {
+		tb.Log("apps run without containers: " + why)
 		return streamer.IsolationNone
 	}
 	return streamer.IsolationContainer
 }
 
+// containersUnavailable says why this host's tests cannot run apps in
+// containers, "" when they can.
+func containersUnavailable() string {
+	if _, err := exec.LookPath("runc"); err != nil {
+		return "runc is not installed (scripts/install-deps.sh installs it)"
+	}
+	if os.Geteuid() != 0 {
+		return "they need root"
+	}
+	return ""
+}
+
 // startX11Stack runs a stack whose gateway and streamers share a catalogue
 // of the test pattern and three X11 apps: paint, term (xterm running cat,
-// so typed keys echo at the top left) and crash (exits after a moment).
+// so typed keys echo at the top left) and crash (exits after a moment),
+// and extra; its apps in containers where this host can run them.
 func startX11Stack(t *testing.T, extra ...apps.App) *stack {
+	t.Helper()
+	return startX11StackWith(t, appIsolation(t), extra...)
+}
+
+// startX11StackWith is startX11Stack with the apps isolated as asked.
+func startX11StackWith(t testing.TB, isolation string, extra ...apps.App) *stack {
 	t.Helper()
 	for _, bin := range []string{"Xvfb", "xterm"} {
 		if _, err := exec.LookPath(bin); err != nil {
 			t.Fatalf("%s is not installed: scripts/install-deps.sh installs it", bin)
 		}
 	}
-	isolation := appIsolation(t)
 	// In a container the program is where a volume binds its directory.
 	paint := apps.App{Name: "paint", Kind: apps.KindX11, Command: []string{x11paint(t)}, Screen: x11Screen,
 		// 2 GiB: a Go program with libpulse (its 64 MiB memory pool) needs more than 1.
