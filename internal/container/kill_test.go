@@ -52,6 +52,8 @@ func helper(arg string) int {
 func TestContainerDiesWithCaller(t *testing.T) {
 	rt, slots := needRuntime(t)
 	id := fmt.Sprintf("test-kill-%d", time.Now().UnixNano())
+	// Whatever fails below, nothing of the container stays for the next run.
+	t.Cleanup(func() { _ = rt.Delete(context.Background(), id) })
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), helperEnv+"="+strings.Join([]string{id, bundleDir(t), rt.stateDir(), slots.Dir,
 		strconv.FormatUint(uint64(slots.Base), 10)}, " "))
