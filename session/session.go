@@ -102,4 +102,7 @@ const (
 	ReasonStreamerExited = "streamer exited"
 	ReasonAgentStopped   = "agent stopped"
 	ReasonSignaling      = "signaling error"
+	// ReasonNoClient ends a session no client reached within the
+	// streamer's client connect timeout: it held capacity for nobody.
+	ReasonNoClient = "no client"
 )

@@ -30,6 +30,11 @@ type Config struct {
 	// ConnectTimeout bounds the time from a client's first frame to ICE
 	// connected; a peer that takes longer is dropped as failed.
 	ConnectTimeout time.Duration
+	// ClientConnectTimeout ends a session whose first client has not
+	// connected (ICE connected) this long after the streamer was ready,
+	// with reason "no client": a session nobody joins must not hold its
+	// capacity forever. Zero: never.
+	ClientConnectTimeout time.Duration
 	// IdleUnit is the unit of the record's idle_time_min: a minute, which
 	// tests shorten.
 	IdleUnit time.Duration
@@ -196,6 +201,7 @@ func DefaultConfig() Config {
 		Source:                 "streamer",
 		DisconnectGrace:        2 * time.Second,
 		ConnectTimeout:         30 * time.Second,
+		ClientConnectTimeout:   60 * time.Second,
 		IdleUnit:               time.Minute,
 		StatusTimeout:          5 * time.Second,
 		StatsInterval:          5 * time.Second,
@@ -234,6 +240,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: disconnect grace %s", ErrConfig, c.DisconnectGrace)
 	case c.ConnectTimeout <= 0:
 		return fmt.Errorf("%w: connect timeout %s", ErrConfig, c.ConnectTimeout)
+	case c.ClientConnectTimeout < 0:
+		return fmt.Errorf("%w: client connect timeout %s", ErrConfig, c.ClientConnectTimeout)
 	case c.IdleUnit <= 0:
 		return fmt.Errorf("%w: idle unit %s", ErrConfig, c.IdleUnit)
 	case c.StatusTimeout <= 0:

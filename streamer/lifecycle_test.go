@@ -186,3 +186,22 @@ func TestContextEndStopsRun(t *testing.T) {
 		return nil
 	})
 }
+
+// A session no client reaches ends after the client connect timeout with
+// reason "no client", joinable or not; one whose client connected does not.
+func TestNoClientEndsSession(t *testing.T) {
+	h := start(t, func(_ *session.Session, c *streamer.Config) { c.ClientConnectTimeout = 300 * time.Millisecond })
+	h.waitEnded(session.ReasonNoClient)
+
+	kept := start(t, func(_ *session.Session, c *streamer.Config) { c.ClientConnectTimeout = 2 * time.Second })
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	p := kept.connect(client.Options{})
+	// Frames well past the timeout: 90 at 30 fps is 3 s.
+	if err := p.WaitFrames(ctx, 90); err != nil {
+		t.Fatal(err)
+	}
+	if rec := kept.waitRecord(func(*session.Session) error { return nil }); rec.Status.Ended() {
+		t.Fatalf("a session with its client ended: %s %q", rec.Status, rec.Reason)
+	}
+}

@@ -213,6 +213,7 @@ func (s *server) peerConnected(p *peer) {
 	took := time.Since(p.first)
 	p.connected, p.was = true, true
 	s.connect.stop()
+	s.firstClient.stop()
 	s.idle.stop()
 	s.grace.stop()
 	s.stats.connected.Store(true)

@@ -208,7 +208,9 @@ type server struct {
 	closing sync.WaitGroup
 
 	grace, idle, connect timer
-	reason               string // set when the streamer ends the session
+	// firstClient runs from ready to the first client's connection.
+	firstClient timer
+	reason      string // set when the streamer ends the session
 	// appExited is closed when the session's app exits on its own; nil
 	// for the test pattern.
 	appExited <-chan struct{}
@@ -283,6 +285,9 @@ func (s *server) run(ctx context.Context) (err error) {
 	s.log.Info("streamer ready", "width", s.width, "height", s.height, "fps", s.fps)
 	s.status = newStatusWriter(s.deps.Sessions, id, s.cfg.StatusTimeout, s.log)
 	s.startIdle()
+	if s.cfg.ClientConnectTimeout > 0 {
+		s.firstClient.start(s.cfg.ClientConnectTimeout)
+	}
 
 	err = s.loop(ctx, watch)
 
@@ -292,6 +297,7 @@ func (s *server) run(ctx context.Context) (err error) {
 	s.grace.stop()
 	s.idle.stop()
 	s.connect.stop()
+	s.firstClient.stop()
 	s.closing.Wait()
 	s.status.close()
 	if s.reason != "" {
@@ -328,6 +334,10 @@ func (s *server) loop(ctx context.Context, watch <-chan *session.Session) error 
 		case <-s.idle.c:
 			s.idle.stop()
 			s.end(session.ReasonIdle)
+		case <-s.firstClient.c:
+			s.firstClient.stop()
+			s.log.Info("no client connected in time", "timeout", s.cfg.ClientConnectTimeout)
+			s.end(session.ReasonNoClient)
 		case <-s.appExited:
 			s.appExited = nil
 			s.end(s.appReason())

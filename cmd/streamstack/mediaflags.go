@@ -9,16 +9,17 @@ import (
 	"github.com/streamstack/streamstack/streamer"
 )
 
-// mediaFlags are the streamer's settings of what it sends and what its
-// apps run as. The agent and serve take them too and pass them down to
+// mediaFlags are the streamer's settings of what it sends, what its apps
+// run as and how long it waits for a client. The agent and serve take them too and pass them down to
 // their streamers (passDownEnv).
 var mediaFlags = []string{"app-audio", "app-user", "min-bitrate-kbps", "max-bitrate-kbps",
-	"app-isolation", "container-runtime", "app-uid-base", "app-uid-slots"}
+	"app-isolation", "container-runtime", "app-uid-base", "app-uid-slots", "client-connect-timeout"}
 
 func addMediaFlags(fs *flag.FlagSet, c *streamer.Config) {
 	fs.BoolVar(&c.AppAudio, "app-audio", c.AppAudio, "give each X11 app a private PulseAudio server (a null sink; pulseaudio must be installed) and stream what it plays; off: the app has no sound server and the audio track is silent")
 	fs.StringVar(&c.AppUser, "app-user", c.AppUser, "user (name or uid) that runs X11 apps whose catalogue entry names none, when the streamer runs as root; empty: root (not for apps anyone can reach)")
 	fs.IntVar(&c.MinBitrateKbps, "min-bitrate-kbps", c.MinBitrateKbps, "lowest video bitrate the bandwidth estimate may choose; the start, from the screen size, is clamped into the range")
+	fs.DurationVar(&c.ClientConnectTimeout, "client-connect-timeout", c.ClientConnectTimeout, "how long after its streamer is ready a session may wait for its first client to connect before it ends with reason \"no client\" (it holds capacity for nobody); 0: forever")
 	fs.StringVar(&c.AppIsolation, "app-isolation", c.AppIsolation, "how X11 apps are kept apart: container (each in an OCI container of its own, with a uid range per session; needs root and runc) or none (a process beside the streamer as --app-user: UNSAFE, any app can reach every other session and the stack)")
 	fs.StringVar(&c.ContainerRuntime, "container-runtime", "runc", "OCI runtime that runs X11 apps' containers (runc; crun where cgroup v2 is unified)")
 	uidBase, uidSlots := uintFlag{&c.AppUIDBase, 1_000_000_000}, uintFlag{&c.AppUIDSlots, 4096}
