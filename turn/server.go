@@ -45,6 +45,20 @@ type Config struct {
 	// allowed this way. UDP services bound to every interface of the host
 	// become reachable to credential holders: bind them to loopback.
 	RelayToSelf bool
+	// MaxAllocations is the most live allocations one credential may
+	// hold; 0: no limit.
+	MaxAllocations int
+	// AllocationLifetime is how long an allocation lives between
+	// refreshes; each refresh is checked against Active.
+	AllocationLifetime time.Duration
+	// MaxRelayKbps caps each relay's bitrate, each way; packets over it
+	// are dropped. 0: no cap.
+	MaxRelayKbps int
+	// Active, when set, says whether the session a credential was issued
+	// for (its username's user part) still runs: a credential of an ended
+	// session is refused on its next request, so its relays end within
+	// AllocationLifetime. Nil: every unexpired credential is good.
+	Active func(sessionID string) bool
 }
 
 // DefaultConfig listens on every interface at 3478, the standard STUN/TURN
@@ -56,6 +70,10 @@ func DefaultConfig() Config {
 		RelayPortMax: 65535,
 		Realm:        "streamstack",
 		RelayToSelf:  true,
+
+		MaxAllocations:     DefaultMaxAllocations,
+		AllocationLifetime: DefaultAllocationLifetime,
+		MaxRelayKbps:       DefaultMaxRelayKbps,
 	}
 }
 
@@ -81,6 +99,9 @@ func (c Config) Validate() error {
 	}
 	if len(c.Secret) < MinSecretLen {
 		bad("secret shorter than %d characters", MinSecretLen)
+	}
+	if c.MaxAllocations < 0 || c.MaxRelayKbps < 0 || c.AllocationLifetime < 0 {
+		bad("negative allocation limit")
 	}
 	return errors.Join(errs...)
 }
@@ -115,6 +136,11 @@ type Stats struct {
 	// PeersDenied counts permissions and channels refused by the peer
 	// policy.
 	PeersDenied int64
+	// Revoked counts requests refused because the credential's session
+	// has ended.
+	Revoked int64
+	// RelayDrops counts packets dropped over a relay's bitrate cap.
+	RelayDrops int64
 }
 
 // Server is a running embedded STUN/TURN server.
@@ -127,6 +153,8 @@ type Server struct {
 	addr   netip.AddrPort
 	public netip.Addr
 
+	quota                         *quota
+	revoked, relayDrops           atomic.Int64
 	created, authFailures, denied atomic.Int64
 	closeOnce                     sync.Once
 	closeErr                      error
@@ -151,7 +179,7 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 		return nil, fmt.Errorf("turn: listen on %s: %w", cfg.Listen, err)
 	}
 	s := &Server{cfg: cfg, log: log, udp: udp, tcp: &trackingListener{Listener: tcp, conns: map[*trackedConn]struct{}{}},
-		public: public}
+		public: public, quota: &quota{max: cfg.MaxAllocations, live: map[string]int{}}}
 	s.addr = udp.LocalAddr().(*net.UDPAddr).AddrPort()
 
 	var gen pturn.RelayAddressGenerator
@@ -162,7 +190,7 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 	} else {
 		gen = &pturn.RelayAddressGeneratorStatic{RelayAddress: public.AsSlice(), Address: relayBind}
 	}
-	gen = udpOnly{gen}
+	gen = udpOnly{limitedRelays{RelayAddressGenerator: gen, kbps: cfg.MaxRelayKbps, dropped: func() { s.relayDrops.Add(1) }}}
 	peers := cfg.Peers
 	if cfg.RelayToSelf && !public.IsLoopback() && !peers.Permitted(public) {
 		peers.Allow = append(slices.Clone(peers.Allow), netip.PrefixFrom(public, public.BitLen()))
@@ -172,11 +200,13 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 		log.Info("relay to a denied peer refused", "client", client.String(), "peer", peer.String())
 	})
 	s.srv, err = pturn.NewServer(pturn.ServerConfig{
-		Realm:             cfg.Realm,
-		AuthHandler:       s.authenticate,
-		LoggerFactory:     pionlog.Factory{Log: log},
-		PacketConnConfigs: []pturn.PacketConnConfig{{PacketConn: udp, RelayAddressGenerator: gen, PermissionHandler: perm}},
-		ListenerConfigs:   []pturn.ListenerConfig{{Listener: s.tcp, RelayAddressGenerator: gen, PermissionHandler: perm}},
+		Realm:              cfg.Realm,
+		AuthHandler:        s.authenticate,
+		QuotaHandler:       s.quota.allow,
+		AllocationLifetime: cfg.AllocationLifetime,
+		LoggerFactory:      pionlog.Factory{Log: log},
+		PacketConnConfigs:  []pturn.PacketConnConfig{{PacketConn: udp, RelayAddressGenerator: gen, PermissionHandler: perm}},
+		ListenerConfigs:    []pturn.ListenerConfig{{Listener: s.tcp, RelayAddressGenerator: gen, PermissionHandler: perm}},
 		EventHandler: pturn.EventHandler{
 			// authenticate refuses malformed and expired credentials; a
 			// forged one fails MESSAGE-INTEGRITY and is reported here.
@@ -189,9 +219,11 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 			},
 			OnAllocationCreated: func(src, _ net.Addr, proto, user, _ string, relay net.Addr, _ int) {
 				s.created.Add(1)
+				s.quota.add(user, 1)
 				log.Debug("allocation created", "client", src.String(), "transport", proto, "user", user, "relay", relay.String())
 			},
 			OnAllocationDeleted: func(src, _ net.Addr, proto, user, _ string) {
+				s.quota.add(user, -1)
 				log.Debug("allocation deleted", "client", src.String(), "transport", proto, "user", user)
 			},
 		},
@@ -216,6 +248,10 @@ func (s *Server) authenticate(ra *pturn.RequestAttributes) (string, []byte, bool
 	exp, err := Expiry(ra.Username)
 	if err == nil && !time.Now().Before(exp) {
 		err = fmt.Errorf("%w: expired at %s", ErrCredential, exp.UTC().Format(time.RFC3339))
+	}
+	if err == nil && s.cfg.Active != nil && !s.cfg.Active(userOf(ra.Username)) {
+		s.revoked.Add(1)
+		err = fmt.Errorf("%w: its session has ended", ErrCredential)
 	}
 	if err != nil {
 		s.authFailures.Add(1)
@@ -244,6 +280,8 @@ func (s *Server) Stats() Stats {
 		AllocationsCreated: s.created.Load(),
 		AuthFailures:       s.authFailures.Load(),
 		PeersDenied:        s.denied.Load(),
+		Revoked:            s.revoked.Load(),
+		RelayDrops:         s.relayDrops.Load(),
 	}
 }
 

@@ -54,6 +54,9 @@ func addTURNFlags(fs *flag.FlagSet, embedded bool) *turnFlags {
 		fs.StringVar(&f.publicIP, "turn-public-ip", "", "address clients reach the embedded TURN server and its relays at; empty: the --turn-listen host when it is one address, else this host's first non-loopback IPv4, else 127.0.0.1")
 		fs.Var(portFlag{&c.RelayPortMin}, "turn-relay-port-min", "lowest UDP port of the embedded TURN server's relays")
 		fs.Var(portFlag{&c.RelayPortMax}, "turn-relay-port-max", "highest UDP port of the embedded TURN server's relays")
+		fs.IntVar(&c.MaxAllocations, "turn-max-allocations", c.MaxAllocations, "most live relay allocations one session's TURN credential may hold on the embedded server; 0: no limit")
+		fs.DurationVar(&c.AllocationLifetime, "turn-allocation-lifetime", c.AllocationLifetime, "how long an allocation on the embedded TURN server lives between the client's refreshes: a session's relays end at most this long after the session")
+		fs.IntVar(&c.MaxRelayKbps, "turn-max-relay-kbps", c.MaxRelayKbps, "bitrate cap of each relay of the embedded TURN server, each way (packets over it are dropped); 0: none")
 		fs.StringVar(&f.allowPeers, "turn-allow-peers", "", "peer ranges (CIDR, comma-separated) the embedded TURN server may relay to although they are private, loopback, link-local or metadata addresses, which it refuses by default")
 	}
 	fs.StringVar(&f.secret, "turn-secret", "", "TURN shared secret (an external coturn's static-auth-secret), stored for the cluster; empty: the cluster's, generated on the first start")

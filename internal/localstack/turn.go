@@ -2,6 +2,7 @@ package localstack
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"slices"
 	"strings"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/streamstack/streamstack/gateway"
 	"github.com/streamstack/streamstack/internal/flagenv"
+	"github.com/streamstack/streamstack/session"
+	"github.com/streamstack/streamstack/subjects"
 	"github.com/streamstack/streamstack/turn"
 )
 
@@ -49,6 +52,7 @@ func (s *Stack) startTURN(ctx context.Context, o TURNOptions, log *slog.Logger) 
 	if o.Embedded != nil {
 		cfg := *o.Embedded
 		cfg.Secret = secret
+		cfg.Active = s.sessionActive(log)
 		if s.TURN, err = turn.Start(cfg, log); err != nil {
 			return err
 		}
@@ -94,5 +98,27 @@ func (s *Stack) streamerEnv(env []string) []string {
 func (s *Stack) closeTURN() {
 	if s.TURN != nil {
 		_ = s.TURN.Close()
+	}
+}
+
+// sessionActive is the embedded TURN server's revocation check: a
+// credential is good while its session's record is there and not ended.
+// A store that cannot answer (a NATS blip) does not cut running media.
+func (s *Stack) sessionActive(log *slog.Logger) func(string) bool {
+	return func(id string) bool {
+		if !subjects.ValidToken(id) {
+			return false
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		rec, _, err := s.Store.Get(ctx, id)
+		switch {
+		case errors.Is(err, session.ErrNotFound):
+			return false
+		case err != nil:
+			log.Warn("TURN credential check: session record unreadable; allowed", "session", id, "err", err)
+			return true
+		}
+		return !rec.Status.Ended()
 	}
 }
