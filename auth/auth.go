@@ -23,6 +23,8 @@ var (
 	ErrUnauthorized = errors.New("unauthorized")
 	// ErrWrongSession: a session token for another session.
 	ErrWrongSession = errors.New("token is for another session")
+	// ErrForbidden: a valid token whose scope does not allow the request.
+	ErrForbidden = errors.New("forbidden by the token's scope")
 	// ErrNotFound: no API token with that id.
 	ErrNotFound = errors.New("token not found")
 )
@@ -33,12 +35,48 @@ const (
 	signingKey = "session-signing-key"
 )
 
+// Scopes of API tokens: what a token may do.
+const (
+	// ScopeAdmin: everything, every session. A token stored before scopes
+	// existed has this one.
+	ScopeAdmin = "admin"
+	// ScopeSessions: create sessions, and read, join and delete the
+	// sessions it created; list and read applications and regions.
+	ScopeSessions = "sessions"
+	// ScopeRead: read only: sessions, applications, regions.
+	ScopeRead = "read"
+)
+
+// ValidScope reports whether s names a scope.
+func ValidScope(s string) bool { return s == ScopeAdmin || s == ScopeSessions || s == ScopeRead }
+
 // Info describes an API token; the secret is never stored.
 type Info struct {
 	ID        string    `json:"id"`
 	Name      string    `json:"name"`
 	Hash      string    `json:"hash"`
 	CreatedAt time.Time `json:"created_at"`
+	// Scope is ScopeAdmin, ScopeSessions or ScopeRead; empty (a token
+	// from before scopes) is ScopeAdmin.
+	Scope string `json:"scope,omitempty"`
+	// ExpiresAt, when set, is when the token stops working.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+}
+
+// Scoped is the token's scope, ScopeAdmin for a token that names none.
+func (i Info) Scoped() string {
+	if i.Scope == "" {
+		return ScopeAdmin
+	}
+	return i.Scope
+}
+
+// Options are a new token's scope and lifetime.
+type Options struct {
+	// Scope: ScopeAdmin when empty.
+	Scope string
+	// TTL: how long the token works; zero: until revoked.
+	TTL time.Duration
 }
 
 // Tokens manages API tokens and signs session tokens.
@@ -76,7 +114,18 @@ func randomString(n int) string {
 // Create makes a new API token and returns it; this is the only time the
 // secret exists outside its holder.
 func (t *Tokens) Create(ctx context.Context, name string) (string, Info, error) {
-	return t.put(ctx, name, randomString(24))
+	return t.put(ctx, name, randomString(24), Options{})
+}
+
+// CreateScoped makes a new API token of a scope and lifetime.
+func (t *Tokens) CreateScoped(ctx context.Context, name string, o Options) (string, Info, error) {
+	if o.Scope != "" && !ValidScope(o.Scope) {
+		return "", Info{}, fmt.Errorf("auth: scope %q: want %s, %s or %s", o.Scope, ScopeAdmin, ScopeSessions, ScopeRead)
+	}
+	if o.TTL < 0 {
+		return "", Info{}, fmt.Errorf("auth: negative lifetime %s", o.TTL)
+	}
+	return t.put(ctx, name, randomString(24), o)
 }
 
 // Ensure registers a token the operator chose (--admin-token), so scripts
@@ -88,12 +137,18 @@ func (t *Tokens) Ensure(ctx context.Context, name, token string) (Info, error) {
 	if len(token) < 16 {
 		return Info{}, fmt.Errorf("auth: a chosen token must be at least 16 characters")
 	}
-	_, info, err := t.put(ctx, name, token)
+	_, info, err := t.put(ctx, name, token, Options{})
 	return info, err
 }
 
-func (t *Tokens) put(ctx context.Context, name, secret string) (string, Info, error) {
-	info := Info{ID: hash(secret)[:16], Name: name, Hash: hash(secret), CreatedAt: time.Now().UTC()}
+func (t *Tokens) put(ctx context.Context, name, secret string, o Options) (string, Info, error) {
+	info := Info{ID: hash(secret)[:16], Name: name, Hash: hash(secret), CreatedAt: time.Now().UTC(), Scope: o.Scope}
+	if info.Scope == "" {
+		info.Scope = ScopeAdmin
+	}
+	if o.TTL > 0 {
+		info.ExpiresAt = info.CreatedAt.Add(o.TTL)
+	}
 	data, _ := json.Marshal(info)
 	if _, err := t.kv.Put(ctx, keyPrefix+info.ID, data); err != nil {
 		return "", Info{}, fmt.Errorf("auth: store token: %w", err)
@@ -120,6 +175,9 @@ func (t *Tokens) Verify(ctx context.Context, token string) (Info, error) {
 	}
 	if subtle.ConstantTimeCompare([]byte(info.Hash), []byte(h)) != 1 {
 		return Info{}, ErrUnauthorized
+	}
+	if !info.ExpiresAt.IsZero() && !time.Now().Before(info.ExpiresAt) {
+		return Info{}, fmt.Errorf("%w: expired at %s", ErrUnauthorized, info.ExpiresAt.Format(time.RFC3339))
 	}
 	return info, nil
 }

@@ -81,3 +81,36 @@ func FuzzVerifySession(f *testing.F) {
 		_ = tok.VerifySession(token, "s1", time.Now())
 	})
 }
+
+// A scoped token says its scope; one past its lifetime is refused; a bad
+// scope or lifetime is refused at creation; a token with no scope stored
+// (from before scopes) is admin.
+func TestScopedTokens(t *testing.T) {
+	ctx := context.Background()
+	tokens, err := auth.New(ctx, natstest.Start(t).Tokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, info, err := tokens.CreateScoped(ctx, "viewer", auth.Options{Scope: auth.ScopeRead, TTL: time.Hour})
+	if err != nil || info.Scoped() != auth.ScopeRead || info.ExpiresAt.IsZero() {
+		t.Fatalf("%+v %v", info, err)
+	}
+	if got, err := tokens.Verify(ctx, tok); err != nil || got.Scoped() != auth.ScopeRead {
+		t.Fatalf("verify: %+v %v", got, err)
+	}
+	short, _, err := tokens.CreateScoped(ctx, "short", auth.Options{Scope: auth.ScopeSessions, TTL: time.Nanosecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tokens.Verify(ctx, short); !errors.Is(err, auth.ErrUnauthorized) {
+		t.Errorf("expired token: %v", err)
+	}
+	for _, o := range []auth.Options{{Scope: "root"}, {TTL: -time.Second}} {
+		if _, _, err := tokens.CreateScoped(ctx, "bad", o); err == nil {
+			t.Errorf("%+v accepted", o)
+		}
+	}
+	if (auth.Info{}).Scoped() != auth.ScopeAdmin {
+		t.Error("a token without a scope is not admin")
+	}
+}

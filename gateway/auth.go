@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/streamstack/streamstack/auth"
+	"github.com/streamstack/streamstack/session"
 )
 
 // apiToken extracts the API token of a request, in the forms clients use:
@@ -55,16 +56,55 @@ func (s *Server) verifyAPIToken(ctx context.Context, r *http.Request) (auth.Info
 	return info, nil
 }
 
-// requireToken wraps h so it only runs with a valid API token.
-func (s *Server) requireToken(h http.HandlerFunc) http.HandlerFunc {
+// Access is what a route needs of a token's scope.
+type access int
+
+const (
+	// readAccess: any valid token (read, sessions, admin).
+	readAccess access = iota
+	// writeAccess: sessions or admin; a sessions token only on the
+	// sessions it created (checked by the handler: ownSession).
+	writeAccess
+)
+
+// tokenKey holds a request's verified token in its context.
+type tokenKey struct{}
+
+// requireToken wraps h so it only runs with a valid API token whose scope
+// allows need; the token's Info is in the request's context for h.
+func (s *Server) requireToken(need access, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 		defer cancel()
-		if _, err := s.verifyAPIToken(ctx, r); err != nil {
+		info, err := s.verifyAPIToken(ctx, r)
+		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="streamstack"`)
 			s.fail(w, r, err)
 			return
 		}
-		h(w, r)
+		if need == writeAccess && info.Scoped() == auth.ScopeRead {
+			s.fail(w, r, fmt.Errorf("%w: token %s is read-only", auth.ErrForbidden, info.ID))
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), tokenKey{}, info)))
 	}
+}
+
+// tokenOf is the verified token of a request that went through
+// requireToken.
+func tokenOf(r *http.Request) auth.Info {
+	info, _ := r.Context().Value(tokenKey{}).(auth.Info)
+	return info
+}
+
+// ownSession reports whether the request's token may see and manage sess:
+// any for admin and read tokens (read ones only see), only its own for a
+// sessions token. Another's session is answered as missing, so that a
+// token cannot learn which ids exist.
+func ownSession(r *http.Request, sess *session.Session) error {
+	info := tokenOf(r)
+	if info.Scoped() == auth.ScopeSessions && sess.CreatedBy != info.ID {
+		return fmt.Errorf("%w: %s", session.ErrNotFound, sess.ID)
+	}
+	return nil
 }

@@ -52,6 +52,7 @@ var statusTable = []struct {
 	{apps.ErrUnknown, http.StatusNotFound},
 	{ErrMethodNotAllowed, http.StatusMethodNotAllowed},
 	{ErrForbiddenOrigin, http.StatusForbidden},
+	{auth.ErrForbidden, http.StatusForbidden},
 	{session.ErrEnded, http.StatusConflict},
 	{session.ErrConflict, http.StatusConflict},
 	{ErrBodyTooLarge, http.StatusRequestEntityTooLarge},

@@ -23,16 +23,16 @@ func (s *Server) routeTable() []route {
 		{http.MethodGet, "/1.0/status", s.handleStatus},
 		{http.MethodGet, "/1.0/openapi.json", s.handleOpenAPI},
 
-		{http.MethodGet, "/1.0/regions", s.requireToken(s.handleRegions)},
-		{http.MethodGet, pathApplications, s.requireToken(s.handleApplications)},
+		{http.MethodGet, "/1.0/regions", s.requireToken(readAccess, s.handleRegions)},
+		{http.MethodGet, pathApplications, s.requireToken(readAccess, s.handleApplications)},
 		// The Anbox SDK posts to /1.0/sessions/; both forms are served.
-		{http.MethodPost, pathSessions, s.requireToken(s.handleCreate)},
-		{http.MethodPost, pathSessions + "/{$}", s.requireToken(s.handleCreate)},
-		{http.MethodGet, pathSessions, s.requireToken(s.handleList)},
-		{http.MethodGet, pathSessions + "/{$}", s.requireToken(s.handleList)},
-		{http.MethodGet, pathSessions + "/{id}", s.requireToken(s.handleGet)},
-		{http.MethodDelete, pathSessions + "/{id}", s.requireToken(s.handleDelete)},
-		{http.MethodPost, pathSessions + "/{id}/join", s.requireToken(s.handleJoin)},
+		{http.MethodPost, pathSessions, s.requireToken(writeAccess, s.handleCreate)},
+		{http.MethodPost, pathSessions + "/{$}", s.requireToken(writeAccess, s.handleCreate)},
+		{http.MethodGet, pathSessions, s.requireToken(readAccess, s.handleList)},
+		{http.MethodGet, pathSessions + "/{$}", s.requireToken(readAccess, s.handleList)},
+		{http.MethodGet, pathSessions + "/{id}", s.requireToken(readAccess, s.handleGet)},
+		{http.MethodDelete, pathSessions + "/{id}", s.requireToken(writeAccess, s.handleDelete)},
+		{http.MethodPost, pathSessions + "/{id}/join", s.requireToken(writeAccess, s.handleJoin)},
 
 		// The websocket carries its own session token in ?token=.
 		{http.MethodGet, pathSocket, s.handleClientSocket},

@@ -152,7 +152,7 @@ func (s *Server) serviceCreate(ctx context.Context, data []byte) (any, error) {
 	if err := decodeJSON(data, &req, false); err != nil {
 		return nil, err
 	}
-	sess, err := s.createSession(ctx, req)
+	sess, err := s.createSession(ctx, req, "")
 	if err != nil {
 		return nil, err
 	}

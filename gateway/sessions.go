@@ -17,6 +17,7 @@ import (
 
 	njs "github.com/nats-io/nats.go/jetstream"
 
+	"github.com/streamstack/streamstack/auth"
 	"github.com/streamstack/streamstack/fleet"
 	"github.com/streamstack/streamstack/session"
 )
@@ -114,7 +115,7 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := s.requestCtx(r)
 	defer cancel()
-	sess, err := s.createSession(ctx, req)
+	sess, err := s.createSession(ctx, req, tokenOf(r).ID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -126,11 +127,13 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 
 // createSession validates req, stores the record and queues its placement:
 // what both the HTTP API and the NATS service do to create a session.
-func (s *Server) createSession(ctx context.Context, req CreateRequest) (*session.Session, error) {
+// creator is the API token's id ("" over NATS).
+func (s *Server) createSession(ctx context.Context, req CreateRequest, creator string) (*session.Session, error) {
 	sess, err := s.newSession(req)
 	if err != nil {
 		return nil, err
 	}
+	sess.CreatedBy = creator
 	if s.cfg.RequireCapacity {
 		if err := s.checkCapacity(ctx, sess.Region, sess.VideoCodecs); err != nil {
 			return nil, err
@@ -367,6 +370,9 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := s.requestCtx(r)
 	defer cancel()
 	sess, err := s.getSession(ctx, r.PathValue("id"))
+	if err == nil {
+		err = ownSession(r, sess.Session)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -431,7 +437,11 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
 
 	ctx, cancel := s.requestCtx(r)
 	defer cancel()
-	out, err := s.listSessions(ctx, ListQuery{Status: status, Limit: limit, Offset: offset, Recursive: recursive})
+	q2 := ListQuery{Status: status, Limit: limit, Offset: offset, Recursive: recursive}
+	if info := tokenOf(r); info.Scoped() == auth.ScopeSessions {
+		q2.CreatedBy = info.ID
+	}
+	out, err := s.listSessions(ctx, q2)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -445,6 +455,9 @@ type ListQuery struct {
 	Limit     int            `json:"limit,omitempty"`
 	Offset    int            `json:"offset,omitempty"`
 	Recursive bool           `json:"recursive,omitempty"`
+	// CreatedBy keeps the sessions one token created (a sessions-scoped
+	// token's view); set by the gateway, never from the request.
+	CreatedBy string `json:"-"`
 }
 
 // listSessions answers ids, or records when q.Recursive.
@@ -458,7 +471,9 @@ func (s *Server) listSessions(ctx context.Context, q ListQuery) (any, error) {
 	if s.cfg.MaxListLimit > 0 && (q.Limit == 0 || q.Limit > s.cfg.MaxListLimit) {
 		q.Limit = s.cfg.MaxListLimit
 	}
-	list, err := s.sessions.List(ctx, func(x *session.Session) bool { return q.Status == "" || x.Status == q.Status })
+	list, err := s.sessions.List(ctx, func(x *session.Session) bool {
+		return (q.Status == "" || x.Status == q.Status) && (q.CreatedBy == "" || x.CreatedBy == q.CreatedBy)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -492,6 +507,10 @@ func queryInt(q url.Values, key string) (int, error) {
 func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := s.requestCtx(r)
 	defer cancel()
+	if err := s.checkOwn(r, r.PathValue("id")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	after, err := s.deleteSession(ctx, r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
@@ -535,6 +554,10 @@ func (s *Server) handleJoin(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := s.requestCtx(r)
 	defer cancel()
+	if err := s.checkOwn(r, r.PathValue("id")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	sess, err := s.joinSession(ctx, r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
@@ -554,6 +577,21 @@ func (s *Server) joinSession(ctx context.Context, id string) (*session.Session, 
 	}
 	s.log.Info("session joined", "session", sess.ID)
 	return sess, nil
+}
+
+// checkOwn reads session id for a sessions-scoped token and refuses
+// another's as missing; other scopes pass without a read.
+func (s *Server) checkOwn(r *http.Request, id string) error {
+	if tokenOf(r).Scoped() != auth.ScopeSessions {
+		return nil
+	}
+	ctx, cancel := s.requestCtx(r)
+	defer cancel()
+	sess, _, err := s.sessions.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	return ownSession(r, sess)
 }
 
 func truncate(s string, n int) string {

@@ -45,7 +45,11 @@ type Session struct {
 	Screen        Screen          `json:"screen"`
 	ExtraData     json.RawMessage `json:"extra_data,omitempty"`
 	CreatedAt     time.Time       `json:"created_at"`
-	UpdatedAt     time.Time       `json:"updated_at"`
+	// CreatedBy is the id of the API token that created the session
+	// (empty: created over NATS); a "sessions"-scoped token manages only
+	// the sessions it created.
+	CreatedBy string    `json:"created_by,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
 	// Agent is the id of the agent that placed the session, once placed.
 	Agent string `json:"agent,omitempty"`
 	// ClientConnected reports a client's peer connection is up now.

@@ -230,25 +230,33 @@ func runToken(ctx context.Context, args []string) error {
 	}
 	rest := fs.Args()
 	if len(rest) == 0 {
-		return errors.New("usage: streamstack token create NAME | list | revoke ID")
+		return errors.New("usage: streamstack token create [--scope admin|sessions|read] [--expires DURATION] NAME | list | revoke ID")
 	}
 	switch {
-	case rest[0] == "create" && len(rest) == 2:
-		secret, info, err := tokens.Create(ctx, rest[1])
+	case rest[0] == "create":
+		name, opts, err := parseTokenCreate(rest[1:])
+		if err != nil {
+			return err
+		}
+		secret, info, err := tokens.CreateScoped(ctx, name, opts)
 		if err != nil {
 			return err
 		}
 		fmt.Printf("%s\n", secret)
-		fmt.Fprintf(os.Stderr, "created token %s (%s); it is shown only now\n", info.ID, info.Name)
+		fmt.Fprintf(os.Stderr, "created %s token %s (%s); it is shown only now\n", info.Scoped(), info.ID, info.Name)
 	case rest[0] == "list" && len(rest) == 1:
 		list, err := tokens.List(ctx)
 		if err != nil {
 			return err
 		}
 		w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "ID\tNAME\tCREATED")
+		fmt.Fprintln(w, "ID\tNAME\tSCOPE\tCREATED\tEXPIRES")
 		for _, t := range list {
-			fmt.Fprintf(w, "%s\t%s\t%s\n", t.ID, t.Name, t.CreatedAt.Format("2006-01-02 15:04:05"))
+			exp := "never"
+			if !t.ExpiresAt.IsZero() {
+				exp = t.ExpiresAt.Format("2006-01-02 15:04:05")
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Scoped(), t.CreatedAt.Format("2006-01-02 15:04:05"), exp)
 		}
 		return w.Flush()
 	case rest[0] == "revoke" && len(rest) == 2:
@@ -257,7 +265,29 @@ func runToken(ctx context.Context, args []string) error {
 		}
 		fmt.Fprintf(os.Stderr, "revoked %s\n", rest[1])
 	default:
-		return errors.New("usage: streamstack token create NAME | list | revoke ID")
+		return errors.New("usage: streamstack token create [--scope admin|sessions|read] [--expires DURATION] NAME | list | revoke ID")
 	}
 	return nil
+}
+
+// parseTokenCreate reads `token create`'s arguments: a name and the
+// --scope and --expires flags, before or after it.
+func parseTokenCreate(args []string) (string, auth.Options, error) {
+	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
+	var o auth.Options
+	fs.StringVar(&o.Scope, "scope", auth.ScopeAdmin, "what the token may do: admin (everything), sessions (create, and manage its own sessions), read (status and lists)")
+	fs.DurationVar(&o.TTL, "expires", 0, "how long the token works; 0: until revoked")
+	var names []string
+	for len(args) > 0 {
+		if err := fs.Parse(args); err != nil {
+			return "", o, err
+		}
+		if args = fs.Args(); len(args) > 0 {
+			names, args = append(names, args[0]), args[1:]
+		}
+	}
+	if len(names) != 1 {
+		return "", o, errors.New("usage: streamstack token create [--scope admin|sessions|read] [--expires DURATION] NAME")
+	}
+	return names[0], o, nil
 }

@@ -28,3 +28,20 @@ func TestStreamerConfigFromEnvIsAChildsReading(t *testing.T) {
 		t.Error("a malformed setting accepted")
 	}
 }
+
+func TestParseTokenCreate(t *testing.T) {
+	for _, args := range [][]string{{"--scope", "sessions", "--expires", "1h", "ci"}, {"ci", "--scope", "sessions", "--expires", "1h"}} {
+		name, o, err := parseTokenCreate(args)
+		if err != nil || name != "ci" || o.Scope != "sessions" || o.TTL != time.Hour {
+			t.Errorf("%v: %q %+v %v", args, name, o, err)
+		}
+	}
+	if name, o, err := parseTokenCreate([]string{"ops"}); err != nil || name != "ops" || o.Scope != "admin" || o.TTL != 0 {
+		t.Errorf("defaults: %q %+v %v", name, o, err)
+	}
+	for _, args := range [][]string{nil, {"a", "b"}, {"--scope"}} {
+		if _, _, err := parseTokenCreate(args); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+}
