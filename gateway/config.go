@@ -49,8 +49,29 @@ type Config struct {
 	RequestTimeout time.Duration
 	// ShutdownTimeout bounds the graceful shutdown of Serve.
 	ShutdownTimeout time.Duration
-	// ReadHeaderTimeout bounds reading a request's headers.
+	// ReadHeaderTimeout bounds reading a request's headers (at most
+	// HTTPReadTimeout: the shorter one applies).
 	ReadHeaderTimeout time.Duration
+
+	// The HTTP edge, which Serve enforces. HTTPReadTimeout bounds reading
+	// a whole request, headers and body: a client that sends its headers
+	// and then not its body is cut when it ends.
+	HTTPReadTimeout time.Duration
+	// HTTPWriteTimeout bounds a request from the end of its headers to the
+	// last byte of its answer: the handler's work (RequestTimeout of NATS
+	// at most) and the client reading the answer. Keep it above
+	// RequestTimeout, or a slow NATS answer's 503 never reaches the client.
+	// Websockets are exempt once upgraded (WriteTimeout bounds each of
+	// their writes).
+	HTTPWriteTimeout time.Duration
+	// HTTPIdleTimeout is how long a keep-alive connection may wait for its
+	// next request.
+	HTTPIdleTimeout time.Duration
+	// HTTPMaxConnsPerIP caps the connections open at once from one IP
+	// address, websockets included; Serve closes one over the cap as soon
+	// as it is accepted. The address is the TCP peer's: behind a reverse
+	// proxy every client counts as the proxy. 0 is no cap.
+	HTTPMaxConnsPerIP int
 
 	// DefaultScreen fills the screen fields a create request leaves out.
 	DefaultScreen session.Screen
@@ -103,6 +124,10 @@ func DefaultConfig() Config {
 		RequestTimeout:        10 * time.Second,
 		ShutdownTimeout:       10 * time.Second,
 		ReadHeaderTimeout:     10 * time.Second,
+		HTTPReadTimeout:       10 * time.Second,
+		HTTPWriteTimeout:      30 * time.Second,
+		HTTPIdleTimeout:       60 * time.Second,
+		HTTPMaxConnsPerIP:     64,
 		DefaultScreen:         session.Screen{Width: 1280, Height: 720, FPS: 30, Density: 240},
 		MaxScreenWidth:        3840,
 		MaxScreenHeight:       2160,
@@ -151,6 +176,9 @@ func (c Config) Validate() error {
 		{"RequestTimeout", c.RequestTimeout},
 		{"ShutdownTimeout", c.ShutdownTimeout},
 		{"ReadHeaderTimeout", c.ReadHeaderTimeout},
+		{"HTTPReadTimeout", c.HTTPReadTimeout},
+		{"HTTPWriteTimeout", c.HTTPWriteTimeout},
+		{"HTTPIdleTimeout", c.HTTPIdleTimeout},
 	} {
 		if d.v <= 0 {
 			bad("%s must be positive, got %s", d.name, d.v)
@@ -158,6 +186,9 @@ func (c Config) Validate() error {
 	}
 	if c.SessionTokenTTL > 0 && c.SessionTokenTTL < time.Second {
 		bad("SessionTokenTTL must be at least 1s (tokens carry whole seconds), got %s", c.SessionTokenTTL)
+	}
+	if c.HTTPMaxConnsPerIP < 0 {
+		bad("HTTPMaxConnsPerIP must not be negative (0 is no cap), got %d", c.HTTPMaxConnsPerIP)
 	}
 	if c.MaxScreenWidth < 2 || c.MaxScreenHeight < 2 {
 		bad("MaxScreenWidth and MaxScreenHeight must be at least 2, got %dx%d", c.MaxScreenWidth, c.MaxScreenHeight)

@@ -33,6 +33,18 @@
 // refused with 403. Requests without Origin (servers, the Go client) are
 // not affected.
 //
+// # The HTTP edge
+//
+// Serve bounds what one client can hold: a whole request must arrive within
+// Config.HTTPReadTimeout (a late body is answered 408), a request's answer
+// must be written within Config.HTTPWriteTimeout, and a keep-alive
+// connection is closed after Config.HTTPIdleTimeout without a request;
+// signaling websockets are exempt from all three once upgraded. At most
+// Config.HTTPMaxConnsPerIP connections are open at once from one TCP peer
+// address; one more is closed as soon as it is accepted. An answer given
+// without reading the request's body (401, 403, 404, 413 from the declared
+// length) does not wait for that body: it says "Connection: close".
+//
 // # Create answers at once
 //
 // POST /1.0/sessions stores the record (status "created"), queues the

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 )
 
 // Response is the envelope of every successful answer, as the Anbox Cloud
@@ -88,6 +89,9 @@ func decodeBody(w http.ResponseWriter, r *http.Request, limit int64, v any, empt
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			return fmt.Errorf("%w: the limit is %d bytes", ErrBodyTooLarge, limit)
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return fmt.Errorf("%w: the body did not arrive within the read timeout (--http-read-timeout)", ErrBodyTimeout)
 		}
 		return badRequest("read body: %v", err)
 	}

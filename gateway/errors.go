@@ -24,6 +24,9 @@ var (
 	ErrBadRequest = errors.New("bad request")
 	// ErrBodyTooLarge: the request body is over Config.MaxBodyBytes.
 	ErrBodyTooLarge = errors.New("request body too large")
+	// ErrBodyTimeout: the request body did not arrive within
+	// Config.HTTPReadTimeout.
+	ErrBodyTimeout = errors.New("request timeout")
 	// ErrRouteNotFound: no route has that path.
 	ErrRouteNotFound = errors.New("not found")
 	// ErrMethodNotAllowed: the path exists, the method does not.
@@ -56,6 +59,7 @@ var statusTable = []struct {
 	{session.ErrEnded, http.StatusConflict},
 	{session.ErrConflict, http.StatusConflict},
 	{ErrBodyTooLarge, http.StatusRequestEntityTooLarge},
+	{ErrBodyTimeout, http.StatusRequestTimeout},
 	{ErrNoCapacity, http.StatusServiceUnavailable},
 	{ErrUnavailable, http.StatusServiceUnavailable},
 	{nats.ErrConnectionClosed, http.StatusServiceUnavailable},

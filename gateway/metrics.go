@@ -9,11 +9,12 @@ import (
 	"github.com/streamstack/streamstack/internal/ops"
 )
 
-// gatewayMetrics are what only the gateway can see: its websockets and the
-// signaling relay's latency.
+// gatewayMetrics are what only the gateway can see: its websockets, the
+// signaling relay's latency and the connections its per-IP cap refused.
 type gatewayMetrics struct {
 	websockets prometheus.Gauge
 	relay      prometheus.Histogram
+	refused    prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*gatewayMetrics, error) {
@@ -27,8 +28,12 @@ func newMetrics(reg prometheus.Registerer) (*gatewayMetrics, error) {
 			Help:    "Time from reading a client's signaling frame off its websocket to JetStream's ack of it.",
 			Buckets: []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1},
 		}),
+		refused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "streamstack_gateway_connections_refused_total",
+			Help: "Connections closed as soon as accepted because their IP address had HTTPMaxConnsPerIP (--http-max-conns-per-ip) open.",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.websockets, m.relay} {
+	for _, c := range []prometheus.Collector{m.websockets, m.relay, m.refused} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("gateway: metrics: %w", err)
 		}

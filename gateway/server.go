@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -150,12 +151,22 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // requests get Config.ShutdownTimeout to finish. It returns nil after a
 // shutdown that ctx asked for, and no goroutine of it is left running.
 // Serve may be called once.
+//
+// Serve enforces the HTTP edge's limits, which Handler alone cannot: the
+// read, write and idle timeouts (websockets exempt once upgraded) and the
+// per-IP connection cap.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer func() { _ = s.svc.Stop() }()
 	hs := &http.Server{
 		Handler:           s.handler,
-		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		ReadHeaderTimeout: min(s.cfg.ReadHeaderTimeout, s.cfg.HTTPReadTimeout),
+		ReadTimeout:       s.cfg.HTTPReadTimeout,
+		WriteTimeout:      s.cfg.HTTPWriteTimeout,
+		IdleTimeout:       s.cfg.HTTPIdleTimeout,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	if s.cfg.HTTPMaxConnsPerIP > 0 {
+		ln = newPerIPListener(ln, s.cfg.HTTPMaxConnsPerIP, s.log, s.metrics.refused)
 	}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
@@ -224,6 +235,11 @@ func (s *Server) addSocket() bool {
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w}
+	if r.ContentLength != 0 { // a body, declared or chunked
+		r = r.WithContext(r.Context()) // a copy: the server keeps its own Body
+		sw.body = &bodyWatch{ReadCloser: r.Body}
+		r.Body = sw.body
+	}
 	defer func() {
 		if sw.status == 0 {
 			sw.status = http.StatusOK
@@ -273,14 +289,27 @@ func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
 
 // statusWriter records the status for the access log. Unwrap lets the
 // websocket library reach the http.Hijacker underneath.
+//
+// It also answers without waiting for a body the handler did not read (an
+// unauthenticated request, a refused origin, an unknown route, a body
+// declared too large): net/http would read up to 256 KiB of it before
+// answering, and the rest after, to reuse the connection, so a client that
+// declares a body and never sends it would hold the answer and the
+// connection until the read timeout. Such an answer says "Connection:
+// close" and ends the connection's reading at once instead.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	status   int
+	answered bool       // the final status line is written
+	body     *bodyWatch // the request's body; nil when it has none
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
+	}
+	if code >= 200 {
+		w.answer()
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
@@ -289,7 +318,37 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
+	w.answer()
 	return w.ResponseWriter.Write(p)
+}
+
+// answer runs once, before the final status line goes out.
+func (w *statusWriter) answer() {
+	if w.answered {
+		return
+	}
+	w.answered = true
+	if w.body == nil || w.body.eof {
+		return
+	}
+	w.Header().Set("Connection", "close")
+	// The server reads what is left of the body after the handler returns;
+	// nothing more of it is wanted. The answer is written all the same.
+	_ = http.NewResponseController(w.ResponseWriter).SetReadDeadline(time.Now())
+}
+
+// bodyWatch notes that a request's body was read to its end.
+type bodyWatch struct {
+	io.ReadCloser
+	eof bool
+}
+
+func (b *bodyWatch) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if errors.Is(err, io.EOF) {
+		b.eof = true
+	}
+	return n, err
 }
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

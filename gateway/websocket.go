@@ -82,6 +82,16 @@ func (s *Server) handleClientSocket(w http.ResponseWriter, r *http.Request) {
 	}
 	defer b.deleteConsumer()
 
+	// The HTTP server's read and write deadlines (HTTPReadTimeout,
+	// HTTPWriteTimeout) bound one request, not a websocket, which lives as
+	// long as its client wants: its writes have WriteTimeout each, and
+	// closing is what ends its reads. net/http documents that a hijacked
+	// connection may keep them (Go 1.26 clears them itself); clear them
+	// here rather than rely on that.
+	rc := http.NewResponseController(w)
+	if err := errors.Join(rc.SetReadDeadline(time.Time{}), rc.SetWriteDeadline(time.Time{})); err != nil {
+		log.Debug("websocket: clear the HTTP deadlines", "err", err) // a handler mounted without Serve's deadlines
+	}
 	c, err := websocket.Accept(w, r, s.acceptOptions(r))
 	if err != nil {
 		log.Info("websocket upgrade failed", "err", err) // Accept answered the client

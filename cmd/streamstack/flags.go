@@ -85,6 +85,10 @@ func addGatewayFlags(fs *flag.FlagSet) *gateway.Config {
 	fs.Int64Var(&c.MaxFrameBytes, "max-frame-bytes", c.MaxFrameBytes, "largest signaling websocket frame")
 	fs.Float64Var(&c.MaxFramesPerSecond, "max-frames-per-second", c.MaxFramesPerSecond, "signaling frames per second one websocket may send")
 	fs.DurationVar(&c.SessionTokenTTL, "session-token-ttl", c.SessionTokenTTL, "how long a session's websocket URL stays valid")
+	fs.DurationVar(&c.HTTPReadTimeout, "http-read-timeout", c.HTTPReadTimeout, "longest a client may take to send a whole HTTP request, headers and body; a slower one is cut (408 when its body is late); websockets are exempt once open")
+	fs.DurationVar(&c.HTTPWriteTimeout, "http-write-timeout", c.HTTPWriteTimeout, "longest from the end of an HTTP request's headers to the last byte of its answer, the API's NATS work (up to 10s) and the client's reading included; websockets are exempt once open")
+	fs.DurationVar(&c.HTTPIdleTimeout, "http-idle-timeout", c.HTTPIdleTimeout, "how long a keep-alive HTTP connection may wait for its next request")
+	fs.IntVar(&c.HTTPMaxConnsPerIP, "http-max-conns-per-ip", c.HTTPMaxConnsPerIP, "most connections open at once from one IP address, websockets included; more are closed as soon as accepted; the address is the TCP peer's (behind a reverse proxy, the proxy's); 0: no cap")
 	addAppsFileFlag(fs, &c.Apps)
 	fs.Func("allowed-origins", "origins (scheme://host[:port], comma-separated; wildcards in the host; a lone * allows any) whose pages may call the API and open websockets; empty: the gateway's own origin only", func(v string) error {
 		c.AllowedOrigins = splitList(v)
