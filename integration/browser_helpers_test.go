@@ -56,6 +56,10 @@ type browser struct {
 	mu      sync.Mutex
 	console []string // console lines and exceptions, shown when a test fails
 	output  bytes.Buffer
+	// dialogs are the messages of the page's confirm/alert dialogs, which
+	// are answered as refuse says: accepted unless set.
+	dialogs []string
+	refuse  bool
 }
 
 // lockedWriter lets chromium's output land in the browser's buffer.
@@ -110,6 +114,7 @@ func startBrowser(t testing.TB) *browser {
 	defer cancelStart()
 	consoleEvents := chromedp.Events(ctx, runtime.ConsoleAPICalled)
 	exceptionEvents := chromedp.Events(ctx, runtime.ExceptionThrown)
+	dialogEvents := chromedp.Events(ctx, page.JavascriptDialogOpening)
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for ev, err := range consoleEvents {
@@ -138,6 +143,22 @@ func startBrowser(t testing.TB) *browser {
 				msg += " " + d.Exception.Description
 			}
 			b.logf("exception at %s:%d: %s", d.URL, d.LineNumber+1, msg)
+		}
+	})
+	wg.Go(func() {
+		for ev, err := range dialogEvents {
+			if err != nil {
+				return
+			}
+			b.mu.Lock()
+			b.dialogs = append(b.dialogs, ev.Message)
+			accept := !b.refuse
+			b.mu.Unlock()
+			b.logf("dialog %s %q: accept %v", ev.Type, ev.Message, accept)
+			// Answered off the event loop, which the answer goes through.
+			go func() {
+				_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: accept})
+			}()
 		}
 	})
 	t.Cleanup(func() {

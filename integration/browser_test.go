@@ -298,6 +298,30 @@ func TestBrowserFailureMessages(t *testing.T) {
 		}
 		b.screenshot("browser-wrong-token")
 	})
+	t.Run("token from a link refused", func(t *testing.T) {
+		browserTest(t)
+		st := startStack(t, stackOptions{noAgent: true})
+		b := startBrowser(t)
+		b.mu.Lock()
+		b.refuse = true
+		b.mu.Unlock()
+		b.navigate(st.clientURL(url.Values{"token": {st.token}, "autostart": {"1"}}))
+		// Not kept, not used: the launcher asks for a token, the address bar
+		// no longer shows it.
+		waitFor[bool](b, 10*time.Second, `!document.getElementById("launcher").hidden && !location.search.includes("token")`, pageState)
+		if kept := eval[string](b, `localStorage.getItem("streamstack.token") || ""`); kept != "" {
+			t.Fatalf("token kept after the person refused it: %q", kept)
+		}
+		b.mu.Lock()
+		dialogs := slices.Clone(b.dialogs)
+		b.mu.Unlock()
+		if len(dialogs) != 1 || !strings.Contains(dialogs[0], "API token") {
+			t.Fatalf("dialogs %q", dialogs)
+		}
+		if ids, err := st.Store.List(context.Background(), func(*session.Session) bool { return true }); err != nil || len(ids) != 0 {
+			t.Fatalf("sessions %v %v", ids, err)
+		}
+	})
 	t.Run("no capacity", func(t *testing.T) {
 		browserTest(t)
 		st := startStack(t, stackOptions{agent: func(c *agent.Config) {

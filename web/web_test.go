@@ -54,8 +54,21 @@ func TestServesClientAndSDK(t *testing.T) {
 func TestHeaders(t *testing.T) {
 	h := Handler()
 	page := get(t, h, http.MethodGet, "/")
-	if csp := page.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") {
+	if csp := page.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") ||
+		!strings.HasSuffix(csp, "frame-ancestors 'self'") {
 		t.Errorf("page CSP %q", csp)
+	}
+	framed := get(t, HandlerFraming("'self' https://portal.example.com"), http.MethodGet, "/")
+	if csp := framed.Header().Get("Content-Security-Policy"); !strings.HasSuffix(csp, "frame-ancestors 'self' https://portal.example.com") {
+		t.Errorf("embedding page CSP %q", csp)
+	}
+	for _, bad := range []string{"", "*; script-src *", "'self',x", "a\nb"} {
+		if CheckFrameAncestors(bad) == nil {
+			t.Errorf("frame ancestors %q accepted", bad)
+		}
+		if csp := get(t, HandlerFraming(bad), http.MethodGet, "/").Header().Get("Content-Security-Policy"); !strings.HasSuffix(csp, "frame-ancestors 'self'") {
+			t.Errorf("with %q the page CSP is %q", bad, csp)
+		}
 	}
 	if page.Header().Get("Referrer-Policy") != "no-referrer" {
 		t.Errorf("page Referrer-Policy %q: the URL may carry the token", page.Header().Get("Referrer-Policy"))

@@ -22,7 +22,6 @@ import (
 	"github.com/streamstack/streamstack/session"
 	"github.com/streamstack/streamstack/streamer"
 	"github.com/streamstack/streamstack/turn"
-	"github.com/streamstack/streamstack/web"
 )
 
 func runGateway(ctx context.Context, args []string) error {
@@ -30,7 +29,12 @@ func runGateway(ctx context.Context, args []string) error {
 	c, gcfg := addCommon(fs), addGatewayFlags(fs)
 	tf := addTURNFlags(fs, false)
 	limits := addLimitsFlags(fs)
+	wf := addWebFlags(fs)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	webClient, err := wf.handler()
+	if err != nil {
 		return err
 	}
 	if err := checkLimits(limits); err != nil {
@@ -62,7 +66,7 @@ func runGateway(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	gw, err := gateway.New(*gcfg, gateway.Deps{Conn: nc, Resources: res, Sessions: store, Tokens: tokens, Log: log, ICEServers: iceServers, Metrics: reg, Fallback: web.Handler()})
+	gw, err := gateway.New(*gcfg, gateway.Deps{Conn: nc, Resources: res, Sessions: store, Tokens: tokens, Log: log, ICEServers: iceServers, Metrics: reg, Fallback: webClient})
 	if err != nil {
 		return err
 	}

@@ -32,6 +32,7 @@ type serveFlags struct {
 	ice        streamer.Config // only to register the ICE flags streamers get
 	iceTCP     bool
 	inProcess  bool
+	web        *webFlags
 }
 
 func newServeFlags(fs *flag.FlagSet) *serveFlags {
@@ -46,6 +47,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	addICEFlags(fs, &f.ice, &f.iceTCP)
 	addGamepadFlag(fs, &f.ice.GamepadUinput)
 	addMediaFlags(fs, &f.ice)
+	f.web = addWebFlags(fs)
 	fs.BoolVar(&f.inProcess, "streamer-in-process", false, "run each session's streamer on a goroutine of this process instead of a child process: fewer per-session costs (BENCHMARKS.md, Density), but a crash of one streamer ends every session")
 	return f
 }
@@ -96,12 +98,16 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	webClient, err := f.web.handler()
+	if err != nil {
+		return err
+	}
 	host, _ := os.Hostname()
 	var tokenErr error
 	st, err := localstack.Start(ctx, localstack.Options{
 		NATSURL: f.common.NATSURL, Server: srv,
 		Gateway: *f.gateway, Agent: *f.agent, TURN: turnOpts, Limits: *f.limits,
-		Source: "serve/" + host, Log: log, InProcessStreamers: inProcess,
+		Source: "serve/" + host, Log: log, InProcessStreamers: inProcess, WebClient: webClient,
 		Ready: func(st *localstack.Stack) {
 			var newToken string
 			if newToken, tokenErr = ensureAdminToken(ctx, st.Tokens, f.adminToken); tokenErr != nil {

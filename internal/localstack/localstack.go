@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"sync"
 	"time"
@@ -35,6 +36,9 @@ import (
 type Options struct {
 	// NATSURL of an external NATS; empty starts the embedded server.
 	NATSURL string
+	// WebClient is what the gateway serves outside its API (the web
+	// client and SDK); nil: web.Handler().
+	WebClient http.Handler
 	// Server configures the embedded server when NATSURL is empty.
 	Server jetstream.ServerConfig
 	// Listener for the gateway; nil listens on Gateway.HTTPAddr.
@@ -186,8 +190,12 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	if err := s.startMetrics(opts, log); err != nil {
 		return fail(err)
 	}
+	webClient := opts.WebClient
+	if webClient == nil {
+		webClient = web.Handler()
+	}
 	if s.gw, err = gateway.New(opts.Gateway, gateway.Deps{Conn: nc, Resources: res, Sessions: s.Store, Tokens: s.Tokens, Log: log,
-		Fallback: web.Handler(), ICEServers: s.gatewayICEServers(), Metrics: s.Metrics}); err != nil {
+		Fallback: webClient, ICEServers: s.gatewayICEServers(), Metrics: s.Metrics}); err != nil {
 		return fail(err)
 	}
 	s.ln = opts.Listener

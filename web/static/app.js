@@ -1,7 +1,7 @@
 // The streamstack web client, built on the SDK in /sdk/streamstack.js.
 //
-// URL parameters: token (stored in localStorage, then removed from the
-// address bar), session (join that session), app, autostart=1 (start at
+// URL parameters: token (kept in localStorage once the person confirms
+// it, then removed from the address bar), session (join that session), app, autostart=1 (start at
 // once), joinable=0|1, idle (minutes a joinable session waits for its
 // client), codec (preferred video codec), width, height, fps, stats=0,
 // pointerlock=1.
@@ -14,7 +14,15 @@ const DEFAULT_APPS = ["test-pattern"];
 
 const params = new URLSearchParams(location.search);
 if (params.has("token")) {
-  localStorage.setItem(TOKEN_KEY, params.get("token"));
+  // A link can carry someone else's token: kept only when the person says
+  // so, or anyone could send a link that logs them into another account
+  // (and watches what they then do). Removed from the address bar either way.
+  const offered = params.get("token");
+  if (offered && offered !== localStorage.getItem(TOKEN_KEY) &&
+      confirm("This link carries an API token. Use it and remember it in this browser?\n\n" +
+        "Only say yes if you trust whoever gave you the link: sessions you start will belong to that token's owner.")) {
+    localStorage.setItem(TOKEN_KEY, offered);
+  }
   params.delete("token");
   const q = params.toString();
   history.replaceState(null, "", location.pathname + (q ? "?" + q : "") + location.hash);
