@@ -1,7 +1,6 @@
 package jetstream
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -11,9 +10,6 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 )
-
-// ErrNotReady is returned when the embedded server did not start in time.
-var ErrNotReady = errors.New("jetstream: embedded server not ready")
 
 // ServerConfig configures the embedded nats-server.
 type ServerConfig struct {
@@ -30,6 +26,20 @@ type ServerConfig struct {
 	// them. Internal is the user streamstack's own components connect as.
 	Users    []User
 	Internal User
+
+	// MaxMemory and MaxStore bound the bytes JetStream keeps in memory and
+	// on disk, every stream and bucket together (nats-server's
+	// JetStreamMaxMemory and JetStreamMaxStore, in force from the server's
+	// first instant): a stream whose MaxBytes would not fit is refused when
+	// it is made (Setup checks first: CheckLimits), and a message that
+	// would go over them when it is published (ErrServerFull). 0 leaves
+	// nats-server's own: most of the host's memory and free disk.
+	MaxMemory, MaxStore int64
+	// MaxConsumers caps the consumers of any one stream or bucket (the
+	// account's max_consumers, which nats-server applies per stream,
+	// as the ceiling of each stream's own MaxConsumers; buckets have none of
+	// their own). 0 is no cap.
+	MaxConsumers int
 }
 
 // User is a NATS user of the embedded server. Nil Permissions allow all.
@@ -40,8 +50,30 @@ type User struct {
 
 // DefaultServerConfig listens on loopback only: the embedded server is for
 // this host's components, and exposing it is a deliberate choice.
+//
+// Its budgets hold every stream's and bucket's of DefaultLimits with room
+// to spare (about 72 MiB of memory and 2.1 GiB of disk), while a client
+// that floods the server is refused long before the host runs out.
 func DefaultServerConfig(storeDir string) ServerConfig {
-	return ServerConfig{StoreDir: storeDir, Listen: "127.0.0.1:4222", ReadyTimeout: 10 * time.Second}
+	return ServerConfig{
+		StoreDir: storeDir, Listen: "127.0.0.1:4222", ReadyTimeout: 10 * time.Second,
+		MaxMemory: 256 << 20, MaxStore: 4 << 30, MaxConsumers: signalMaxConsumers,
+	}
+}
+
+// Validate reports a setting the server cannot start with.
+func (c ServerConfig) Validate() error {
+	switch {
+	case c.StoreDir == "":
+		return fmt.Errorf("jetstream: StoreDir is required")
+	case c.MaxMemory < 0:
+		return fmt.Errorf("jetstream: MaxMemory must not be negative (0: nats-server's own), got %d", c.MaxMemory)
+	case c.MaxStore < 0:
+		return fmt.Errorf("jetstream: MaxStore must not be negative (0: nats-server's own), got %d", c.MaxStore)
+	case c.MaxConsumers < 0:
+		return fmt.Errorf("jetstream: MaxConsumers must not be negative (0: no cap), got %d", c.MaxConsumers)
+	}
+	return nil
 }
 
 // Server is a running embedded nats-server with JetStream.
@@ -53,8 +85,8 @@ type Server struct {
 // StartServer starts an embedded nats-server with JetStream and waits until it
 // accepts connections.
 func StartServer(cfg ServerConfig) (*Server, error) {
-	if cfg.StoreDir == "" {
-		return nil, fmt.Errorf("jetstream: StoreDir is required")
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 	if cfg.ReadyTimeout <= 0 {
 		cfg.ReadyTimeout = 10 * time.Second
@@ -67,6 +99,9 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 		NoSigs:     true,
 		// Signaling frames carry SDP; the default 1 MiB is plenty, but say so.
 		MaxPayload: 1 << 20,
+		// 0 is nats-server's own: a share of the host's memory and disk.
+		JetStreamMaxMemory: cfg.MaxMemory,
+		JetStreamMaxStore:  cfg.MaxStore,
 	}
 	if cfg.Listen == "" {
 		opts.DontListen = true
@@ -94,7 +129,33 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 		ns.WaitForShutdown()
 		return nil, fmt.Errorf("%w after %s", ErrNotReady, cfg.ReadyTimeout)
 	}
+	if err := limitAccount(ns, cfg); err != nil {
+		ns.Shutdown()
+		ns.WaitForShutdown()
+		return nil, err
+	}
 	return &Server{ns: ns, internal: cfg.Internal}, nil
+}
+
+// limitAccount caps the consumers per stream of the account every user is
+// in (the global one). Memory and storage are the server's limits already,
+// which that account inherits (-1 here): nats-server will not set the
+// account's own to the server's, reserving them against themselves.
+// nats-server sets an account's limits only once the server runs, so this
+// follows ReadyForConnections; a client in between could make consumers
+// beyond the cap, not bytes beyond the server's.
+func limitAccount(ns *server.Server, cfg ServerConfig) error {
+	if cfg.MaxConsumers == 0 {
+		return nil
+	}
+	err := ns.GlobalAccount().UpdateJetStreamLimits(map[string]server.JetStreamAccountLimits{"": {
+		MaxMemory: -1, MaxStore: -1, MaxStreams: -1, MaxConsumers: cfg.MaxConsumers,
+		MaxAckPending: -1, MemoryMaxStreamBytes: -1, StoreMaxStreamBytes: -1,
+	}})
+	if err != nil {
+		return fmt.Errorf("jetstream: account limits: %w", err)
+	}
+	return nil
 }
 
 // ClientURL is the nats:// URL clients on other processes use. Empty when

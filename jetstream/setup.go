@@ -3,37 +3,11 @@ package jetstream
 import (
 	"context"
 	"fmt"
-	"time"
 
 	njs "github.com/nats-io/nats.go/jetstream"
 
 	"github.com/streamstack/streamstack/subjects"
 )
-
-// Limits are the retention settings of the streams and buckets.
-type Limits struct {
-	// SignalMaxAge bounds how long a signaling frame waits for a peer that is
-	// not there yet.
-	SignalMaxAge time.Duration
-	// EventsMaxAge and EventsMaxBytes bound the lifecycle event stream.
-	EventsMaxAge   time.Duration
-	EventsMaxBytes int64
-	// AgentTTL is how long an agent's heartbeat stays valid.
-	AgentTTL time.Duration
-	// Replicas for every stream and bucket: 1 embedded, 3 on a cluster.
-	Replicas int
-}
-
-// DefaultLimits suit a single host.
-func DefaultLimits() Limits {
-	return Limits{
-		SignalMaxAge:   2 * time.Minute,
-		EventsMaxAge:   7 * 24 * time.Hour,
-		EventsMaxBytes: 1 << 30,
-		AgentTTL:       6 * time.Second,
-		Replicas:       1,
-	}
-}
 
 // Resources are the handles every component works with.
 type Resources struct {
@@ -43,62 +17,30 @@ type Resources struct {
 	Tokens   njs.KeyValue
 }
 
-// Setup creates or updates every stream and bucket. It is safe to run from
-// every component at once: definitions are idempotent.
+// Setup creates or updates every stream and bucket with the limits of l.
+// It is safe to run from every component at once: definitions are
+// idempotent. A stream that exists is updated to them (the streams of an
+// older version, which had no limits, get them), never to fewer replicas
+// than it has.
 func Setup(ctx context.Context, js njs.JetStream, l Limits) (*Resources, error) {
 	if l.Replicas <= 0 {
 		l.Replicas = 1
 	}
-	streams := []njs.StreamConfig{{
-		Name:        subjects.StreamRequests,
-		Description: "session requests waiting for an agent with free capacity",
-		Subjects:    []string{subjects.RequestsAll},
-		Retention:   njs.WorkQueuePolicy,
-		Storage:     njs.FileStorage,
-		Duplicates:  time.Minute,
-		Replicas:    l.Replicas,
-	}, {
-		Name:        subjects.StreamEvents,
-		Description: "session lifecycle events (CloudEvents JSON)",
-		Subjects:    []string{subjects.EventsAll},
-		Retention:   njs.LimitsPolicy,
-		Storage:     njs.FileStorage,
-		MaxAge:      l.EventsMaxAge,
-		MaxBytes:    l.EventsMaxBytes,
-		Duplicates:  2 * time.Minute,
-		Replicas:    l.Replicas,
-	}, {
-		// Memory storage: signaling is on the hot path of time to first frame,
-		// and a frame older than SignalMaxAge is useless anyway.
-		Name:        subjects.StreamSignal,
-		Description: "signaling frames between clients and streamers",
-		Subjects:    []string{subjects.SignalAll},
-		Retention:   njs.LimitsPolicy,
-		Storage:     njs.MemoryStorage,
-		MaxAge:      l.SignalMaxAge,
-		MaxMsgSize:  1 << 20,
-		Replicas:    l.Replicas,
-	}}
-	for _, cfg := range streams {
-		if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
-			return nil, fmt.Errorf("jetstream: stream %s: %w", cfg.Name, err)
+	if err := l.Validate(); err != nil {
+		return nil, err
+	}
+	for _, cfg := range streamConfigs(l) {
+		if err := ensureStream(ctx, js, cfg); err != nil {
+			return nil, fmt.Errorf("jetstream: stream %s: %w", cfg.Name, LimitError(err))
 		}
 	}
 	r := &Resources{JS: js}
-	buckets := []struct {
-		dst *njs.KeyValue
-		cfg njs.KeyValueConfig
-	}{
-		{&r.Sessions, njs.KeyValueConfig{Bucket: subjects.BucketSessions, Description: "session records", History: 1, Storage: njs.FileStorage, Replicas: l.Replicas}},
-		{&r.Agents, njs.KeyValueConfig{Bucket: subjects.BucketAgents, Description: "agent heartbeats and capacity", TTL: l.AgentTTL, Storage: njs.MemoryStorage, Replicas: l.Replicas}},
-		{&r.Tokens, njs.KeyValueConfig{Bucket: subjects.BucketTokens, Description: "API token hashes and the session-token signing key", Storage: njs.FileStorage, Replicas: l.Replicas}},
-	}
-	for _, b := range buckets {
-		kv, err := js.CreateOrUpdateKeyValue(ctx, b.cfg)
+	for _, b := range bucketConfigs(l) {
+		kv, err := ensureBucket(ctx, js, b.cfg)
 		if err != nil {
-			return nil, fmt.Errorf("jetstream: bucket %s: %w", b.cfg.Bucket, err)
+			return nil, fmt.Errorf("jetstream: bucket %s: %w", b.cfg.Bucket, LimitError(err))
 		}
-		*b.dst = kv
+		*b.dst(r) = kv
 	}
 	return r, nil
 }

@@ -63,11 +63,14 @@ func runBench(ctx context.Context, args []string) error {
 	gcfg.HTTPAddr = "127.0.0.1:0"
 	// The relay run sends back to back, far above what a client may.
 	gcfg.MaxFramesPerSecond, gcfg.FrameBurst = 1e6, 1e6
+	// And all on one connection, over a client's signaling budget.
+	limits := jetstream.DefaultLimits()
+	limits.SignalMaxMsgsPerSubject = max(limits.SignalMaxMsgsPerSubject, int64(f.relay)+64)
 	acfg := agent.DefaultConfig()
 	acfg.MaxSessions = max(acfg.MaxSessions, f.concurrency)
 	acfg.UnitsPerCore = 64 // the bench measures the path, not the encoder's density
 	acfg.StreamerEnv = []string{"STREAMSTACK_LOG_LEVEL=error"}
-	st, err := localstack.Start(ctx, localstack.Options{Server: srv, Gateway: gcfg, Agent: acfg, Source: "bench", Log: quiet})
+	st, err := localstack.Start(ctx, localstack.Options{Server: srv, Gateway: gcfg, Agent: acfg, Limits: limits, Source: "bench", Log: quiet})
 	if err != nil {
 		return err
 	}

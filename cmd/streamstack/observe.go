@@ -20,14 +20,25 @@ import (
 	"github.com/streamstack/streamstack/metrics"
 )
 
-// addLimitsFlags registers the retention settings of the event stream:
-// serve, gateway and agent all set the streams up, so all take them (give
-// every component the same values).
+// addLimitsFlags registers the retention settings of the event stream and
+// the signaling stream's budget: serve, gateway and agent all set the
+// streams up, so all take them (give every component the same values).
 func addLimitsFlags(fs *flag.FlagSet) *jetstream.Limits {
 	l := jetstream.DefaultLimits()
 	fs.DurationVar(&l.EventsMaxAge, "events-max-age", l.EventsMaxAge, "how long the lifecycle event stream keeps an event; 0: no age limit")
 	fs.Int64Var(&l.EventsMaxBytes, "events-max-bytes", l.EventsMaxBytes, "most bytes the lifecycle event stream keeps, oldest events dropped first; 0: no size limit")
+	fs.Int64Var(&l.SignalMaxBytes, "signal-max-bytes", l.SignalMaxBytes, fmt.Sprintf("most bytes the signaling stream keeps in memory, every session's frames together; when full, new frames are refused until old ones age out (after %s); one connection may also store at most %d frames each way", l.SignalMaxAge, l.SignalMaxMsgsPerSubject))
 	return &l
+}
+
+// addNATSLimitFlags registers the embedded NATS server's JetStream budgets
+// (serve only: an external NATS's are its operator's).
+func addNATSLimitFlags(fs *flag.FlagSet) *jetstream.ServerConfig {
+	c := jetstream.DefaultServerConfig("")
+	fs.Int64Var(&c.MaxMemory, "nats-max-memory", c.MaxMemory, "most bytes the embedded NATS keeps in memory for JetStream, every stream together (--signal-max-bytes and the agents' heartbeats must fit); a publish over it is refused; 0: nats-server's own, most of the host's memory")
+	fs.Int64Var(&c.MaxStore, "nats-max-store", c.MaxStore, "most bytes the embedded NATS keeps on disk for JetStream, every stream together (--events-max-bytes, 1 GiB of session records and 32 MiB of requests and tokens must fit); a publish over it is refused; 0: nats-server's own, most of the free disk")
+	fs.IntVar(&c.MaxConsumers, "nats-max-consumers", c.MaxConsumers, "most consumers any one stream or bucket of the embedded NATS may have (nats-server's account max_consumers, which applies per stream); 0: no cap")
+	return &c
 }
 
 // checkLimits validates the flags of addLimitsFlags.
@@ -37,6 +48,22 @@ func checkLimits(l *jetstream.Limits) error {
 	}
 	if l.EventsMaxBytes < 0 {
 		return fmt.Errorf("--events-max-bytes must not be negative, got %d", l.EventsMaxBytes)
+	}
+	if l.SignalMaxBytes < jetstream.SignalMaxMsgSize {
+		return fmt.Errorf("--signal-max-bytes must hold at least one frame (%d bytes), got %d", jetstream.SignalMaxMsgSize, l.SignalMaxBytes)
+	}
+	return nil
+}
+
+// checkNATSLimits validates the flags of addNATSLimitFlags.
+func checkNATSLimits(c *jetstream.ServerConfig) error {
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{{"nats-max-memory", c.MaxMemory}, {"nats-max-store", c.MaxStore}, {"nats-max-consumers", int64(c.MaxConsumers)}} {
+		if f.v < 0 {
+			return fmt.Errorf("--%s must not be negative (0: no limit of ours), got %d", f.name, f.v)
+		}
 	}
 	return nil
 }

@@ -29,7 +29,8 @@ type serveFlags struct {
 	tokenFile  string
 	turn       *turnFlags
 	limits     *jetstream.Limits
-	ice        streamer.Config // only to register the ICE flags streamers get
+	natsLimits *jetstream.ServerConfig // only its budgets: the embedded server's
+	ice        streamer.Config         // only to register the ICE flags streamers get
 	iceTCP     bool
 	inProcess  bool
 	web        *webFlags
@@ -43,6 +44,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.StringVar(&f.tokenFile, "admin-token-file", "", "file holding the API token to register at start (its trailing newline dropped), instead of --admin-token; refused when group or others may read or change it")
 	f.turn = addTURNFlags(fs, true)
 	f.limits = addLimitsFlags(fs)
+	f.natsLimits = addNATSLimitFlags(fs)
 	f.ice = streamer.DefaultConfig()
 	addICEFlags(fs, &f.ice, &f.iceTCP)
 	addGamepadFlag(fs, &f.ice.GamepadUinput)
@@ -73,6 +75,9 @@ func runServe(ctx context.Context, args []string) error {
 	if err := checkLimits(f.limits); err != nil {
 		return err
 	}
+	if err := checkNATSLimits(f.natsLimits); err != nil {
+		return err
+	}
 	log := f.common.logger()
 	if err := f.settleAdminToken(fs, args, log); err != nil {
 		return err
@@ -86,6 +91,7 @@ func runServe(ctx context.Context, args []string) error {
 	f.stateDir = stateDirOrDefault(f.stateDir)
 	srv := jetstream.DefaultServerConfig(filepath.Join(f.stateDir, "nats"))
 	srv.Listen = f.natsListen
+	srv.MaxMemory, srv.MaxStore, srv.MaxConsumers = f.natsLimits.MaxMemory, f.natsLimits.MaxStore, f.natsLimits.MaxConsumers
 	credsPath := credentialsPath(f.stateDir)
 	if f.common.NATSURL == "" {
 		creds, err := jetstream.LoadOrCreateCredentials(credsPath)

@@ -104,6 +104,13 @@ func Connect(ctx context.Context, natsURL string, server jetstream.ServerConfig,
 	var nc *nats.Conn
 	var err error
 	if natsURL == "" {
+		if limits != nil {
+			// The streams' budgets must fit the server's, or Setup fails
+			// with nats-server's vaguer "insufficient resources".
+			if err := server.CheckLimits(*limits); err != nil {
+				return nil, nil, nil, err
+			}
+		}
 		if srv, err = jetstream.StartServer(server); err != nil {
 			return nil, nil, nil, err
 		}
