@@ -73,6 +73,20 @@ type Config struct {
 	// proxy every client counts as the proxy. 0 is no cap.
 	HTTPMaxConnsPerIP int
 
+	// Signaling websockets. WSPingInterval is how often the gateway pings
+	// each client; WSIdleTimeout is how long it waits for a pong or any
+	// frame from it before it closes the websocket with status
+	// StatusIdleTimeout (4408, "idle timeout"). WSIdleTimeout must be
+	// longer than WSPingInterval, so a live client always has a ping to
+	// answer in time. See keepalive.go.
+	WSPingInterval time.Duration
+	WSIdleTimeout  time.Duration
+	// WSMaxPerSession caps the signaling websockets open at once for one
+	// session, across every gateway on the same NATS: one more is refused
+	// with 429 before the upgrade. Give every gateway the same value. 0 is
+	// no cap. See sockslots.go.
+	WSMaxPerSession int
+
 	// DefaultScreen fills the screen fields a create request leaves out.
 	DefaultScreen session.Screen
 	// Screen limits. A screen fits when it is within MaxScreenWidth x
@@ -128,6 +142,9 @@ func DefaultConfig() Config {
 		HTTPWriteTimeout:      30 * time.Second,
 		HTTPIdleTimeout:       60 * time.Second,
 		HTTPMaxConnsPerIP:     64,
+		WSPingInterval:        15 * time.Second,
+		WSIdleTimeout:         45 * time.Second,
+		WSMaxPerSession:       4,
 		DefaultScreen:         session.Screen{Width: 1280, Height: 720, FPS: 30, Density: 240},
 		MaxScreenWidth:        3840,
 		MaxScreenHeight:       2160,
@@ -179,6 +196,8 @@ func (c Config) Validate() error {
 		{"HTTPReadTimeout", c.HTTPReadTimeout},
 		{"HTTPWriteTimeout", c.HTTPWriteTimeout},
 		{"HTTPIdleTimeout", c.HTTPIdleTimeout},
+		{"WSPingInterval", c.WSPingInterval},
+		{"WSIdleTimeout", c.WSIdleTimeout},
 	} {
 		if d.v <= 0 {
 			bad("%s must be positive, got %s", d.name, d.v)
@@ -189,6 +208,12 @@ func (c Config) Validate() error {
 	}
 	if c.HTTPMaxConnsPerIP < 0 {
 		bad("HTTPMaxConnsPerIP must not be negative (0 is no cap), got %d", c.HTTPMaxConnsPerIP)
+	}
+	if c.WSPingInterval > 0 && c.WSIdleTimeout > 0 && c.WSIdleTimeout <= c.WSPingInterval {
+		bad("WSIdleTimeout (%s) must be longer than WSPingInterval (%s): a client needs a ping to answer before it counts as idle", c.WSIdleTimeout, c.WSPingInterval)
+	}
+	if c.WSMaxPerSession < 0 || c.WSMaxPerSession > maxSocketSlots {
+		bad("WSMaxPerSession must be between 0 (no cap) and %d, got %d", maxSocketSlots, c.WSMaxPerSession)
 	}
 	if c.MaxScreenWidth < 2 || c.MaxScreenHeight < 2 {
 		bad("MaxScreenWidth and MaxScreenHeight must be at least 2, got %dx%d", c.MaxScreenWidth, c.MaxScreenHeight)

@@ -67,12 +67,31 @@
 // Each websocket gets a random connection id. Client text frames (each a
 // JSON object with a string "type", at most Config.MaxFrameBytes, within
 // the rate limit) are published unchanged to
-// subjects.Signal(id, subjects.ToStreamer, conn); an ordered consumer on
+// subjects.Signal(id, subjects.ToStreamer, conn); a consumer on
 // subjects.Signal(id, subjects.ToClient, conn), created before the
 // websocket is accepted, writes the streamer's frames to the client
-// unchanged. SDP is never parsed. A bad frame is answered with
+// unchanged, in order. SDP is never parsed. A bad frame is answered with
 // {"type":"error","message":"..."} and the connection stays open; an
 // oversized one closes it with status 1009. The client closing the websocket
 // is normal (the SDK does once ICE connects) and ends nothing; the session
 // ending closes it with status 1000 and reason "session ended".
+//
+// # Websocket liveness and the per-session cap
+//
+// The gateway pings every client each Config.WSPingInterval and closes a
+// websocket that sent no pong and no frame for Config.WSIdleTimeout with
+// status 4408 (StatusIdleTimeout) and reason "idle timeout: ...": a client
+// whose network vanished, or that stopped reading, no longer holds its
+// consumer and goroutines. Browsers and coder/websocket answer pings by
+// themselves (the latter while a read is in progress).
+//
+// A session may have at most Config.WSMaxPerSession signaling websockets
+// open at once, counted across every gateway on the same NATS; one more is
+// refused before the upgrade with 429 and an error naming the cap, and
+// other sessions are not affected. The count is the websockets' own
+// consumers: each is named after a slot of its session, and JetStream
+// creates a name only once (see sockslots.go). A gateway that dies leaves
+// its slots taken until JetStream drops its consumers as inactive, a
+// minute later. A consumer JetStream loses closes its websocket with 1013,
+// "signaling unavailable".
 package gateway

@@ -38,6 +38,9 @@ var (
 	// ErrForbiddenOrigin: a browser request from an origin that
 	// Config.AllowedOrigins does not allow.
 	ErrForbiddenOrigin = errors.New("forbidden")
+	// ErrTooManySockets: the session has Config.WSMaxPerSession signaling
+	// websockets open already.
+	ErrTooManySockets = errors.New("too many websockets")
 )
 
 // statusTable maps sentinel errors to HTTP statuses: the one place where an
@@ -60,6 +63,7 @@ var statusTable = []struct {
 	{session.ErrConflict, http.StatusConflict},
 	{ErrBodyTooLarge, http.StatusRequestEntityTooLarge},
 	{ErrBodyTimeout, http.StatusRequestTimeout},
+	{ErrTooManySockets, http.StatusTooManyRequests},
 	{ErrNoCapacity, http.StatusServiceUnavailable},
 	{ErrUnavailable, http.StatusServiceUnavailable},
 	{nats.ErrConnectionClosed, http.StatusServiceUnavailable},

@@ -10,11 +10,14 @@ import (
 )
 
 // gatewayMetrics are what only the gateway can see: its websockets, the
-// signaling relay's latency and the connections its per-IP cap refused.
+// signaling relay's latency, the connections its per-IP cap refused, the
+// websockets its per-session cap refused and those it closed as idle.
 type gatewayMetrics struct {
-	websockets prometheus.Gauge
-	relay      prometheus.Histogram
-	refused    prometheus.Counter
+	websockets     prometheus.Gauge
+	relay          prometheus.Histogram
+	refused        prometheus.Counter
+	socketsRefused prometheus.Counter
+	socketsIdle    prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*gatewayMetrics, error) {
@@ -32,8 +35,16 @@ func newMetrics(reg prometheus.Registerer) (*gatewayMetrics, error) {
 			Name: "streamstack_gateway_connections_refused_total",
 			Help: "Connections closed as soon as accepted because their IP address had HTTPMaxConnsPerIP (--http-max-conns-per-ip) open.",
 		}),
+		socketsRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "streamstack_gateway_websockets_refused_total",
+			Help: "Signaling websockets refused (429) because their session had WSMaxPerSession (--ws-max-per-session) open.",
+		}),
+		socketsIdle: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "streamstack_gateway_websockets_idle_closed_total",
+			Help: "Signaling websockets closed because no pong or frame came from the client within WSIdleTimeout (--ws-idle-timeout).",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.websockets, m.relay, m.refused} {
+	for _, c := range []prometheus.Collector{m.websockets, m.relay, m.refused, m.socketsRefused, m.socketsIdle} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("gateway: metrics: %w", err)
 		}

@@ -31,6 +31,11 @@ const (
 // gateway vanished without deleting it.
 const consumerInactiveThreshold = time.Minute
 
+// consumerHeartbeat is how often JetStream tells a waiting pull of a
+// signaling consumer that it is still there (an ordered consumer's
+// default): two missed, and the bridge asks whether the consumer is gone.
+const consumerHeartbeat = 5 * time.Second
+
 var connIDEncoding = base32.NewEncoding("0123456789abcdefghijklmnopqrstuv").WithPadding(base32.NoPadding)
 
 // newConnID returns a random 16-character connection id, safe as a subject
@@ -77,6 +82,10 @@ func (s *Server) handleClientSocket(w http.ResponseWriter, r *http.Request) {
 	log = log.With("conn", connID)
 	b, err := s.newBridge(ctx, id, connID, log)
 	if err != nil {
+		if errors.Is(err, ErrTooManySockets) {
+			s.metrics.socketsRefused.Inc()
+			log.Info("websocket refused", "err", err)
+		}
 		writeError(w, log, err)
 		return
 	}
@@ -92,11 +101,14 @@ func (s *Server) handleClientSocket(w http.ResponseWriter, r *http.Request) {
 	if err := errors.Join(rc.SetReadDeadline(time.Time{}), rc.SetWriteDeadline(time.Time{})); err != nil {
 		log.Debug("websocket: clear the HTTP deadlines", "err", err) // a handler mounted without Serve's deadlines
 	}
-	c, err := websocket.Accept(w, r, s.acceptOptions(r))
+	opts := s.acceptOptions(r)
+	opts.OnPongReceived = func(context.Context, []byte) { b.live.touch() }
+	c, err := websocket.Accept(w, r, opts)
 	if err != nil {
 		log.Info("websocket upgrade failed", "err", err) // Accept answered the client
 		return
 	}
+	b.live.touch()
 	c.SetReadLimit(s.cfg.MaxFrameBytes)
 	s.metrics.websockets.Inc()
 	defer s.metrics.websockets.Dec()
@@ -112,11 +124,14 @@ type bridge struct {
 	log      *slog.Logger
 	cons     njs.Consumer
 	limiter  *rate.Limiter
+	live     *liveness
 }
 
-// newBridge creates the ordered consumer of the frames for the client
-// before the websocket is accepted, so nothing the streamer answers can be
-// missed and a JetStream failure is still a plain 503.
+// newBridge creates the consumer of the frames for the client before the
+// websocket is accepted, so nothing the streamer answers can be missed and
+// a JetStream failure is still a plain 503. The consumer is the
+// connection's slot among its session's WSMaxPerSession (sockslots.go):
+// when every slot is taken, newBridge fails with ErrTooManySockets (429).
 func (s *Server) newBridge(ctx context.Context, id, connID string, log *slog.Logger) (*bridge, error) {
 	toStreamer, err := subjects.Signal(id, subjects.ToStreamer, connID)
 	if err != nil {
@@ -126,13 +141,21 @@ func (s *Server) newBridge(ctx context.Context, id, connID string, log *slog.Log
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", session.ErrNotFound, err)
 	}
-	cons, err := s.res.JS.OrderedConsumer(ctx, subjects.StreamSignal, njs.OrderedConsumerConfig{
-		FilterSubjects:    []string{toClient},
+	// What an ordered consumer would be, less its resets: it is named
+	// after its slot, which a reset would give up. The stream is in memory
+	// and read by one pull at a time, in order, so there is nothing to
+	// reorder; a consumer lost all the same closes the websocket (run).
+	cons, err := s.createSignalConsumer(ctx, id, njs.ConsumerConfig{
+		Description:       "signaling websocket " + connID,
+		FilterSubject:     toClient,
 		DeliverPolicy:     njs.DeliverAllPolicy,
+		AckPolicy:         njs.AckNonePolicy,
 		InactiveThreshold: consumerInactiveThreshold,
+		Replicas:          1,
+		MemoryStorage:     true,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%w: signaling consumer: %w", ErrUnavailable, err)
+		return nil, err
 	}
 	return &bridge{
 		s:        s,
@@ -142,13 +165,15 @@ func (s *Server) newBridge(ctx context.Context, id, connID string, log *slog.Log
 		log:      log,
 		cons:     cons,
 		limiter:  rate.NewLimiter(rate.Limit(s.cfg.MaxFramesPerSecond), s.cfg.FrameBurst),
+		live:     newLiveness(),
 	}, nil
 }
 
 // run relays until the websocket closes: the client leaving (normal, the
 // SDK closes once ICE connects), the session ending, the gateway shutting
-// down, or a broken connection. It returns when every goroutine it started
-// has returned.
+// down, the client idle (no pong or frame within WSIdleTimeout), its
+// consumer lost, or a broken connection. It returns when every goroutine it
+// started has returned.
 func (b *bridge) run(c *websocket.Conn) {
 	b.log.Info("websocket open")
 	ctx, cancel := context.WithCancel(context.Background())
@@ -178,7 +203,16 @@ func (b *bridge) run(c *websocket.Conn) {
 		}
 	})
 
-	// Streamer → client, in order, bytes unchanged.
+	// Streamer → client, in order, bytes unchanged. A consumer that
+	// JetStream lost (a restart, or dropped as inactive while this gateway
+	// was cut off from NATS) delivers nothing more: the websocket closes,
+	// and the client may open another. Its pulls are told so (409), or,
+	// when none was waiting, stop getting heartbeats, after which
+	// watchConsumer asks.
+	lost := make(chan struct{})
+	var lostOnce sync.Once
+	markLost := func() { lostOnce.Do(func() { close(lost) }) }
+	missed := make(chan struct{}, 1)
 	cc, err := b.cons.Consume(func(m njs.Msg) {
 		wctx, wcancel := context.WithTimeout(ctx, b.s.cfg.WriteTimeout)
 		defer wcancel()
@@ -188,7 +222,16 @@ func (b *bridge) run(c *websocket.Conn) {
 		}
 	}, njs.ConsumeErrHandler(func(_ njs.ConsumeContext, err error) {
 		b.log.Debug("signaling consumer", "err", err)
-	}))
+		switch {
+		case errors.Is(err, njs.ErrConsumerDeleted), errors.Is(err, njs.ErrConsumerNotFound), errors.Is(err, njs.ErrConnectionClosed):
+			markLost()
+		case errors.Is(err, njs.ErrNoHeartbeat):
+			select {
+			case missed <- struct{}{}:
+			default:
+			}
+		}
+	}), njs.PullHeartbeat(consumerHeartbeat))
 	if err != nil {
 		b.log.Error("signaling consumer", "err", err)
 		cancel()
@@ -197,14 +240,23 @@ func (b *bridge) run(c *websocket.Conn) {
 		return
 	}
 
-	// The gateway shutting down closes it too.
+	// The gateway shutting down closes it too, and so does losing the
+	// consumer.
 	wg.Go(func() {
 		select {
 		case <-ctx.Done():
 		case <-b.s.closing:
 			closeWith(websocket.StatusGoingAway, reasonShutdown)
+		case <-lost:
+			closeWith(websocket.StatusTryAgainLater, "signaling unavailable")
 		}
 	})
+
+	wg.Go(func() { b.watchConsumer(ctx, missed, markLost) })
+
+	// Ping the client; close it when it answers nothing for WSIdleTimeout.
+	wg.Go(func() { b.pingLoop(ctx, c) })
+	wg.Go(func() { b.idleWatch(ctx, closeWith) })
 
 	err = b.readLoop(c)
 	switch status := websocket.CloseStatus(err); status {
@@ -227,8 +279,29 @@ func (b *bridge) run(c *websocket.Conn) {
 	_ = c.CloseNow() // no-op when a close handshake already ended it
 }
 
+// watchConsumer asks JetStream for the consumer each time its heartbeats
+// stop, and calls lost when it is gone.
+func (b *bridge) watchConsumer(ctx context.Context, missed <-chan struct{}, lost func()) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-missed:
+		}
+		ictx, cancel := context.WithTimeout(ctx, b.s.cfg.PublishTimeout)
+		_, err := b.cons.Info(ictx)
+		cancel()
+		if errors.Is(err, njs.ErrConsumerNotFound) {
+			lost()
+			return
+		}
+	}
+}
+
 // readLoop relays client frames until the connection ends. It reads with
-// no deadline: closing the websocket is what ends it.
+// no deadline: closing the websocket is what ends it (idleWatch does for a
+// client gone silent). Every frame, even one refused, shows the client is
+// there; reading is also what answers pings and takes in pongs.
 func (b *bridge) readLoop(c *websocket.Conn) error {
 	ctx := context.Background()
 	for {
@@ -236,6 +309,7 @@ func (b *bridge) readLoop(c *websocket.Conn) error {
 		if err != nil {
 			return err
 		}
+		b.live.touch()
 		read := time.Now()
 		if !b.limiter.Allow() {
 			b.reject(c, fmt.Sprintf("rate limit: more than %g frames per second, frame dropped", b.s.cfg.MaxFramesPerSecond))

@@ -89,6 +89,9 @@ func addGatewayFlags(fs *flag.FlagSet) *gateway.Config {
 	fs.DurationVar(&c.HTTPWriteTimeout, "http-write-timeout", c.HTTPWriteTimeout, "longest from the end of an HTTP request's headers to the last byte of its answer, the API's NATS work (up to 10s) and the client's reading included; websockets are exempt once open")
 	fs.DurationVar(&c.HTTPIdleTimeout, "http-idle-timeout", c.HTTPIdleTimeout, "how long a keep-alive HTTP connection may wait for its next request")
 	fs.IntVar(&c.HTTPMaxConnsPerIP, "http-max-conns-per-ip", c.HTTPMaxConnsPerIP, "most connections open at once from one IP address, websockets included; more are closed as soon as accepted; the address is the TCP peer's (behind a reverse proxy, the proxy's); 0: no cap")
+	fs.DurationVar(&c.WSPingInterval, "ws-ping-interval", c.WSPingInterval, "how often the gateway pings each signaling websocket's client")
+	fs.DurationVar(&c.WSIdleTimeout, "ws-idle-timeout", c.WSIdleTimeout, "how long a signaling websocket may go without a pong or a frame from its client before the gateway closes it (status 4408, \"idle timeout\"); longer than --ws-ping-interval")
+	fs.IntVar(&c.WSMaxPerSession, "ws-max-per-session", c.WSMaxPerSession, "most signaling websockets open at once for one session, counted across every gateway on the same NATS (give them all the same value); one more is refused with 429; 0: no cap")
 	addAppsFileFlag(fs, &c.Apps)
 	fs.Func("allowed-origins", "origins (scheme://host[:port], comma-separated; wildcards in the host; a lone * allows any) whose pages may call the API and open websockets; empty: the gateway's own origin only", func(v string) error {
 		c.AllowedOrigins = splitList(v)
