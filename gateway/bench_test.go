@@ -53,9 +53,24 @@ func BenchmarkRelayRoundTrip(b *testing.B) {
 	}
 	defer cc.Stop()
 
-	ws := g.dial(c.URL)
+	// A connection's frames stay in the signaling stream for their max
+	// age and it may store only so many (jetstream's per-subject budget):
+	// the bench moves to a new connection well before, as a long-lived
+	// client would rejoin.
+	const framesPerConn = 200
+	ws, sent := g.dial(c.URL), 0
+	fresh := func() {
+		_ = ws.Close(websocket.StatusNormalClosure, "next connection")
+		ws, sent = g.dial(c.URL), 0
+	}
 	frame := []byte(`{"type":"candidate","candidate":{"candidate":"candidate:842163049 1 udp 1677729535 192.0.2.10 46154 typ srflx raddr 10.0.0.2 rport 46154","sdpMid":"0","sdpMLineIndex":0}}`)
 	roundTrip := func() time.Duration {
+		if sent++; sent > framesPerConn {
+			b.StopTimer()
+			fresh()
+			sent++
+			b.StartTimer()
+		}
 		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
 		start := time.Now()

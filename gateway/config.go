@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/streamstack/streamstack/apps"
+	sjs "github.com/streamstack/streamstack/jetstream"
 	"github.com/streamstack/streamstack/session"
 )
 
@@ -118,10 +119,9 @@ type Config struct {
 	RequireCapacity bool
 }
 
-// maxSignalMsgBytes is the MaxMsgSize of the signaling stream (jetstream.Setup)
-// and the server's MaxPayload, less room for headers: a larger frame could
-// never be stored.
-const maxSignalMsgBytes = 1<<20 - 1<<10
+// maxSignalMsgBytes is the largest frame the signaling stream stores
+// (jetstream.SignalMaxPayload): a larger one could never be relayed.
+const maxSignalMsgBytes = sjs.SignalMaxPayload
 
 // DefaultConfig suits a single host.
 func DefaultConfig() Config {

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/streamstack/streamstack/auth"
+	sjs "github.com/streamstack/streamstack/jetstream"
 	"github.com/streamstack/streamstack/session"
 	"github.com/streamstack/streamstack/subjects"
 )
@@ -258,7 +259,7 @@ func (b *bridge) run(c *websocket.Conn) {
 	wg.Go(func() { b.pingLoop(ctx, c) })
 	wg.Go(func() { b.idleWatch(ctx, closeWith) })
 
-	err = b.readLoop(c)
+	err = b.readLoop(c, closeWith)
 	switch status := websocket.CloseStatus(err); status {
 	case websocket.StatusNormalClosure, websocket.StatusGoingAway:
 		b.log.Info("websocket closed", "status", int(status))
@@ -302,7 +303,7 @@ func (b *bridge) watchConsumer(ctx context.Context, missed <-chan struct{}, lost
 // no deadline: closing the websocket is what ends it (idleWatch does for a
 // client gone silent). Every frame, even one refused, shows the client is
 // there; reading is also what answers pings and takes in pongs.
-func (b *bridge) readLoop(c *websocket.Conn) error {
+func (b *bridge) readLoop(c *websocket.Conn, closeWith func(websocket.StatusCode, string)) error {
 	ctx := context.Background()
 	for {
 		typ, data, err := c.Read(ctx)
@@ -324,11 +325,32 @@ func (b *bridge) readLoop(c *websocket.Conn) error {
 			continue
 		}
 		if err := b.publish(data); err != nil {
-			b.log.Warn("relay to streamer", "err", err)
-			b.reject(c, "could not relay the frame to the streamer, send it again")
+			b.refused(c, err, closeWith)
 			continue
 		}
 		b.s.metrics.relay.Observe(time.Since(read).Seconds())
+	}
+}
+
+// refused answers a frame the signaling stream did not take, by why: a
+// connection that spent its budget (a flood) is closed, as sending again
+// cannot help; a frame over the stream's size is refused alone; a full
+// stream or server asks the client to come back later. Limits are not
+// logged above debug: a flood would flood the log too.
+func (b *bridge) refused(c *websocket.Conn, err error, closeWith func(websocket.StatusCode, string)) {
+	lerr := sjs.LimitError(err)
+	switch {
+	case errors.Is(lerr, sjs.ErrSubjectFull):
+		b.log.Debug("signaling budget spent", "err", lerr)
+		closeWith(websocket.StatusPolicyViolation, "signaling budget of this connection spent: join again")
+	case errors.Is(lerr, sjs.ErrMsgTooLarge):
+		b.reject(c, fmt.Sprintf("frame larger than signaling stores (%d bytes), dropped", sjs.SignalMaxPayload))
+	case errors.Is(lerr, sjs.ErrLimit):
+		b.log.Debug("signaling full", "err", lerr)
+		closeWith(websocket.StatusTryAgainLater, "signaling is full: try again later")
+	default:
+		b.log.Warn("relay to streamer", "err", err)
+		b.reject(c, "could not relay the frame to the streamer, send it again")
 	}
 }
 

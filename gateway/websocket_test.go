@@ -12,6 +12,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/streamstack/streamstack/internal/natstest"
+	sjs "github.com/streamstack/streamstack/jetstream"
 	"github.com/streamstack/streamstack/session"
 	"github.com/streamstack/streamstack/subjects"
 )
@@ -338,4 +339,30 @@ func TestServeShutdownClosesSockets(t *testing.T) {
 	}
 	// New websockets are refused while shutting down.
 	g.dialFails(c.URL).fails(t, 503, "shutting down")
+}
+
+// A connection that fills its signaling budget in the stream (no streamer
+// reads it) is closed 1008 with the reason, not asked to send again; the
+// frames it stored are kept, and another session's connection goes on.
+func TestSocketSignalingBudgetSpentCloses1008(t *testing.T) {
+	g := newTestGW(t, func(c *Config) { c.MaxFramesPerSecond = 1e6; c.FrameBurst = 1e6 })
+	c, other := g.create(nil), g.create(nil)
+	ws, wsOther := g.dial(c.URL), g.dial(other.URL)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var err error
+	for i := 0; i <= int(sjs.DefaultLimits().SignalMaxMsgsPerSubject)+1 && err == nil; i++ {
+		err = ws.Write(ctx, websocket.MessageText, []byte(`{"type":"flood"}`))
+	}
+	// The close arrives on the reading side.
+	for err == nil {
+		_, _, err = ws.Read(ctx)
+	}
+	if status := websocket.CloseStatus(err); status != websocket.StatusPolicyViolation {
+		t.Fatalf("closed with %v (%v), want 1008", status, err)
+	}
+	writeFrame(t, wsOther, `{"type":"still-here"}`)
+	if data, _ := g.streamer(other.ID).next(); string(data) != `{"type":"still-here"}` {
+		t.Fatalf("the other session's streamer got %s", data)
+	}
 }
