@@ -48,6 +48,12 @@ type Config struct {
 	WriteTimeout time.Duration
 	// RequestTimeout bounds the NATS work of one API call.
 	RequestTimeout time.Duration
+	// MetricsAuth is who may read /metrics: MetricsAuthToken (the
+	// default: any valid API token, read scope is enough; Prometheus sends
+	// it with its scrape config's authorization) or MetricsAuthNone (open,
+	// for a listener only a private scrape network reaches). /healthz and
+	// /readyz stay open for load balancers: they tell nothing.
+	MetricsAuth string
 	// ShutdownTimeout bounds the graceful shutdown of Serve.
 	ShutdownTimeout time.Duration
 	// ReadHeaderTimeout bounds reading a request's headers (at most
@@ -123,6 +129,12 @@ type Config struct {
 // (jetstream.SignalMaxPayload): a larger one could never be relayed.
 const maxSignalMsgBytes = sjs.SignalMaxPayload
 
+// Who may read /metrics (Config.MetricsAuth).
+const (
+	MetricsAuthToken = "token"
+	MetricsAuthNone  = "none"
+)
+
 // DefaultConfig suits a single host.
 func DefaultConfig() Config {
 	return Config{
@@ -136,6 +148,7 @@ func DefaultConfig() Config {
 		PublishTimeout:        5 * time.Second,
 		WriteTimeout:          10 * time.Second,
 		RequestTimeout:        10 * time.Second,
+		MetricsAuth:           MetricsAuthToken,
 		ShutdownTimeout:       10 * time.Second,
 		ReadHeaderTimeout:     10 * time.Second,
 		HTTPReadTimeout:       10 * time.Second,
@@ -205,6 +218,9 @@ func (c Config) Validate() error {
 	}
 	if c.SessionTokenTTL > 0 && c.SessionTokenTTL < time.Second {
 		bad("SessionTokenTTL must be at least 1s (tokens carry whole seconds), got %s", c.SessionTokenTTL)
+	}
+	if c.MetricsAuth != MetricsAuthToken && c.MetricsAuth != MetricsAuthNone {
+		bad("MetricsAuth must be %q or %q, got %q", MetricsAuthToken, MetricsAuthNone, c.MetricsAuth)
 	}
 	if c.HTTPMaxConnsPerIP < 0 {
 		bad("HTTPMaxConnsPerIP must not be negative (0 is no cap), got %d", c.HTTPMaxConnsPerIP)

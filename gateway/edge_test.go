@@ -255,7 +255,7 @@ func TestHTTPConnsPerIPCapped(t *testing.T) {
 		_ = rc.c.Close()
 	}
 	natstest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
-		m, err := promtest.TryScrape(g.base + "/metrics")
+		m, err := promtest.TryScrape(g.base + "/metrics?api_token=" + g.token)
 		if err != nil {
 			return err
 		}

@@ -113,7 +113,7 @@ func TestWebsocketIdleClosedOthersServed(t *testing.T) {
 	}
 
 	natstest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
-		m, err := promtest.TryScrape(g.base + "/metrics")
+		m, err := promtest.TryScrape(g.base + "/metrics?api_token=" + g.token)
 		if err != nil {
 			return err
 		}
@@ -169,7 +169,7 @@ func TestWebsocketCapPerSession(t *testing.T) {
 	expectStreamerFrame(t, g1, a.ID, `{"type":"again"}`)
 	g2.dialFails(aOn2).fails(t, http.StatusTooManyRequests, "too many websockets")
 
-	m := promtest.Scrape(t, g2.base+"/metrics")
+	m := promtest.Scrape(t, g2.base+"/metrics?api_token="+g2.token)
 	if v, ok := m.Value("streamstack_gateway_websockets_refused_total"); !ok || v != 2 {
 		t.Errorf("g2 refused %v (%v), want 2", v, ok)
 	}

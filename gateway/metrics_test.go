@@ -52,7 +52,7 @@ func TestMetricsCountWebsocketsAndRelay(t *testing.T) {
 	sockets := func(want float64) {
 		t.Helper()
 		natstest.CheckFor(t, 5*time.Second, 10*time.Millisecond, func() error {
-			m, err := promtest.TryScrape(g.base + "/metrics")
+			m, err := promtest.TryScrape(g.base + "/metrics?api_token=" + g.token)
 			if err != nil {
 				return err
 			}
@@ -73,10 +73,32 @@ func TestMetricsCountWebsocketsAndRelay(t *testing.T) {
 	for range 3 {
 		st.next()
 	}
-	m := promtest.Scrape(t, g.base+"/metrics")
+	m := promtest.Scrape(t, g.base+"/metrics?api_token="+g.token)
 	if n, sum, _ := m.Histogram("streamstack_gateway_signal_relay_seconds"); n != 3 || sum <= 0 {
 		t.Fatalf("relay histogram count %d sum %v", n, sum)
 	}
 	_ = ws.Close(websocket.StatusNormalClosure, "done")
 	sockets(0)
+}
+
+// /metrics needs an API token unless MetricsAuth is none; health stays
+// open for load balancers.
+func TestMetricsNeedAToken(t *testing.T) {
+	g := newTestGW(t)
+	g.call(http.MethodGet, "/metrics", nil, "Authorization", "").fails(t, http.StatusUnauthorized)
+	if a := g.call(http.MethodGet, "/metrics", nil); a.code != http.StatusOK || !strings.Contains(string(a.raw), "streamstack_gateway_") {
+		t.Fatalf("with a token: %d %.200s", a.code, a.raw)
+	}
+	if a := g.call(http.MethodGet, "/healthz", nil, "Authorization", ""); a.code != http.StatusOK {
+		t.Errorf("healthz without a token: %d", a.code)
+	}
+	open := newTestGW(t, func(c *Config) { c.MetricsAuth = MetricsAuthNone })
+	if a := open.call(http.MethodGet, "/metrics", nil, "Authorization", ""); a.code != http.StatusOK {
+		t.Errorf("open metrics: %d", a.code)
+	}
+	bad := DefaultConfig()
+	bad.MetricsAuth = "maybe"
+	if bad.Validate() == nil {
+		t.Error("MetricsAuth maybe accepted")
+	}
 }

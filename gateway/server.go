@@ -251,6 +251,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log.Debug("http request", attrs...)
 	}()
 	if ops.Owns(r.URL.Path) {
+		if r.URL.Path == ops.PathMetrics && s.cfg.MetricsAuth != MetricsAuthNone {
+			// Session counts per app, agents and their capacity: not for
+			// anyone who finds the port.
+			s.requireToken(readAccess, s.ops.ServeHTTP)(sw, r)
+			return
+		}
 		s.ops.ServeHTTP(sw, r)
 		return
 	}

@@ -34,7 +34,7 @@ func TestMetricsAfterASession(t *testing.T) {
 			t.Fatalf("%s: %d %s", path, resp.StatusCode, body)
 		}
 	}
-	url := st.baseURL + "/metrics"
+	url := st.baseURL + "/metrics?api_token=" + st.token
 	scrape := func(check func(promtest.Families) error) promtest.Families {
 		t.Helper()
 		var last promtest.Families

@@ -81,6 +81,7 @@ func addGatewayFlags(fs *flag.FlagSet) *gateway.Config {
 	c := gateway.DefaultConfig()
 	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "address the HTTP API and web client listen on")
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "external base URL of the gateway (for websocket URLs behind a proxy); empty derives it from each request")
+	fs.StringVar(&c.MetricsAuth, "metrics-auth", c.MetricsAuth, "who may read the gateway's /metrics: token (any valid API token, a read-scoped one is enough: Prometheus's scrape authorization) or none (open: only where a private network alone reaches the listener); /healthz and /readyz stay open")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest HTTP request body")
 	fs.Int64Var(&c.MaxFrameBytes, "max-frame-bytes", c.MaxFrameBytes, "largest signaling websocket frame")
 	fs.Float64Var(&c.MaxFramesPerSecond, "max-frames-per-second", c.MaxFramesPerSecond, "signaling frames per second one websocket may send")
