@@ -54,6 +54,19 @@ type Config struct {
 	// for a listener only a private scrape network reaches). /healthz and
 	// /readyz stay open for load balancers: they tell nothing.
 	MetricsAuth string
+	// CreatesPerIPPerSecond and CreateBurstPerIP bound the session creates
+	// one client address may make with non-admin tokens (a token bucket
+	// per address, kept by each gateway; the TCP peer's address: no proxy
+	// is trusted yet); 0: no limit.
+	CreatesPerIPPerSecond float64
+	CreateBurstPerIP      int
+	// CreatesPerTokenPerMinute bounds the creates of one non-admin API
+	// token (per gateway); MaxActiveSessionsPerToken the sessions of one
+	// non-admin token that have not ended (across the stack, from the
+	// records). Admin tokens are the operator's and not bounded. 0: no
+	// limit.
+	CreatesPerTokenPerMinute  int
+	MaxActiveSessionsPerToken int
 	// ShutdownTimeout bounds the graceful shutdown of Serve.
 	ShutdownTimeout time.Duration
 	// ReadHeaderTimeout bounds reading a request's headers (at most
@@ -149,24 +162,29 @@ func DefaultConfig() Config {
 		WriteTimeout:          10 * time.Second,
 		RequestTimeout:        10 * time.Second,
 		MetricsAuth:           MetricsAuthToken,
-		ShutdownTimeout:       10 * time.Second,
-		ReadHeaderTimeout:     10 * time.Second,
-		HTTPReadTimeout:       10 * time.Second,
-		HTTPWriteTimeout:      30 * time.Second,
-		HTTPIdleTimeout:       60 * time.Second,
-		HTTPMaxConnsPerIP:     64,
-		WSPingInterval:        15 * time.Second,
-		WSIdleTimeout:         45 * time.Second,
-		WSMaxPerSession:       4,
-		DefaultScreen:         session.Screen{Width: 1280, Height: 720, FPS: 30, Density: 240},
-		MaxScreenWidth:        3840,
-		MaxScreenHeight:       2160,
-		MinFPS:                1,
-		MaxFPS:                120,
-		MaxScreenDensity:      960,
-		MaxIdleTimeMin:        24 * 60,
-		MaxNameBytes:          256,
-		MaxListLimit:          0,
+
+		CreatesPerIPPerSecond:     10,
+		CreateBurstPerIP:          20,
+		CreatesPerTokenPerMinute:  60,
+		MaxActiveSessionsPerToken: 20,
+		ShutdownTimeout:           10 * time.Second,
+		ReadHeaderTimeout:         10 * time.Second,
+		HTTPReadTimeout:           10 * time.Second,
+		HTTPWriteTimeout:          30 * time.Second,
+		HTTPIdleTimeout:           60 * time.Second,
+		HTTPMaxConnsPerIP:         64,
+		WSPingInterval:            15 * time.Second,
+		WSIdleTimeout:             45 * time.Second,
+		WSMaxPerSession:           4,
+		DefaultScreen:             session.Screen{Width: 1280, Height: 720, FPS: 30, Density: 240},
+		MaxScreenWidth:            3840,
+		MaxScreenHeight:           2160,
+		MinFPS:                    1,
+		MaxFPS:                    120,
+		MaxScreenDensity:          960,
+		MaxIdleTimeMin:            24 * 60,
+		MaxNameBytes:              256,
+		MaxListLimit:              0,
 	}
 }
 
@@ -218,6 +236,12 @@ func (c Config) Validate() error {
 	}
 	if c.SessionTokenTTL > 0 && c.SessionTokenTTL < time.Second {
 		bad("SessionTokenTTL must be at least 1s (tokens carry whole seconds), got %s", c.SessionTokenTTL)
+	}
+	if c.CreatesPerIPPerSecond < 0 || c.CreateBurstPerIP < 0 || c.CreatesPerTokenPerMinute < 0 || c.MaxActiveSessionsPerToken < 0 {
+		bad("create quotas must not be negative (0 is none)")
+	}
+	if c.CreatesPerIPPerSecond > 0 && c.CreateBurstPerIP < 1 {
+		bad("CreateBurstPerIP must be at least 1 with a per-address rate, got %d", c.CreateBurstPerIP)
 	}
 	if c.MetricsAuth != MetricsAuthToken && c.MetricsAuth != MetricsAuthNone {
 		bad("MetricsAuth must be %q or %q, got %q", MetricsAuthToken, MetricsAuthNone, c.MetricsAuth)

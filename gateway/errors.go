@@ -41,6 +41,9 @@ var (
 	// ErrTooManySockets: the session has Config.WSMaxPerSession signaling
 	// websockets open already.
 	ErrTooManySockets = errors.New("too many websockets")
+	// ErrQuota: a create over a quota (Config.CreatesPerIPPerSecond,
+	// CreatesPerTokenPerMinute, MaxActiveSessionsPerToken).
+	ErrQuota = errors.New("quota exceeded")
 )
 
 // statusTable maps sentinel errors to HTTP statuses: the one place where an
@@ -64,6 +67,7 @@ var statusTable = []struct {
 	{ErrBodyTooLarge, http.StatusRequestEntityTooLarge},
 	{ErrBodyTimeout, http.StatusRequestTimeout},
 	{ErrTooManySockets, http.StatusTooManyRequests},
+	{ErrQuota, http.StatusTooManyRequests},
 	{ErrNoCapacity, http.StatusServiceUnavailable},
 	{ErrUnavailable, http.StatusServiceUnavailable},
 	{nats.ErrConnectionClosed, http.StatusServiceUnavailable},

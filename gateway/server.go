@@ -75,6 +75,7 @@ type Server struct {
 	routes  []route
 	metrics *gatewayMetrics
 	ops     http.Handler // /metrics, /healthz, /readyz
+	quotas  *quotas      // create limits per address and token
 
 	// Open websockets: closing is closed once shutdown begins; sockets
 	// counts the websocket handlers still running.
@@ -109,6 +110,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		iceServers: deps.ICEServers,
 		fallback:   deps.Fallback,
 		closing:    make(chan struct{}),
+		quotas:     newQuotas(cfg),
 	}
 	if s.log == nil {
 		s.log = slog.Default()

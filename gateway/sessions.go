@@ -115,6 +115,10 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := s.requestCtx(r)
 	defer cancel()
+	if err := s.checkCreate(ctx, r); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	sess, err := s.createSession(ctx, req, tokenOf(r).ID)
 	if err != nil {
 		s.fail(w, r, err)
