@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -190,14 +191,22 @@ func TestAuthForms(t *testing.T) {
 }
 
 func TestPublicURLAndForwardedHeaders(t *testing.T) {
-	g := newTestGW(t)
+	// From a peer that is no trusted proxy the headers are ignored: a
+	// client cannot make the gateway mint a URL to a host of its choosing.
+	untrusted := newTestGW(t)
 	var c created
+	host := strings.TrimPrefix(untrusted.base, "http://")
+	untrusted.call(http.MethodPost, "/1.0/sessions", `{"app":"x"}`,
+		"X-Forwarded-Proto", "https", "X-Forwarded-Host", "evil.example").ok(t, 201, &c)
+	checkSocketURL(t, untrusted, c.URL, c.ID, "ws", host)
+
+	g := newTestGWOn(t, untrusted.env, func(c *Config) { c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} })
 	g.call(http.MethodPost, "/1.0/sessions", `{"app":"x"}`,
 		"X-Forwarded-Proto", "https", "X-Forwarded-Host", "stream.example.com, proxy.internal").ok(t, 201, &c)
 	checkSocketURL(t, g, c.URL, c.ID, "wss", "stream.example.com")
 
 	// A forwarded host that would change the URL's shape is ignored.
-	host := strings.TrimPrefix(g.base, "http://")
+	host = strings.TrimPrefix(g.base, "http://")
 	g.call(http.MethodPost, "/1.0/sessions", `{"app":"x"}`, "X-Forwarded-Host", "evil.example/x?").ok(t, 201, &c)
 	checkSocketURL(t, g, c.URL, c.ID, "ws", host)
 

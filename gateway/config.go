@@ -3,6 +3,7 @@ package gateway
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"time"
 
@@ -21,9 +22,14 @@ type Config struct {
 	// it from each request: wss when the request came over TLS or with
 	// X-Forwarded-Proto https, the host from X-Forwarded-Host or Host.
 	PublicURL string
-	// TrustForwardedHeaders lets X-Forwarded-Proto and X-Forwarded-Host
-	// shape the websocket URL when PublicURL is empty.
-	TrustForwardedHeaders bool
+	// TrustedProxies are the reverse proxies (address ranges) whose
+	// X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-For the gateway
+	// believes: they shape the websocket URL (when PublicURL is empty) and
+	// the same-origin check, and name the client address the create
+	// quotas count. From any other peer those headers are ignored: a
+	// client could otherwise make the gateway mint URLs to a host of its
+	// choosing. Empty: none.
+	TrustedProxies []netip.Prefix
 	// AllowedOrigins are the origins (scheme://host[:port], "*" wildcards
 	// in the host allowed, or "*" for any) whose pages may call the API and
 	// open signaling websockets. The gateway's own origin always may; empty
@@ -56,8 +62,8 @@ type Config struct {
 	MetricsAuth string
 	// CreatesPerIPPerSecond and CreateBurstPerIP bound the session creates
 	// one client address may make with non-admin tokens (a token bucket
-	// per address, kept by each gateway; the TCP peer's address: no proxy
-	// is trusted yet); 0: no limit.
+	// per address, kept by each gateway; the client behind a trusted
+	// proxy, else the TCP peer); 0: no limit.
 	CreatesPerIPPerSecond float64
 	CreateBurstPerIP      int
 	// CreatesPerTokenPerMinute bounds the creates of one non-admin API
@@ -151,17 +157,16 @@ const (
 // DefaultConfig suits a single host.
 func DefaultConfig() Config {
 	return Config{
-		HTTPAddr:              ":8080",
-		TrustForwardedHeaders: true,
-		MaxBodyBytes:          64 << 10,
-		MaxFrameBytes:         64 << 10,
-		MaxFramesPerSecond:    200,
-		FrameBurst:            400,
-		SessionTokenTTL:       10 * time.Minute,
-		PublishTimeout:        5 * time.Second,
-		WriteTimeout:          10 * time.Second,
-		RequestTimeout:        10 * time.Second,
-		MetricsAuth:           MetricsAuthToken,
+		HTTPAddr:           ":8080",
+		MaxBodyBytes:       64 << 10,
+		MaxFrameBytes:      64 << 10,
+		MaxFramesPerSecond: 200,
+		FrameBurst:         400,
+		SessionTokenTTL:    10 * time.Minute,
+		PublishTimeout:     5 * time.Second,
+		WriteTimeout:       10 * time.Second,
+		RequestTimeout:     10 * time.Second,
+		MetricsAuth:        MetricsAuthToken,
 
 		CreatesPerIPPerSecond:     10,
 		CreateBurstPerIP:          20,

@@ -89,7 +89,7 @@ func (s *Server) sameOrigin(r *http.Request, host string) bool {
 	if strings.EqualFold(host, r.Host) {
 		return true
 	}
-	if s.cfg.TrustForwardedHeaders {
+	if s.fromTrustedProxy(r) {
 		if h := firstValue(r.Header.Get("X-Forwarded-Host")); h != "" && strings.EqualFold(host, h) {
 			return true
 		}

@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -95,10 +94,7 @@ func (s *Server) checkCreate(ctx context.Context, r *http.Request) error {
 		return nil
 	}
 	now := time.Now()
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
+	host := s.clientAddr(r)
 	if !s.quotas.perIP.allow(host, now) {
 		return fmt.Errorf("%w: more than %g session creates a second from %s (--creates-per-ip-per-second)",
 			ErrQuota, s.cfg.CreatesPerIPPerSecond, host)

@@ -331,7 +331,7 @@ func (s *Server) requestBase(r *http.Request) string {
 		scheme = "wss"
 	}
 	host := r.Host
-	if s.cfg.TrustForwardedHeaders {
+	if s.fromTrustedProxy(r) {
 		switch strings.ToLower(firstValue(r.Header.Get("X-Forwarded-Proto"))) {
 		case "https", "wss":
 			scheme = "wss"

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -81,6 +82,7 @@ func addGatewayFlags(fs *flag.FlagSet) *gateway.Config {
 	c := gateway.DefaultConfig()
 	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "address the HTTP API and web client listen on")
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "external base URL of the gateway (for websocket URLs behind a proxy); empty derives it from each request")
+	fs.Var(prefixListFlag{&c.TrustedProxies}, "trusted-proxies", "reverse proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-Proto, -Host and -For the gateway believes, for websocket URLs, the same-origin check and the client address of the create quotas; empty: none, the headers are ignored")
 	fs.Float64Var(&c.CreatesPerIPPerSecond, "creates-per-ip-per-second", c.CreatesPerIPPerSecond, "session creates one client address may make a second with non-admin API tokens, on each gateway (the TCP peer's address); 0: no limit")
 	fs.IntVar(&c.CreateBurstPerIP, "create-burst-per-ip", c.CreateBurstPerIP, "creates one client address may make at once before --creates-per-ip-per-second applies")
 	fs.IntVar(&c.CreatesPerTokenPerMinute, "creates-per-token-per-minute", c.CreatesPerTokenPerMinute, "session creates a non-admin API token may make a minute, on each gateway; 0: no limit")
@@ -210,4 +212,35 @@ func settingsMarkdown() string {
 		flagenv.WriteTable(&b, fs)
 	}
 	return b.String()
+}
+
+// prefixListFlag is a comma-separated list of addresses or CIDR ranges.
+type prefixListFlag struct{ v *[]netip.Prefix }
+
+func (f prefixListFlag) String() string {
+	if f.v == nil {
+		return ""
+	}
+	var out []string
+	for _, p := range *f.v {
+		out = append(out, p.String())
+	}
+	return strings.Join(out, ",")
+}
+
+func (f prefixListFlag) Set(s string) error {
+	var out []netip.Prefix
+	for _, part := range splitList(s) {
+		if p, err := netip.ParsePrefix(part); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(part)
+		if err != nil {
+			return fmt.Errorf("%q is neither an address nor a CIDR range", part)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	*f.v = out
+	return nil
 }
