@@ -22,6 +22,10 @@ type Config struct {
 	// it from each request: wss when the request came over TLS or with
 	// X-Forwarded-Proto https, the host from X-Forwarded-Host or Host.
 	PublicURL string
+	// TLSCertFile and TLSKeyFile, both set, make the gateway serve HTTPS
+	// (and wss) itself with that PEM certificate and key, reloaded when the
+	// files change (a renewal needs no restart).
+	TLSCertFile, TLSKeyFile string
 	// TrustedProxies are the reverse proxies (address ranges) whose
 	// X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-For the gateway
 	// believes: they shape the websocket URL (when PublicURL is empty) and
@@ -247,6 +251,9 @@ func (c Config) Validate() error {
 	}
 	if c.CreatesPerIPPerSecond > 0 && c.CreateBurstPerIP < 1 {
 		bad("CreateBurstPerIP must be at least 1 with a per-address rate, got %d", c.CreateBurstPerIP)
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		bad("TLSCertFile and TLSKeyFile go together: set both or neither")
 	}
 	if c.MetricsAuth != MetricsAuthToken && c.MetricsAuth != MetricsAuthNone {
 		bad("MetricsAuth must be %q or %q, got %q", MetricsAuthToken, MetricsAuthNone, c.MetricsAuth)

@@ -83,7 +83,11 @@ func newTestGWOn(t testing.TB, env *natstest.Env, mods ...func(*Config)) *testGW
 	serveCtx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(serveCtx, ln) }()
-	g := &testGW{t: t, env: env, srv: srv, store: store, tokens: tokens, token: secret, base: "http://" + ln.Addr().String()}
+	scheme := "http://"
+	if cfg.TLSCertFile != "" {
+		scheme = "https://"
+	}
+	g := &testGW{t: t, env: env, srv: srv, store: store, tokens: tokens, token: secret, base: scheme + ln.Addr().String()}
 	t.Cleanup(func() {
 		stop()
 		select {

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/streamstack/streamstack/auth"
+	"github.com/streamstack/streamstack/internal/certfile"
 	"github.com/streamstack/streamstack/internal/ops"
 	"github.com/streamstack/streamstack/jetstream"
 	"github.com/streamstack/streamstack/session"
@@ -74,8 +76,9 @@ type Server struct {
 	handler http.Handler
 	routes  []route
 	metrics *gatewayMetrics
-	ops     http.Handler // /metrics, /healthz, /readyz
-	quotas  *quotas      // create limits per address and token
+	ops     http.Handler       // /metrics, /healthz, /readyz
+	quotas  *quotas            // create limits per address and token
+	certs   *certfile.Reloader // the HTTPS certificate; nil: plain HTTP
 
 	// Open websockets: closing is closed once shutdown begins; sockets
 	// counts the websocket handlers still running.
@@ -117,6 +120,15 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	if cfg.PublicURL != "" {
 		s.publicBase, _ = wsBase(cfg.PublicURL) // checked by Validate
+	}
+	if cfg.TLSCertFile != "" {
+		var err error
+		if s.certs, err = certfile.New(cfg.TLSCertFile, cfg.TLSKeyFile); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+		s.certs.OnError = func(err error) {
+			s.log.Error("TLS certificate not reloaded; the previous one stays in use", "err", err)
+		}
 	}
 	reg := deps.Metrics
 	if reg == nil {
@@ -169,6 +181,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	if s.cfg.HTTPMaxConnsPerIP > 0 {
 		ln = newPerIPListener(ln, s.cfg.HTTPMaxConnsPerIP, s.log, s.metrics.refused)
+	}
+	if s.certs != nil {
+		// HTTP/1.1 only: the websocket upgrade is an HTTP/1.1 request, and
+		// browsers open one for it whatever the page used.
+		ln = tls.NewListener(ln, &tls.Config{GetCertificate: s.certs.GetCertificate,
+			MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}})
 	}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()

@@ -74,7 +74,11 @@ func runGateway(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	log.Info("gateway ready", "url", "http://"+ln.Addr().String()+"/", "nats", redactNATSURL(c.NATSURL))
+	scheme := "http://"
+	if gcfg.TLSCertFile != "" {
+		scheme = "https://"
+	}
+	log.Info("gateway ready", "url", scheme+ln.Addr().String()+"/", "nats", redactNATSURL(c.NATSURL))
 	return runAll(ctx, proj.Run, func(ctx context.Context) error { return gw.Serve(ctx, ln) })
 }
 

@@ -211,7 +211,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 			return fail(err)
 		}
 	}
-	s.URL = browseURL(s.ln.Addr())
+	s.URL = browseURL(s.ln.Addr(), opts.Gateway.TLSCertFile != "")
 	if opts.Ready != nil {
 		opts.Ready(s)
 	}
@@ -250,15 +250,19 @@ func (s *Stack) closeNATS() {
 }
 
 // browseURL turns a listen address into a URL a person can open.
-func browseURL(addr net.Addr) string {
+func browseURL(addr net.Addr, https bool) string {
+	scheme := "http://"
+	if https {
+		scheme = "https://"
+	}
 	host, port, err := net.SplitHostPort(addr.String())
 	if err != nil {
-		return "http://" + addr.String() + "/"
+		return scheme + addr.String() + "/"
 	}
 	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
 		host = "localhost"
 	}
-	return "http://" + net.JoinHostPort(host, port) + "/"
+	return scheme + net.JoinHostPort(host, port) + "/"
 }
 
 // inProcessStreamer runs one session's streamer on the stack's own NATS
