@@ -123,12 +123,6 @@ func New(cfg Config, deps Deps) (*Agent, error) {
 	}
 	a.recheck = a.recheckPool
 	a.isolation, a.isolationInv = probeIsolation(context.Background(), cfg)
-	if a.isolation == isolationUnavailble {
-		a.log.Warn("X11 apps refused: containers cannot run here", "reason", a.isolationInv.Reason,
-			"hint", "--app-isolation=none runs them without one, which is unsafe")
-	} else {
-		a.log.Info("app isolation", "mode", a.isolation, "runtime", a.isolationInv.Runtime)
-	}
 	return a, nil
 }
 
@@ -147,6 +141,13 @@ func (a *Agent) TotalUnits() float64 {
 // and removes its heartbeat.
 func (a *Agent) Run(ctx context.Context) error {
 	a.started = time.Now().UTC()
+	// Said once running, as the encoders are: serve's ready line comes first.
+	if a.isolation == isolationUnavailble {
+		a.log.Warn("X11 apps refused: containers cannot run here", "reason", a.isolationInv.Reason,
+			"hint", "--app-isolation=none runs them without one, which is unsafe")
+	} else {
+		a.log.Info("app isolation", "mode", a.isolation, "runtime", a.isolationInv.Runtime)
+	}
 	cons, err := a.deps.JS.CreateOrUpdateConsumer(ctx, subjects.StreamRequests, njs.ConsumerConfig{
 		Durable:       consumerName,
 		AckPolicy:     njs.AckExplicitPolicy,
