@@ -1,6 +1,7 @@
 package turn
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -45,6 +46,13 @@ type Config struct {
 	// allowed this way. UDP services bound to every interface of the host
 	// become reachable to credential holders: bind them to loopback.
 	RelayToSelf bool
+	// TLSListen, when set, also serves TURN over TLS (turns:, RFC 7065)
+	// on this host:port, with Certificate's certificate: for clients
+	// whose firewall passes only TLS. TLSHost is the name in the turns:
+	// URL, which the certificate must cover; empty: the public IP.
+	TLSListen   string
+	TLSHost     string
+	Certificate func(*tls.ClientHelloInfo) (*tls.Certificate, error)
 	// MaxAllocations is the most live allocations one credential may
 	// hold; 0: no limit.
 	MaxAllocations int
@@ -100,6 +108,14 @@ func (c Config) Validate() error {
 	if len(c.Secret) < MinSecretLen {
 		bad("secret shorter than %d characters", MinSecretLen)
 	}
+	if c.TLSListen != "" {
+		if _, _, err := splitListen(c.TLSListen); err != nil {
+			bad("TLS listen address %q: %v", c.TLSListen, err)
+		}
+		if c.Certificate == nil {
+			bad("a TLS listener needs a certificate")
+		}
+	}
 	if c.MaxAllocations < 0 || c.MaxRelayKbps < 0 || c.AllocationLifetime < 0 {
 		bad("negative allocation limit")
 	}
@@ -150,6 +166,7 @@ type Server struct {
 	srv    *pturn.Server
 	udp    net.PacketConn
 	tcp    *trackingListener
+	tls    *trackingListener // nil without Config.TLSListen
 	addr   netip.AddrPort
 	public netip.Addr
 
@@ -180,6 +197,16 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: log, udp: udp, tcp: &trackingListener{Listener: tcp, conns: map[*trackedConn]struct{}{}},
 		public: public, quota: &quota{max: cfg.MaxAllocations, live: map[string]int{}}}
+	if cfg.TLSListen != "" {
+		ln, err := net.Listen("tcp", cfg.TLSListen)
+		if err != nil {
+			_ = udp.Close()
+			_ = tcp.Close()
+			return nil, fmt.Errorf("turn: listen for TLS on %s: %w", cfg.TLSListen, err)
+		}
+		s.tls = &trackingListener{Listener: tls.NewListener(ln, &tls.Config{GetCertificate: cfg.Certificate,
+			MinVersion: tls.VersionTLS12}), conns: map[*trackedConn]struct{}{}}
+	}
 	s.addr = udp.LocalAddr().(*net.UDPAddr).AddrPort()
 
 	var gen pturn.RelayAddressGenerator
@@ -206,7 +233,7 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 		AllocationLifetime: cfg.AllocationLifetime,
 		LoggerFactory:      pionlog.Factory{Log: log},
 		PacketConnConfigs:  []pturn.PacketConnConfig{{PacketConn: udp, RelayAddressGenerator: gen, PermissionHandler: perm}},
-		ListenerConfigs:    []pturn.ListenerConfig{{Listener: s.tcp, RelayAddressGenerator: gen, PermissionHandler: perm}},
+		ListenerConfigs:    s.listenerConfigs(gen, perm),
 		EventHandler: pturn.EventHandler{
 			// authenticate refuses malformed and expired credentials; a
 			// forged one fails MESSAGE-INTEGRITY and is reported here.
@@ -231,6 +258,9 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		_ = udp.Close()
 		_ = s.tcp.Close()
+		if s.tls != nil {
+			_ = s.tls.Close()
+		}
 		return nil, fmt.Errorf("turn: %w", err)
 	}
 	// Debug: serve's ready line must be the first one logged; it names
@@ -270,7 +300,25 @@ func (s *Server) PublicIP() netip.Addr { return s.public }
 // URLs are the server's STUN and TURN (UDP and TCP) URLs at PublicIP.
 func (s *Server) URLs() []string {
 	hp := net.JoinHostPort(s.public.String(), strconv.Itoa(int(s.addr.Port())))
-	return []string{"stun:" + hp, "turn:" + hp + "?transport=udp", "turn:" + hp + "?transport=tcp"}
+	urls := []string{"stun:" + hp, "turn:" + hp + "?transport=udp", "turn:" + hp + "?transport=tcp"}
+	if s.tls != nil {
+		host := s.cfg.TLSHost
+		if host == "" {
+			host = s.public.String()
+		}
+		port := s.tls.Addr().(*net.TCPAddr).Port
+		urls = append(urls, "turns:"+net.JoinHostPort(host, strconv.Itoa(port))+"?transport=tcp")
+	}
+	return urls
+}
+
+// listenerConfigs are the TCP listeners: plain, and TLS when configured.
+func (s *Server) listenerConfigs(gen pturn.RelayAddressGenerator, perm pturn.PermissionHandler) []pturn.ListenerConfig {
+	out := []pturn.ListenerConfig{{Listener: s.tcp, RelayAddressGenerator: gen, PermissionHandler: perm}}
+	if s.tls != nil {
+		out = append(out, pturn.ListenerConfig{Listener: s.tls, RelayAddressGenerator: gen, PermissionHandler: perm})
+	}
+	return out
 }
 
 // Stats reads the counters.

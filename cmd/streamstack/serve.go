@@ -86,6 +86,9 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := f.turn.withTLS(&turnOpts, f.gateway); err != nil {
+		return err
+	}
 	f.agent.StreamerEnv = append(f.agent.StreamerEnv, passDownEnv(fs, append(append(streamerICEFlags, "apps-file", "gamepad-uinput", "encoder-stall-timeout"), mediaFlags...)...)...)
 	applyIsolation(f.agent, f.ice)
 	f.stateDir = stateDirOrDefault(f.stateDir)

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	njs "github.com/nats-io/nats.go/jetstream"
 
 	"github.com/streamstack/streamstack/gateway"
+	"github.com/streamstack/streamstack/internal/certfile"
 	"github.com/streamstack/streamstack/internal/flagenv"
 	"github.com/streamstack/streamstack/internal/localstack"
 	"github.com/streamstack/streamstack/streamer"
@@ -43,6 +45,7 @@ type turnFlags struct {
 	secret     string
 	ttl        time.Duration
 	urls       []string
+	tlsListen  string
 }
 
 func addTURNFlags(fs *flag.FlagSet, embedded bool) *turnFlags {
@@ -54,6 +57,7 @@ func addTURNFlags(fs *flag.FlagSet, embedded bool) *turnFlags {
 		fs.StringVar(&f.publicIP, "turn-public-ip", "", "address clients reach the embedded TURN server and its relays at; empty: the --turn-listen host when it is one address, else this host's first non-loopback IPv4, else 127.0.0.1")
 		fs.Var(portFlag{&c.RelayPortMin}, "turn-relay-port-min", "lowest UDP port of the embedded TURN server's relays")
 		fs.Var(portFlag{&c.RelayPortMax}, "turn-relay-port-max", "highest UDP port of the embedded TURN server's relays")
+		fs.StringVar(&f.tlsListen, "turn-tls-listen", "0.0.0.0:5349", "where the embedded TURN server also serves TURN over TLS (turns:) with the gateway's --tls-cert, when that is set; \"off\": not at all")
 		fs.IntVar(&c.MaxAllocations, "turn-max-allocations", c.MaxAllocations, "most live relay allocations one session's TURN credential may hold on the embedded server; 0: no limit")
 		fs.DurationVar(&c.AllocationLifetime, "turn-allocation-lifetime", c.AllocationLifetime, "how long an allocation on the embedded TURN server lives between the client's refreshes: a session's relays end at most this long after the session")
 		fs.IntVar(&c.MaxRelayKbps, "turn-max-relay-kbps", c.MaxRelayKbps, "bitrate cap of each relay of the embedded TURN server, each way (packets over it are dropped); 0: none")
@@ -189,4 +193,25 @@ func prepareStreamerNAT(ctx context.Context, cfg *streamer.Config, iceTCP bool, 
 	}
 	cfg.ICETCPMux = mux
 	return func() { _ = mux.Close() }, nil
+}
+
+// withTLS adds the embedded server's turns: listener, with the gateway's
+// certificate and, in its URL, the host of the gateway's public URL (what
+// the certificate names); nothing without a certificate or with
+// --turn-tls-listen off.
+func (f *turnFlags) withTLS(o *localstack.TURNOptions, g *gateway.Config) error {
+	if o.Embedded == nil || g.TLSCertFile == "" || f.tlsListen == "" || f.tlsListen == "off" {
+		return nil
+	}
+	certs, err := certfile.New(g.TLSCertFile, g.TLSKeyFile)
+	if err != nil {
+		return err
+	}
+	o.Embedded.TLSListen, o.Embedded.Certificate = f.tlsListen, certs.GetCertificate
+	if g.PublicURL != "" {
+		if u, err := url.Parse(g.PublicURL); err == nil {
+			o.Embedded.TLSHost = u.Hostname()
+		}
+	}
+	return nil
 }
