@@ -99,9 +99,13 @@ func Start(ctx context.Context, cfg Config, app apps.App, w, h int, log *slog.Lo
 			a.Close()
 		}
 	}()
-	cookie, err := x11.NewCookie()
-	if err != nil {
-		return nil, err
+	// In a container the cookie goes into the shared directory before
+	// Xvfb starts; as a process, Xvfb makes its own and its file.
+	var cookie *x11.Cookie
+	if isolated {
+		if cookie, err = x11.NewCookie(); err != nil {
+			return nil, err
+		}
 	}
 	// The app's user on the host, for its sound server and its cookie.
 	uid, gid := -1, -1

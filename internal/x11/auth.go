@@ -83,4 +83,8 @@ func (a *authDir) chown(uid, gid int) error {
 	return nil
 }
 
-func (a *authDir) remove() { _ = os.RemoveAll(a.dir) }
+func (a *authDir) remove() {
+	if a != nil {
+		_ = os.RemoveAll(a.dir)
+	}
+}

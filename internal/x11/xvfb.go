@@ -37,7 +37,8 @@ type XvfbConfig struct {
 	// refuses clients without it.
 	NoAuth bool
 	// Cookie, when set, is the cookie instead of a fresh one: a caller
-	// that hands it to the app before the server runs.
+	// that hands it to the app itself, before the server runs. The server
+	// then writes no Xauthority file of its own (AuthFile is empty).
 	Cookie *Cookie
 }
 
@@ -93,10 +94,10 @@ func StartXvfb(ctx context.Context, cfg XvfbConfig) (*Xvfb, error) {
 				_ = w.Close()
 				return nil, fmt.Errorf("%w: %w", ErrXvfb, err)
 			}
-		}
-		if auth, err = newAuthDir(cfg.Dir, cookie); err != nil {
-			_ = w.Close()
-			return nil, err
+			if auth, err = newAuthDir(cfg.Dir, cookie); err != nil {
+				_ = w.Close()
+				return nil, err
+			}
 		}
 	}
 	cmd := exec.Command(cfg.Command, args...)
