@@ -100,24 +100,12 @@ func (rc *rawConn) status() *http.Response {
 }
 
 func TestHTTPEdgeConfigValidate(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		mod  func(*Config)
-		want string
-	}{
+	refusesConfig(t, []configCase{
 		{"read timeout", func(c *Config) { c.HTTPReadTimeout = 0 }, "HTTPReadTimeout"},
 		{"write timeout", func(c *Config) { c.HTTPWriteTimeout = -time.Second }, "HTTPWriteTimeout"},
 		{"idle timeout", func(c *Config) { c.HTTPIdleTimeout = 0 }, "HTTPIdleTimeout"},
 		{"conns per ip", func(c *Config) { c.HTTPMaxConnsPerIP = -1 }, "HTTPMaxConnsPerIP"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			c := DefaultConfig()
-			tc.mod(&c)
-			if err := c.Validate(); err == nil || !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("Validate = %v, want an error naming %s", err, tc.want)
-			}
-		})
-	}
+	})
 	c := DefaultConfig()
 	c.HTTPMaxConnsPerIP = 0 // no cap
 	if err := c.Validate(); err != nil {

@@ -393,3 +393,24 @@ func (g *testGW) sendToClient(id, connID string, data []byte) {
 		g.t.Fatal(err)
 	}
 }
+
+// configCase is a change to DefaultConfig that Validate must refuse with
+// an ErrConfig naming want.
+type configCase struct {
+	name string
+	mod  func(*Config)
+	want string
+}
+
+func refusesConfig(t *testing.T, cases []configCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := DefaultConfig()
+			tc.mod(&c)
+			if err := c.Validate(); err == nil || !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Validate = %v, want an error naming %s", err, tc.want)
+			}
+		})
+	}
+}

@@ -27,25 +27,13 @@ import (
 // clients that read all the time, as the SDK and the Go client do.
 
 func TestWebsocketConfigValidate(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		mod  func(*Config)
-		want string
-	}{
+	refusesConfig(t, []configCase{
 		{"no ping interval", func(c *Config) { c.WSPingInterval = 0 }, "WSPingInterval"},
 		{"no idle timeout", func(c *Config) { c.WSIdleTimeout = -time.Second }, "WSIdleTimeout"},
 		{"idle not above ping", func(c *Config) { c.WSPingInterval, c.WSIdleTimeout = time.Second, time.Second }, "longer than WSPingInterval"},
 		{"negative cap", func(c *Config) { c.WSMaxPerSession = -1 }, "WSMaxPerSession"},
 		{"cap too large", func(c *Config) { c.WSMaxPerSession = maxSocketSlots + 1 }, "WSMaxPerSession"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			c := DefaultConfig()
-			tc.mod(&c)
-			if err := c.Validate(); err == nil || !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("Validate = %v, want an error naming %s", err, tc.want)
-			}
-		})
-	}
+	})
 	c := DefaultConfig()
 	c.WSMaxPerSession = 0 // no cap
 	if err := c.Validate(); err != nil {
