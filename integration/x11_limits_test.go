@@ -18,7 +18,6 @@ import (
 	"github.com/streamstack/streamstack/internal/natstest"
 	"github.com/streamstack/streamstack/session"
 	"github.com/streamstack/streamstack/streamer"
-	"github.com/streamstack/streamstack/streamer/protocol"
 )
 
 // A fork bomb held at its container's pids limit and an app killed at its
@@ -77,18 +76,7 @@ func TestX11AppLimitsEndOnlyThatSession(t *testing.T) {
 		return nil
 	})
 	const x, y = 300, 200
-	for _, m := range []struct {
-		typ  string
-		data any
-	}{
-		{protocol.InputMouseMove, map[string]int{"x": x, "y": y}},
-		{protocol.InputMouseButton, map[string]any{"button": 1, "pressed": true}},
-		{protocol.InputMouseButton, map[string]any{"button": 1, "pressed": false}},
-	} {
-		if err := peer.SendInput(m.typ, m.data); err != nil {
-			t.Fatal(err)
-		}
-	}
+	sendClick(t, peer, x, y)
 	natstest.CheckFor(t, 10*time.Second, 20*time.Millisecond, func() error {
 		if m, _ := pic.meanY(x-8, y-8, 16, 16); m > 140 { // red is luma 82
 			return fmt.Errorf("the victim's app did not paint the click at (%d,%d): luma %.0f", x, y, m)

@@ -304,18 +304,7 @@ func TestX11ClickChangesPicture(t *testing.T) {
 	var sounds, avOffsets []time.Duration
 	clickAt := func(x, y int) time.Duration {
 		click := time.Now()
-		for _, m := range []struct {
-			typ  string
-			data any
-		}{
-			{protocol.InputMouseMove, map[string]int{"x": x, "y": y}},
-			{protocol.InputMouseButton, map[string]any{"button": 1, "pressed": true}},
-			{protocol.InputMouseButton, map[string]any{"button": 1, "pressed": false}},
-		} {
-			if err := peer.SendInput(m.typ, m.data); err != nil {
-				t.Fatal(err)
-			}
-		}
+		sendClick(t, peer, x, y)
 		var photon time.Duration
 		natstest.CheckFor(t, 10*time.Second, time.Millisecond, func() error {
 			m, at := pic.meanY(x-8, y-8, 16, 16)
@@ -475,5 +464,22 @@ func TestX11AppExitEndsSession(t *testing.T) {
 	rec := st.waitStatus(t, info.ID, func(s *session.Session) bool { return s.Status.Ended() })
 	if rec.Status != session.StatusTerminated || rec.Reason != streamer.ReasonAppExited {
 		t.Fatalf("session ended %s with reason %q", rec.Status, rec.Reason)
+	}
+}
+
+// sendClick moves the client's pointer to (x, y) and clicks the left button.
+func sendClick(t *testing.T, peer *client.Peer, x, y int) {
+	t.Helper()
+	for _, m := range []struct {
+		typ  string
+		data any
+	}{
+		{protocol.InputMouseMove, map[string]int{"x": x, "y": y}},
+		{protocol.InputMouseButton, map[string]any{"button": 1, "pressed": true}},
+		{protocol.InputMouseButton, map[string]any{"button": 1, "pressed": false}},
+	} {
+		if err := peer.SendInput(m.typ, m.data); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
