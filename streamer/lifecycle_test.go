@@ -193,12 +193,14 @@ func TestNoClientEndsSession(t *testing.T) {
 	h := start(t, func(_ *session.Session, c *streamer.Config) { c.ClientConnectTimeout = 300 * time.Millisecond })
 	h.waitEnded(session.ReasonNoClient)
 
-	kept := start(t, func(_ *session.Session, c *streamer.Config) { c.ClientConnectTimeout = 2 * time.Second })
+	// The timeout is well above what connecting takes on a busy machine;
+	// the frames run past it once the client is there.
+	kept := start(t, func(_ *session.Session, c *streamer.Config) { c.ClientConnectTimeout = 5 * time.Second })
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 	p := kept.connect(client.Options{})
-	// Frames well past the timeout: 90 at 30 fps is 3 s.
-	if err := p.WaitFrames(ctx, 90); err != nil {
+	// Frames well past the timeout: 180 at 30 fps is 6 s.
+	if err := p.WaitFrames(ctx, 180); err != nil {
 		t.Fatal(err)
 	}
 	if rec := kept.waitRecord(func(*session.Session) error { return nil }); rec.Status.Ended() {
