@@ -51,13 +51,13 @@ func bucketConfigs(l Limits) []bucket {
 	}}
 }
 
-// ensureBucket creates the bucket or updates it to cfg, keeping a higher
-// replica count than cfg's, as ensureStream does.
-func ensureBucket(ctx context.Context, js njs.JetStream, cfg njs.KeyValueConfig) (njs.KeyValue, error) {
+// ensureBucket creates the bucket or updates it to cfg, with the replicas
+// it has unless want names a number, as ensureStream does.
+func ensureBucket(ctx context.Context, js njs.JetStream, cfg njs.KeyValueConfig, want int, o setupOptions) (njs.KeyValue, error) {
 	s, err := js.Stream(ctx, "KV_"+cfg.Bucket)
 	switch {
 	case err == nil:
-		cfg.Replicas = keepReplicas(s.CachedInfo().Config.Replicas, cfg.Replicas)
+		cfg.Replicas = o.applyReplicas(ctx, "KV_"+cfg.Bucket, s.CachedInfo().Config.Replicas, want)
 	case !errors.Is(err, njs.ErrStreamNotFound):
 		return nil, err
 	}

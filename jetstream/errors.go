@@ -12,6 +12,10 @@ import (
 // ErrNotReady is returned when the embedded server did not start in time.
 var ErrNotReady = errors.New("jetstream: embedded server not ready")
 
+// ErrReplicas: the replicas asked for cannot be had, as more than one on
+// the embedded server, which is a single node.
+var ErrReplicas = errors.New("jetstream: replicas")
+
 // ErrLimit is what every refusal by a JetStream limit wraps (LimitError
 // tells them apart): what was asked is over a budget of Limits or of the
 // server, and asking again at once will not help. Nothing already stored

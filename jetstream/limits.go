@@ -54,10 +54,15 @@ type Limits struct {
 	// AgentTTL is how long an agent's heartbeat stays valid.
 	AgentTTL time.Duration
 	// Replicas for every stream and bucket: 1 embedded, 3 on a cluster.
-	// Setup never lowers the replicas of a stream that has more: an
-	// operator's R3 stays R3.
+	// 0 (the default) keeps what each stream has, so an operator's R3 stays
+	// R3 across every component's start, and makes new ones R1. A number
+	// applies to every stream and bucket, up or down (down with a warning
+	// logged: fewer copies survive fewer node losses).
 	Replicas int
 }
+
+// MaxReplicas is the most copies JetStream keeps of a stream.
+const MaxReplicas = 5
 
 // DefaultLimits suit a single host.
 func DefaultLimits() Limits {
@@ -73,7 +78,6 @@ func DefaultLimits() Limits {
 		EventsMaxAge:            7 * 24 * time.Hour,
 		EventsMaxBytes:          1 << 30,
 		AgentTTL:                6 * time.Second,
-		Replicas:                1,
 	}
 }
 
@@ -94,8 +98,8 @@ func (l Limits) Validate() error {
 		return fmt.Errorf("jetstream: EventsMaxBytes must not be negative, got %d", l.EventsMaxBytes)
 	case l.AgentTTL <= 0:
 		return fmt.Errorf("jetstream: AgentTTL must be positive, got %s", l.AgentTTL)
-	case l.Replicas < 0:
-		return fmt.Errorf("jetstream: Replicas must not be negative, got %d", l.Replicas)
+	case l.Replicas < 0 || l.Replicas > MaxReplicas:
+		return fmt.Errorf("jetstream: Replicas must be 0 (keep each stream's) to %d, got %d", MaxReplicas, l.Replicas)
 	}
 	return nil
 }
@@ -127,6 +131,11 @@ func (l Limits) reservations() []reservation {
 // consumer caps within MaxConsumers. nats-server would refuse them at
 // Setup otherwise, less clearly.
 func (c ServerConfig) CheckLimits(l Limits) error {
+	if l.Replicas > 1 {
+		// nats-server's refusal ("replicas > 1 not supported in
+		// non-clustered mode") would name no setting.
+		return fmt.Errorf("%w: %d replicas need a NATS cluster; the embedded server is one node (give --nats-url of a cluster, or 0 or 1 replicas)", ErrReplicas, l.Replicas)
+	}
 	var memory, store int64
 	var memDetail, storeDetail []string
 	for _, r := range l.reservations() {

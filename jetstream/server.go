@@ -40,6 +40,9 @@ type ServerConfig struct {
 	// as the ceiling of each stream's own MaxConsumers; buckets have none of
 	// their own). 0 is no cap.
 	MaxConsumers int
+	// Sync is when JetStream's writes reach the disk: SyncAlways (the zero
+	// value and the default) or an interval.
+	Sync Sync
 }
 
 // User is a NATS user of the embedded server. Nil Permissions allow all.
@@ -72,6 +75,8 @@ func (c ServerConfig) Validate() error {
 		return fmt.Errorf("jetstream: MaxStore must not be negative (0: nats-server's own), got %d", c.MaxStore)
 	case c.MaxConsumers < 0:
 		return fmt.Errorf("jetstream: MaxConsumers must not be negative (0: no cap), got %d", c.MaxConsumers)
+	case c.Sync < 0:
+		return fmt.Errorf("jetstream: Sync must be SyncAlways or a positive interval, got %s", time.Duration(c.Sync))
 	}
 	return nil
 }
@@ -102,6 +107,13 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 		// 0 is nats-server's own: a share of the host's memory and disk.
 		JetStreamMaxMemory: cfg.MaxMemory,
 		JetStreamMaxStore:  cfg.MaxStore,
+	}
+	if cfg.Sync == SyncAlways {
+		// As nats-server's own `sync: always` does; the interval still
+		// paces its other background flushes.
+		opts.SyncAlways, opts.SyncInterval = true, 2*time.Minute
+	} else {
+		opts.SyncInterval = time.Duration(cfg.Sync)
 	}
 	if cfg.Listen == "" {
 		opts.DontListen = true

@@ -20,23 +20,21 @@ type Resources struct {
 // Setup creates or updates every stream and bucket with the limits of l.
 // It is safe to run from every component at once: definitions are
 // idempotent. A stream that exists is updated to them (the streams of an
-// older version, which had no limits, get them), never to fewer replicas
-// than it has.
-func Setup(ctx context.Context, js njs.JetStream, l Limits) (*Resources, error) {
-	if l.Replicas <= 0 {
-		l.Replicas = 1
-	}
+// older version, which had no limits, get them) and keeps its replicas
+// unless l.Replicas names a number; new ones get l.Replicas, or 1.
+func Setup(ctx context.Context, js njs.JetStream, l Limits, opts ...SetupOption) (*Resources, error) {
 	if err := l.Validate(); err != nil {
 		return nil, err
 	}
+	o := newSetupOptions(opts)
 	for _, cfg := range streamConfigs(l) {
-		if err := ensureStream(ctx, js, cfg); err != nil {
+		if err := ensureStream(ctx, js, cfg, l.Replicas, o); err != nil {
 			return nil, fmt.Errorf("jetstream: stream %s: %w", cfg.Name, LimitError(err))
 		}
 	}
 	r := &Resources{JS: js}
 	for _, b := range bucketConfigs(l) {
-		kv, err := ensureBucket(ctx, js, b.cfg)
+		kv, err := ensureBucket(ctx, js, b.cfg, l.Replicas, o)
 		if err != nil {
 			return nil, fmt.Errorf("jetstream: bucket %s: %w", b.cfg.Bucket, LimitError(err))
 		}

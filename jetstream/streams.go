@@ -120,9 +120,9 @@ func orUnlimited(n int64) int64 {
 }
 
 // ensureStream creates the stream, or updates it to cfg when it exists
-// (an older version's stream gets the limits it lacked), keeping a higher
-// replica count than cfg's.
-func ensureStream(ctx context.Context, js njs.JetStream, cfg njs.StreamConfig) error {
+// (an older version's stream gets the limits it lacked), with the replicas
+// it has unless want (Limits.Replicas) names a number.
+func ensureStream(ctx context.Context, js njs.JetStream, cfg njs.StreamConfig, want int, o setupOptions) error {
 	s, err := js.Stream(ctx, cfg.Name)
 	switch {
 	case errors.Is(err, njs.ErrStreamNotFound):
@@ -138,16 +138,9 @@ func ensureStream(ctx context.Context, js njs.JetStream, cfg njs.StreamConfig) e
 	case err != nil:
 		return err
 	}
-	cfg.Replicas = keepReplicas(s.CachedInfo().Config.Replicas, cfg.Replicas)
+	cfg.Replicas = o.applyReplicas(ctx, cfg.Name, s.CachedInfo().Config.Replicas, want)
 	if _, err := js.UpdateStream(ctx, cfg); err != nil {
 		return fmt.Errorf("update: %w", err)
 	}
 	return nil
-}
-
-// keepReplicas is the replica count a stream that has have gets when want
-// is asked for: never fewer than it has. Lowering the replicas of a
-// clustered stream is an operator's decision, not a start's.
-func keepReplicas(have, want int) int {
-	return max(have, want, 1)
 }

@@ -1,16 +1,20 @@
 package jetstream
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
-func TestKeepReplicasNeverLowers(t *testing.T) {
+func TestReplicasFor(t *testing.T) {
 	for _, c := range []struct{ have, want, got int }{
-		{3, 1, 3}, // an operator's R3 stays R3
-		{1, 3, 3},
-		{0, 0, 1},
-		{5, 3, 5},
+		{3, 0, 3}, // unset: an operator's R3 stays R3
+		{0, 0, 1}, // unset, new: R1
+		{1, 3, 3}, // a number applies, up
+		{3, 1, 1}, // and down (with a warning)
+		{5, 3, 3},
 	} {
-		if got := keepReplicas(c.have, c.want); got != c.got {
-			t.Errorf("keepReplicas(%d, %d) = %d, want %d", c.have, c.want, got, c.got)
+		if got := replicasFor(c.have, c.want); got != c.got {
+			t.Errorf("replicasFor(%d, %d) = %d, want %d", c.have, c.want, got, c.got)
 		}
 	}
 }
@@ -28,12 +32,46 @@ func TestServerConfigAppliesLimits(t *testing.T) {
 	if jc == nil || jc.MaxMemory != cfg.MaxMemory || jc.MaxStore != cfg.MaxStore {
 		t.Fatalf("JetStream config %+v, want max memory %d and max store %d", jc, cfg.MaxMemory, cfg.MaxStore)
 	}
+	if !jc.SyncAlways {
+		t.Fatalf("JetStream config %+v: the default does not sync every write", jc)
+	}
 	if got := srv.ns.GlobalAccount().JetStreamUsage().Limits.MaxConsumers; got != cfg.MaxConsumers {
 		t.Fatalf("account max consumers %d, want %d", got, cfg.MaxConsumers)
 	}
 	for _, s := range streamConfigs(DefaultLimits()) {
 		if s.MaxBytes == 0 || s.MaxMsgSize <= 0 || s.MaxConsumers <= 0 {
 			t.Errorf("stream %s lacks a limit: %+v", s.Name, s)
+		}
+	}
+}
+
+// An interval instead of always is nats-server's sync_interval.
+func TestServerSyncInterval(t *testing.T) {
+	cfg := DefaultServerConfig(t.TempDir())
+	cfg.Listen, cfg.Sync = "", Sync(5*time.Second)
+	srv, err := StartServer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+	if jc := srv.ns.JetStreamConfig(); jc.SyncAlways || jc.SyncInterval != 5*time.Second {
+		t.Fatalf("JetStream config %+v, want a sync every 5s", jc)
+	}
+}
+
+func TestParseSync(t *testing.T) {
+	for in, want := range map[string]Sync{"always": SyncAlways, "ALWAYS": SyncAlways, "1s": Sync(time.Second), "2m": Sync(2 * time.Minute)} {
+		got, err := ParseSync(in)
+		if err != nil || got != want {
+			t.Errorf("ParseSync(%q) = %v, %v; want %v", in, got, err, want)
+		}
+		if back, err := ParseSync(got.String()); err != nil || back != got {
+			t.Errorf("ParseSync(%q.String()) = %v, %v", in, back, err)
+		}
+	}
+	for _, in := range []string{"", "never", "0", "-1s", "5"} {
+		if _, err := ParseSync(in); err == nil {
+			t.Errorf("ParseSync(%q) took it", in)
 		}
 	}
 }
