@@ -11,4 +11,6 @@ var (
 	ErrConflict = errors.New("session changed concurrently")
 	// ErrInvalid: a field of a new session is out of range.
 	ErrInvalid = errors.New("invalid session")
+	// ErrBadCursor: a listing's cursor is not one Page answered.
+	ErrBadCursor = errors.New("bad cursor")
 )

@@ -2,8 +2,6 @@ package session
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -41,16 +39,6 @@ func NewStore(js njs.JetStream, kv njs.KeyValue, source string, log *slog.Logger
 	return &Store{js: js, kv: kv, source: source, log: log}
 }
 
-var idEncoding = base32.NewEncoding("0123456789abcdefghijklmnopqrstuv").WithPadding(base32.NoPadding)
-
-// NewID returns a random 20-character session id, safe as a subject token
-// and a KV key.
-func NewID() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return idEncoding.EncodeToString(b[:])[:20]
-}
-
 // Create stores a new session, publishes session.created and queues its
 // placement request. The caller fills ID (NewID) and the requested fields.
 func (st *Store) Create(ctx context.Context, s *Session) error {
@@ -82,21 +70,30 @@ func (st *Store) Create(ctx context.Context, s *Session) error {
 
 // Get returns the record and its KV revision.
 func (st *Store) Get(ctx context.Context, id string) (*Session, uint64, error) {
-	if !subjects.ValidToken(id) {
-		return nil, 0, fmt.Errorf("%w: %q", ErrNotFound, id)
-	}
-	e, err := st.kv.Get(ctx, id)
-	if errors.Is(err, njs.ErrKeyNotFound) {
-		return nil, 0, fmt.Errorf("%w: %s", ErrNotFound, id)
-	}
+	e, err := st.entry(ctx, id)
 	if err != nil {
-		return nil, 0, fmt.Errorf("session: get %s: %w", id, err)
+		return nil, 0, err
 	}
 	s, err := decode(e.Value())
 	if err != nil {
 		return nil, 0, err
 	}
 	return s, e.Revision(), nil
+}
+
+// entry reads the record's KV entry.
+func (st *Store) entry(ctx context.Context, id string) (njs.KeyValueEntry, error) {
+	if !subjects.ValidToken(id) {
+		return nil, fmt.Errorf("%w: %q", ErrNotFound, id)
+	}
+	e, err := st.kv.Get(ctx, id)
+	if errors.Is(err, njs.ErrKeyNotFound) {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("session: get %s: %w", id, err)
+	}
+	return e, nil
 }
 
 func decode(b []byte) (*Session, error) {
