@@ -47,7 +47,7 @@ func runGateway(ctx context.Context, args []string) error {
 		return err
 	}
 	log := c.logger()
-	_, nc, res, err := localstack.Connect(ctx, c.NATSURL, jetstream.ServerConfig{}, "streamstack-gateway", limits)
+	_, nc, res, err := localstack.Connect(ctx, c.NATSURL, jetstream.ServerConfig{}, "streamstack-gateway", limits, jetstream.WithLog(log))
 	if err != nil {
 		return err
 	}
@@ -104,7 +104,7 @@ func runAgent(ctx context.Context, args []string) error {
 		return errors.New("--nats-url is required (use serve for an embedded NATS)")
 	}
 	log := c.logger()
-	_, nc, res, err := localstack.Connect(ctx, c.NATSURL, jetstream.ServerConfig{}, "streamstack-agent", limits)
+	_, nc, res, err := localstack.Connect(ctx, c.NATSURL, jetstream.ServerConfig{}, "streamstack-agent", limits, jetstream.WithLog(log))
 	if err != nil {
 		return err
 	}

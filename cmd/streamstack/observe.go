@@ -27,6 +27,7 @@ func addLimitsFlags(fs *flag.FlagSet) *jetstream.Limits {
 	l := jetstream.DefaultLimits()
 	fs.DurationVar(&l.EventsMaxAge, "events-max-age", l.EventsMaxAge, "how long the lifecycle event stream keeps an event; 0: no age limit")
 	fs.Int64Var(&l.EventsMaxBytes, "events-max-bytes", l.EventsMaxBytes, "most bytes the lifecycle event stream keeps, oldest events dropped first; 0: no size limit")
+	fs.IntVar(&l.Replicas, "replicas", l.Replicas, fmt.Sprintf("copies NATS keeps of every stream and bucket, on that many nodes of a cluster (3 is the one to run a cluster with: it survives a node's loss); 0: each keeps what it has, so one an operator raised stays raised, and new ones get 1; a number (1 to %d) applies to every stream and bucket at start, lowering them with a warning; the embedded server holds 1 only", jetstream.MaxReplicas))
 	fs.Int64Var(&l.SignalMaxBytes, "signal-max-bytes", l.SignalMaxBytes, fmt.Sprintf("most bytes the signaling stream keeps in memory, every session's frames together; when full, new frames are refused until old ones age out (after %s); one connection may also store at most %d frames each way", l.SignalMaxAge, l.SignalMaxMsgsPerSubject))
 	return &l
 }
@@ -37,6 +38,7 @@ func addNATSLimitFlags(fs *flag.FlagSet) *jetstream.ServerConfig {
 	c := jetstream.DefaultServerConfig("")
 	fs.Int64Var(&c.MaxMemory, "nats-max-memory", c.MaxMemory, "most bytes the embedded NATS keeps in memory for JetStream, every stream together (--signal-max-bytes and the agents' heartbeats must fit); a publish over it is refused; 0: nats-server's own, most of the host's memory")
 	fs.Int64Var(&c.MaxStore, "nats-max-store", c.MaxStore, "most bytes the embedded NATS keeps on disk for JetStream, every stream together (--events-max-bytes, 1 GiB of session records and 32 MiB of requests and tokens must fit); a publish over it is refused; 0: nats-server's own, most of the free disk")
+	fs.Var(&c.Sync, "sync", "when the embedded NATS writes JetStream's files through to the disk: always (before acknowledging a write: a host crash loses no acknowledged create or revocation) or an interval such as 1s (faster creates; a host crash may lose that much)")
 	fs.IntVar(&c.MaxConsumers, "nats-max-consumers", c.MaxConsumers, "most consumers any one stream or bucket of the embedded NATS may have (nats-server's account max_consumers, which applies per stream); 0: no cap")
 	return &c
 }
@@ -48,6 +50,9 @@ func checkLimits(l *jetstream.Limits) error {
 	}
 	if l.EventsMaxBytes < 0 {
 		return fmt.Errorf("--events-max-bytes must not be negative, got %d", l.EventsMaxBytes)
+	}
+	if l.Replicas < 0 || l.Replicas > jetstream.MaxReplicas {
+		return fmt.Errorf("--replicas must be 0 (keep each stream's) to %d, got %d", jetstream.MaxReplicas, l.Replicas)
 	}
 	if l.SignalMaxBytes < jetstream.SignalMaxMsgSize {
 		return fmt.Errorf("--signal-max-bytes must hold at least one frame (%d bytes), got %d", jetstream.SignalMaxMsgSize, l.SignalMaxBytes)

@@ -95,6 +95,7 @@ func runServe(ctx context.Context, args []string) error {
 	srv := jetstream.DefaultServerConfig(filepath.Join(f.stateDir, "nats"))
 	srv.Listen = f.natsListen
 	srv.MaxMemory, srv.MaxStore, srv.MaxConsumers = f.natsLimits.MaxMemory, f.natsLimits.MaxStore, f.natsLimits.MaxConsumers
+	srv.Sync = f.natsLimits.Sync
 	credsPath := credentialsPath(f.stateDir)
 	if f.common.NATSURL == "" {
 		creds, err := jetstream.LoadOrCreateCredentials(credsPath)

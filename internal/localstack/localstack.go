@@ -98,8 +98,9 @@ type Stack struct {
 // Connect connects to NATS (starting the embedded server when natsURL is
 // empty) and creates or updates every stream and bucket with limits; with
 // limits nil it only binds to them, for short-lived processes and tools
-// (which must not reset the operator's retention settings).
-func Connect(ctx context.Context, natsURL string, server jetstream.ServerConfig, name string, limits *jetstream.Limits) (*jetstream.Server, *nats.Conn, *jetstream.Resources, error) {
+// (which must not reset the operator's retention settings). setup goes to
+// jetstream.Setup (WithLog: where it warns of replicas it lowers).
+func Connect(ctx context.Context, natsURL string, server jetstream.ServerConfig, name string, limits *jetstream.Limits, setup ...jetstream.SetupOption) (*jetstream.Server, *nats.Conn, *jetstream.Resources, error) {
 	var srv *jetstream.Server
 	var nc *nats.Conn
 	var err error
@@ -142,7 +143,7 @@ func Connect(ctx context.Context, natsURL string, server jetstream.ServerConfig,
 	defer cancel()
 	var res *jetstream.Resources
 	if limits != nil {
-		res, err = jetstream.Setup(setupCtx, js, *limits)
+		res, err = jetstream.Setup(setupCtx, js, *limits, setup...)
 	} else {
 		res, err = jetstream.Bind(setupCtx, js)
 	}
@@ -162,7 +163,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	if limits == (jetstream.Limits{}) {
 		limits = jetstream.DefaultLimits()
 	}
-	srv, nc, res, err := Connect(ctx, opts.NATSURL, opts.Server, "streamstack-"+opts.Source, &limits)
+	srv, nc, res, err := Connect(ctx, opts.NATSURL, opts.Server, "streamstack-"+opts.Source, &limits, jetstream.WithLog(log))
 	if err != nil {
 		return nil, err
 	}
