@@ -17,6 +17,7 @@ import (
 	"github.com/streamstack/streamstack/encoders"
 	"github.com/streamstack/streamstack/fleet"
 	"github.com/streamstack/streamstack/internal/container"
+	"github.com/streamstack/streamstack/reconcile"
 	"github.com/streamstack/streamstack/session"
 	"github.com/streamstack/streamstack/subjects"
 )
@@ -148,10 +149,22 @@ func (a *Agent) Run(ctx context.Context) error {
 	} else {
 		a.log.Info("app isolation", "mode", a.isolation, "runtime", a.isolationInv.Runtime)
 	}
+	lock, err := lockStateDir(a.cfg.StateDir, a.cfg.ID)
+	if err != nil {
+		return err
+	}
+	if lock != nil {
+		defer lock.Close()
+	}
+	// Before the first heartbeat and the first request: what a previous
+	// run of this id left must not count as running, nor be forgotten.
+	if err := a.reconcileOwn(ctx); err != nil {
+		return err
+	}
 	cons, err := a.deps.JS.CreateOrUpdateConsumer(ctx, subjects.StreamRequests, njs.ConsumerConfig{
 		Durable:       consumerName,
 		AckPolicy:     njs.AckExplicitPolicy,
-		AckWait:       30 * time.Second,
+		AckWait:       a.cfg.AckWait,
 		FilterSubject: subjects.RequestsAll,
 		MaxAckPending: 10000,
 	})
@@ -161,7 +174,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err := a.heartbeat(ctx); err != nil {
 		return err
 	}
-	it, err := cons.Messages(njs.PullMaxMessages(1))
+	it, err := cons.Messages(njs.PullMaxMessages(1), njs.PullExpiry(a.cfg.PullExpiry))
 	if err != nil {
 		return fmt.Errorf("agent: pull: %w", err)
 	}
@@ -171,6 +184,18 @@ func (a *Agent) Run(ctx context.Context) error {
 		it.Stop()
 	})
 	loops.Go(func() { a.heartbeatLoop(ctx) })
+	if a.cfg.ReconcileInterval > 0 {
+		rc, err := reconcile.New(reconcile.Config{ID: a.cfg.ID, Interval: a.cfg.ReconcileInterval, FullScan: a.cfg.ReconcileFullScan},
+			reconcile.Deps{Agents: a.deps.Agents, Sessions: a.deps.Sessions, Log: a.log})
+		if err != nil {
+			return err
+		}
+		loops.Go(func() {
+			if err := rc.Run(ctx); err != nil {
+				a.log.Warn("reconciler stopped", "err", err)
+			}
+		})
+	}
 	for _, st := range a.inventory {
 		if st.Available {
 			a.log.Info("encoder", "backend", st.Name, "pool", st.Pool, "codec", st.Codec, "units", st.Units, "source", st.Source)
@@ -189,7 +214,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			a.log.Warn("pull", "err", err)
 			continue
 		}
-		a.handle(ctx, msg)
+		a.handleAcking(ctx, msg)
 	}
 	loops.Wait()
 	a.probes.Wait()
@@ -256,6 +281,31 @@ func (a *Agent) refreshPeers(ctx context.Context) {
 	a.mu.Lock()
 	a.peers = peers
 	a.mu.Unlock()
+}
+
+// handleAcking handles msg and, while that takes, tells the work queue it
+// is in progress every third of AckWait: a slow agent (a NATS blip on a
+// record read, a long launch) keeps its request instead of seeing it
+// handed to another agent, while one that died gives it up within
+// AckWait.
+func (a *Agent) handleAcking(ctx context.Context, msg njs.Msg) {
+	done := make(chan struct{})
+	var ticker sync.WaitGroup
+	ticker.Go(func() {
+		t := time.NewTicker(a.cfg.AckWait / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				_ = msg.InProgress()
+			}
+		}
+	})
+	a.handle(ctx, msg)
+	close(done)
+	ticker.Wait()
 }
 
 // handle decides one request: drop it, end it for lack of capacity, place

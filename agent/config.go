@@ -2,23 +2,33 @@ package agent
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"time"
 
 	"github.com/streamstack/streamstack/apps"
 	"github.com/streamstack/streamstack/encoders"
 	"github.com/streamstack/streamstack/internal/container"
+	"github.com/streamstack/streamstack/reconcile"
 	"github.com/streamstack/streamstack/session"
 )
 
 // Config configures an agent.
 type Config struct {
 	// ID names the agent in heartbeats and session records. Empty: the
-	// host name and a random suffix.
+	// host name and a digest of StateDir (StableID), so an agent restarted
+	// on the same host and state dir is the same agent and finds its
+	// sessions; with no StateDir either, a random suffix.
 	ID string
+	// StateDir is the agent's directory on this host: it derives the
+	// default ID and holds the lock (agent-<id>.lock) that keeps a second
+	// agent of the same id off this host while one runs. Empty: no lock.
+	StateDir string
 	// Region this agent serves; sessions asking for another region skip it.
 	Region string
 	// MaxSessions caps sessions on this agent whatever the capacity says.
@@ -55,6 +65,27 @@ type Config struct {
 	// PlacementTimeout is how long a request may wait for capacity before
 	// the session ends with reason "no capacity".
 	PlacementTimeout time.Duration
+	// AckWait is how long a request an agent took may go without an
+	// acknowledgement before the work queue offers it to another agent.
+	// An agent sends in-progress acknowledgements while it works on one,
+	// so only a dead or stuck agent loses it; short, so that the request
+	// of an agent that died still has most of PlacementTimeout to be
+	// placed elsewhere. It must be under PlacementTimeout. Zero: a sixth
+	// of PlacementTimeout (5 s for its default).
+	AckWait time.Duration
+	// PullExpiry is how long one pull request for placement requests
+	// lives on the server; its idle heartbeat is half of it. Short, so
+	// that the agent's pull moves to a live NATS node within seconds of
+	// losing one. At least a second.
+	PullExpiry time.Duration
+	// ReconcileInterval is how often the agent contends for the
+	// reconciler's lease and, holding it, ends the sessions of agents
+	// whose heartbeat expired (package reconcile); it must be under half
+	// the agents bucket's TTL. Zero: this agent runs no reconciler.
+	ReconcileInterval time.Duration
+	// ReconcileFullScan is how often the lease holder reads every session
+	// record even when it saw no agent go.
+	ReconcileFullScan time.Duration
 	// RetryDelay is how long a request this agent cannot take now waits
 	// before it is offered again.
 	RetryDelay time.Duration
@@ -133,11 +164,28 @@ func DefaultConfig() Config {
 		Headroom:          0.5,
 		HardwareWait:      2 * time.Second,
 		PlacementTimeout:  30 * time.Second,
+		PullExpiry:        5 * time.Second,
+		ReconcileInterval: reconcile.DefaultConfig().Interval,
+		ReconcileFullScan: reconcile.DefaultConfig().FullScan,
 		RetryDelay:        250 * time.Millisecond,
 		HeartbeatInterval: 2 * time.Second,
 		ReprobeInterval:   time.Minute,
 		StopTimeout:       5 * time.Second,
 	}
+}
+
+// StableID is the id of the agent on host with stateDir: the host name
+// and a digest of the directory's absolute path, the same at every start,
+// different for two agents on one host with their own state dirs.
+func StableID(host, stateDir string) string {
+	if host == "" {
+		host = "agent"
+	}
+	if abs, err := filepath.Abs(stateDir); err == nil {
+		stateDir = abs
+	}
+	sum := sha256.Sum256([]byte(stateDir))
+	return sanitize(host) + "-" + hex.EncodeToString(sum[:4])
 }
 
 func sanitize(s string) string {
@@ -157,10 +205,17 @@ func (c Config) withHostDefaults() Config {
 		if host == "" {
 			host = "agent"
 		}
-		c.ID = sanitize(host) + "-" + session.NewID()[:6]
+		if c.StateDir != "" {
+			c.ID = StableID(host, c.StateDir)
+		} else {
+			c.ID = sanitize(host) + "-" + session.NewID()[:6]
+		}
 	}
 	if c.Cores == 0 {
 		c.Cores = runtime.NumCPU()
+	}
+	if c.AckWait == 0 {
+		c.AckWait = c.PlacementTimeout / 6
 	}
 	return c
 }
@@ -186,6 +241,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: codec costs and pool units must be positive", ErrConfig)
 	case c.PlacementTimeout <= 0 || c.RetryDelay <= 0 || c.HeartbeatInterval <= 0 || c.StopTimeout <= 0:
 		return fmt.Errorf("%w: timeouts must be positive", ErrConfig)
+	case c.AckWait <= 0 || c.AckWait >= c.PlacementTimeout:
+		return fmt.Errorf("%w: ack wait %s must be positive and under the placement timeout %s, so a dead agent's request can still be placed", ErrConfig, c.AckWait, c.PlacementTimeout)
+	case c.PullExpiry < time.Second:
+		return fmt.Errorf("%w: pull expiry %s must be at least 1s", ErrConfig, c.PullExpiry)
+	case c.ReconcileInterval < 0 || c.ReconcileInterval > 0 && c.ReconcileFullScan <= 0:
+		return fmt.Errorf("%w: reconcile interval must not be negative, and its full scan positive", ErrConfig)
 	case c.NATSURL == "":
 		return fmt.Errorf("%w: streamers need a NATS URL", ErrConfig)
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -57,9 +58,15 @@ func (a *Agent) launch(ctx context.Context, s *session.Session) error {
 	cmd.ExtraFiles = []*os.File{natsURL}
 	// The streamer's slog lines carry the session id, so they can share stderr.
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	// Its own process group, so a stop reaches anything the streamer started.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	// Its own process group, so a stop reaches anything the streamer
+	// started; and it dies with the agent: an agent killed outright
+	// (kill -9, OOM) must not leave streamers nobody accounts for, still
+	// streaming, reparented to PID 1. SIGTERM, so it ends its app and
+	// removes its runtime directory as on any stop; its record is then
+	// ended by the reconciler (agent lost) or this agent's next start.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	exited, err := startLocked(cmd)
+	if err != nil {
 		_ = os.RemoveAll(dir)
 		return err
 	}
@@ -70,7 +77,7 @@ func (a *Agent) launch(ctx context.Context, s *session.Session) error {
 	log := a.log.With("session", s.ID)
 	log.Info("streamer started", "pid", cmd.Process.Pid)
 	a.watch(watchCtx, s.ID, p, func() error {
-		err := cmd.Wait()
+		err := <-exited
 		// However the streamer went (a SIGKILL runs none of its cleanup),
 		// its display cookie and sound server socket go with it.
 		if rerr := os.RemoveAll(dir); rerr != nil {
@@ -79,6 +86,29 @@ func (a *Agent) launch(ctx context.Context, s *session.Session) error {
 		return err
 	}, log)
 	return nil
+}
+
+// startLocked starts cmd from a goroutine locked to its OS thread until
+// cmd has exited, then returns what Wait said on exited. The kernel sends
+// the parent-death signal when the thread that forked the child exits,
+// not the process (golang/go#27505), and Go ends the thread of a goroutine
+// that returns locked: an unlocked start could kill a healthy streamer
+// the day its thread went. This thread lives as long as the streamer.
+func startLocked(cmd *exec.Cmd) (<-chan error, error) {
+	started, exited := make(chan error, 1), make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with us
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		exited <- cmd.Wait()
+	}()
+	if err := <-started; err != nil {
+		return nil, err
+	}
+	return exited, nil
 }
 
 // natsURLFD is the descriptor a streamer process reads its NATS URL from

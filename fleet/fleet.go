@@ -135,7 +135,8 @@ func Remove(ctx context.Context, kv njs.KeyValue, id string) error {
 	return nil
 }
 
-// List returns the live agents sorted by id.
+// List returns the live agents sorted by id. Keys with a dot, which no
+// agent id has, are other users' of the bucket (the reconciler's lease).
 func List(ctx context.Context, kv njs.KeyValue) ([]Heartbeat, error) {
 	lister, err := kv.ListKeys(ctx)
 	if err != nil {
@@ -143,6 +144,9 @@ func List(ctx context.Context, kv njs.KeyValue) ([]Heartbeat, error) {
 	}
 	var out []Heartbeat
 	for key := range lister.Keys() {
+		if strings.Contains(key, ".") {
+			continue // not an agent: a lease (package reconcile)
+		}
 		e, err := kv.Get(ctx, key)
 		if err != nil {
 			continue // expired between list and get

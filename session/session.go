@@ -109,4 +109,10 @@ const (
 	// ReasonNoClient ends a session no client reached within the
 	// streamer's client connect timeout: it held capacity for nobody.
 	ReasonNoClient = "no client"
+	// ReasonAgentLost ends the sessions of an agent whose heartbeat
+	// expired (package reconcile): its streamers died with it.
+	ReasonAgentLost = "agent lost"
+	// ReasonAgentRestarted ends the sessions a restarted agent finds
+	// under its id: their streamers died with its previous run.
+	ReasonAgentRestarted = "agent restarted"
 )

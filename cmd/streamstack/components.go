@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -181,7 +183,21 @@ func runStreamer(ctx context.Context, args []string) error {
 	}
 	defer closeNAT()
 	store := session.NewStore(res.JS, res.Sessions, f.cfg.Source, log)
+	defer removeRuntimeDir(f.cfg.RuntimeDir, f.cfg.SessionID, log)
 	return streamer.Run(ctx, f.cfg, streamer.Deps{Conn: nc, JS: res.JS, Sessions: store, Log: log})
+}
+
+// removeRuntimeDir removes the session's runtime directory the agent made
+// for this streamer (agent's sessionDir: streamstack-session-<id>-*), and
+// nothing else: a streamer whose agent died (its parent-death signal
+// stopped it) has nobody else to do it. The agent removes it too, after.
+func removeRuntimeDir(dir, id string, log *slog.Logger) {
+	if dir == "" || id == "" || !strings.HasPrefix(filepath.Base(dir), "streamstack-session-"+id+"-") {
+		return
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		log.Warn("remove runtime directory", "dir", dir, "err", err)
+	}
 }
 
 // maxNATSURL bounds what readNATSURL reads.

@@ -1,0 +1,6 @@
+package reconcile
+
+import "errors"
+
+// ErrConfig reports an invalid reconciler config.
+var ErrConfig = errors.New("reconcile: invalid config")
