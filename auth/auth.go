@@ -216,9 +216,17 @@ func (t *Tokens) Revoke(ctx context.Context, id string) error {
 	return nil
 }
 
-// SessionToken signs a token valid for one session until expiry.
-func (t *Tokens) SessionToken(sessionID string, expiry time.Time) string {
-	payload := sessionID + "." + strconv.FormatInt(expiry.Unix(), 10)
+// NewSocketTokenID returns a random id for a session token: the session
+// record keeps the id of the one token its websocket may use (see
+// package gateway, sockettoken.go), so a token is good for one connection
+// and a join's token supersedes every earlier one.
+func NewSocketTokenID() string { return randomString(12) }
+
+// SessionToken signs a token for one websocket of session sessionID,
+// valid until expiry. tokenID names it; the signature covers it, so a
+// holder cannot turn one token into another.
+func (t *Tokens) SessionToken(sessionID, tokenID string, expiry time.Time) string {
+	payload := sessionID + "." + strconv.FormatInt(expiry.Unix(), 10) + "." + tokenID
 	return base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." + t.sign(payload)
 }
 
@@ -228,32 +236,37 @@ func (t *Tokens) sign(payload string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// VerifySession checks a session token for sessionID at now.
-func (t *Tokens) VerifySession(token, sessionID string, now time.Time) error {
+// VerifySession checks a session token for sessionID at now and returns
+// its id. Whether that id is still the session's to use is the caller's
+// to check against the record: the signature alone cannot say a token
+// was used.
+func (t *Tokens) VerifySession(token, sessionID string, now time.Time) (string, error) {
 	enc, sig, ok := strings.Cut(token, ".")
 	if !ok {
-		return ErrUnauthorized
+		return "", ErrUnauthorized
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(enc)
 	if err != nil {
-		return ErrUnauthorized
+		return "", ErrUnauthorized
 	}
 	payload := string(raw)
 	if !hmac.Equal([]byte(sig), []byte(t.sign(payload))) {
-		return ErrUnauthorized
+		return "", ErrUnauthorized
 	}
-	id, exp, ok := strings.Cut(payload, ".")
-	if !ok {
-		return ErrUnauthorized
+	// Session ids and expiries hold no dot; a signed payload without a
+	// token id is from before tokens had one and names no record entry.
+	parts := strings.Split(payload, ".")
+	if len(parts) != 3 || parts[2] == "" {
+		return "", fmt.Errorf("%w: a session token without an id (from an older gateway): join the session for a new one", ErrUnauthorized)
 	}
-	secs, err := strconv.ParseInt(exp, 10, 64)
+	secs, err := strconv.ParseInt(parts[1], 10, 64)
 	if err != nil || now.Unix() > secs {
-		return fmt.Errorf("%w: expired", ErrUnauthorized)
+		return "", fmt.Errorf("%w: expired", ErrUnauthorized)
 	}
-	if id != sessionID {
-		return ErrWrongSession
+	if parts[0] != sessionID {
+		return "", ErrWrongSession
 	}
-	return nil
+	return parts[2], nil
 }
 
 // NewWithKey returns Tokens that only sign and check session tokens, for

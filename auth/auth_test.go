@@ -57,18 +57,23 @@ func TestSessionTokensAcrossInstances(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	token := a.SessionToken("s1", now.Add(time.Minute))
-	if err := b.VerifySession(token, "s1", now); err != nil {
-		t.Fatalf("another instance rejects: %v", err)
+	id := auth.NewSocketTokenID()
+	token := a.SessionToken("s1", id, now.Add(time.Minute))
+	if got, err := b.VerifySession(token, "s1", now); err != nil || got != id {
+		t.Fatalf("another instance: id %q, %v; want %q", got, err, id)
 	}
-	if err := b.VerifySession(token, "s2", now); !errors.Is(err, auth.ErrWrongSession) {
+	if _, err := b.VerifySession(token, "s2", now); !errors.Is(err, auth.ErrWrongSession) {
 		t.Fatalf("other session: %v", err)
 	}
-	if err := b.VerifySession(token, "s1", now.Add(2*time.Minute)); !errors.Is(err, auth.ErrUnauthorized) {
+	if _, err := b.VerifySession(token, "s1", now.Add(2*time.Minute)); !errors.Is(err, auth.ErrUnauthorized) {
 		t.Fatalf("expired: %v", err)
 	}
-	if err := b.VerifySession(token[:len(token)-2]+"xx", "s1", now); !errors.Is(err, auth.ErrUnauthorized) {
+	if _, err := b.VerifySession(token[:len(token)-2]+"xx", "s1", now); !errors.Is(err, auth.ErrUnauthorized) {
 		t.Fatalf("forged: %v", err)
+	}
+	// A token signed before tokens had ids names no entry of the record.
+	if _, err := b.VerifySession(a.SessionToken("s1", "", now.Add(time.Minute)), "s1", now); !errors.Is(err, auth.ErrUnauthorized) {
+		t.Fatalf("token without an id: %v", err)
 	}
 }
 
@@ -78,7 +83,10 @@ func FuzzVerifySession(f *testing.F) {
 	f.Add("...")
 	tok, _ := auth.NewWithKey([]byte("0123456789abcdef0123456789abcdef"))
 	f.Fuzz(func(t *testing.T, token string) {
-		_ = tok.VerifySession(token, "s1", time.Now())
+		id, err := tok.VerifySession(token, "s1", time.Now())
+		if err == nil && id == "" {
+			t.Fatalf("%q accepted without an id", token)
+		}
 	})
 }
 

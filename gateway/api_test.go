@@ -32,7 +32,7 @@ func checkSocketURL(t *testing.T, g *testGW, raw, id, scheme, host string) *url.
 	if tok == "" {
 		t.Fatalf("url %s has no token", raw)
 	}
-	if err := g.tokens.VerifySession(tok, id, time.Now()); err != nil {
+	if _, err := g.tokens.VerifySession(tok, id, time.Now()); err != nil {
 		t.Fatalf("token in url: %v", err)
 	}
 	return u

@@ -56,12 +56,12 @@ func BenchmarkRelayRoundTrip(b *testing.B) {
 	// A connection's frames stay in the signaling stream for their max
 	// age and it may store only so many (jetstream's per-subject budget):
 	// the bench moves to a new connection well before, as a long-lived
-	// client would rejoin.
+	// client would rejoin, each with the URL its join answers.
 	const framesPerConn = 200
 	ws, sent := g.dial(c.URL), 0
 	fresh := func() {
 		_ = ws.Close(websocket.StatusNormalClosure, "next connection")
-		ws, sent = g.dial(c.URL), 0
+		ws, sent = g.dial(g.joinURL(c.ID)), 0
 	}
 	frame := []byte(`{"type":"candidate","candidate":{"candidate":"candidate:842163049 1 udp 1677729535 192.0.2.10 46154 typ srflx raddr 10.0.0.2 rport 46154","sdpMid":"0","sdpMLineIndex":0}}`)
 	roundTrip := func() time.Duration {

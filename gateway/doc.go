@@ -62,6 +62,16 @@
 // agent has free units on an encoder of the session's video_codecs (any
 // codec, when it names none), as the agents' heartbeats report them.
 //
+// # One websocket per URL
+//
+// The url of create and join opens one websocket: its session token names
+// the token id the record keeps (session.SocketToken), the upgrade marks it
+// used with a compare-and-set on the record, and a join records a new one,
+// so an earlier URL, used or not, is refused with 409 "join the session
+// for a new one" on every gateway, and the connection that used it goes
+// on. A request that is no handshake (426) or comes from a foreign origin
+// (403) does not use the URL up. See sockettoken.go.
+//
 // # Signaling
 //
 // Each websocket gets a random connection id. Client text frames (each a

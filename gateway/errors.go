@@ -41,6 +41,12 @@ var (
 	// ErrTooManySockets: the session has Config.WSMaxPerSession signaling
 	// websockets open already.
 	ErrTooManySockets = errors.New("too many websockets")
+	// ErrSocketTokenUsed: a session URL whose token a websocket already
+	// used, or that a later join replaced; a join answers a new one.
+	ErrSocketTokenUsed = errors.New("session URL already used")
+	// ErrNotWebsocket: a request to a websocket URL that is no websocket
+	// handshake.
+	ErrNotWebsocket = errors.New("upgrade required")
 	// ErrQuota: a create over a quota (Config.CreatesPerIPPerSecond,
 	// CreatesPerTokenPerMinute, MaxActiveSessionsPerToken).
 	ErrQuota = errors.New("quota exceeded")
@@ -63,6 +69,8 @@ var statusTable = []struct {
 	{ErrForbiddenOrigin, http.StatusForbidden},
 	{auth.ErrForbidden, http.StatusForbidden},
 	{session.ErrEnded, http.StatusConflict},
+	{ErrSocketTokenUsed, http.StatusConflict},
+	{ErrNotWebsocket, http.StatusUpgradeRequired},
 	{session.ErrConflict, http.StatusConflict},
 	{ErrBodyTooLarge, http.StatusRequestEntityTooLarge},
 	{ErrBodyTimeout, http.StatusRequestTimeout},

@@ -52,7 +52,7 @@ func TestWebsocketIdleClosedOthersServed(t *testing.T) {
 	live := g.dial(c.URL)
 	liveFrames := readPump(live)
 
-	silent := g.rawWebsocket(t, c.URL)
+	silent := g.rawWebsocket(t, g.joinURL(c.ID))
 	// The first ping is answered, and so is the gateway's then.
 	op, payload := silent.frame(10 * time.Second)
 	if op != opPing {
@@ -125,12 +125,13 @@ func TestWebsocketCapPerSession(t *testing.T) {
 	g1 := newTestGWOn(t, env, capped)
 	g2 := newTestGWOn(t, env, capped)
 	a, b := g1.create(nil), g1.create(nil)
-	aOn2 := g2.urlOn(g1, a.URL)
-
-	open := []*websocket.Conn{g1.dial(a.URL), g2.dial(aOn2), g1.dial(a.URL)}
+	// Each websocket needs a URL of its own (sockettoken.go); the cap
+	// refuses one before using its URL up.
+	open := []*websocket.Conn{g1.dial(a.URL), g2.dial(g2.urlOn(g1, g1.joinURL(a.ID))), g1.dial(g1.joinURL(a.ID))}
 	expectSockets(t, env, a.ID, maxPer)
 
-	for _, over := range []answer{g1.dialFails(a.URL), g2.dialFails(aOn2)} {
+	fourth := g1.joinURL(a.ID)
+	for _, over := range []answer{g1.dialFails(fourth), g2.dialFails(g2.urlOn(g1, fourth))} {
 		over.fails(t, http.StatusTooManyRequests, "too many websockets", a.ID,
 			fmt.Sprintf("%d signaling websockets open", maxPer), "--ws-max-per-session")
 	}
@@ -152,10 +153,10 @@ func TestWebsocketCapPerSession(t *testing.T) {
 		t.Fatal(err)
 	}
 	expectSockets(t, env, a.ID, maxPer-1)
-	again := g1.dial(a.URL)
+	again := g1.dial(fourth)
 	writeFrame(t, again, `{"type":"again"}`)
 	expectStreamerFrame(t, g1, a.ID, `{"type":"again"}`)
-	g2.dialFails(aOn2).fails(t, http.StatusTooManyRequests, "too many websockets")
+	g2.dialFails(g2.urlOn(g1, g1.joinURL(a.ID))).fails(t, http.StatusTooManyRequests, "too many websockets")
 
 	m := promtest.Scrape(t, g2.base+"/metrics?api_token="+g2.token)
 	if v, ok := m.Value("streamstack_gateway_websockets_refused_total"); !ok || v != 2 {
@@ -169,7 +170,7 @@ func TestWebsocketNoCap(t *testing.T) {
 	c := g.create(nil)
 	n := DefaultConfig().WSMaxPerSession + 2
 	for i := range n {
-		ws := g.dial(c.URL)
+		ws := g.dial(g.joinURL(c.ID))
 		writeFrame(t, ws, fmt.Sprintf(`{"type":"n","n":%d}`, i))
 	}
 	expectSockets(t, g.env, c.ID, n)
@@ -199,7 +200,7 @@ func TestWebsocketConsumerLostCloses(t *testing.T) {
 		t.Fatal(err)
 	}
 	expectClose(t, ws, websocket.StatusTryAgainLater, "signaling unavailable")
-	ws2 := g.dial(c.URL)
+	ws2 := g.dial(g.joinURL(c.ID))
 	writeFrame(t, ws2, `{"type":"again"}`)
 	expectStreamerFrame(t, g, c.ID, `{"type":"again"}`)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/micro"
 
 	"github.com/streamstack/streamstack/internal/version"
+	"github.com/streamstack/streamstack/session"
 	"github.com/streamstack/streamstack/subjects"
 )
 
@@ -143,8 +144,8 @@ func (s *Server) withSignaling(sess SessionWithURL) (ServiceSession, error) {
 
 // serviceURL is the websocket URL when a public URL is configured; NATS
 // requests have no Host header to derive it from.
-func (s *Server) serviceURL(id string) SessionWithURL {
-	return SessionWithURL{URL: s.socketURLFor(s.publicBase, id), StunServers: s.stunServers(id)}
+func (s *Server) serviceURL(sess *session.Session) SessionWithURL {
+	return SessionWithURL{Session: sess, URL: s.socketURLFor(s.publicBase, sess), StunServers: s.stunServers(sess.ID)}
 }
 
 func (s *Server) serviceCreate(ctx context.Context, data []byte) (any, error) {
@@ -156,9 +157,7 @@ func (s *Server) serviceCreate(ctx context.Context, data []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := s.serviceURL(sess.ID)
-	out.Session = sess
-	return s.withSignaling(out)
+	return s.withSignaling(s.serviceURL(sess))
 }
 
 func (s *Server) serviceGet(ctx context.Context, data []byte) (any, error) {
@@ -186,9 +185,7 @@ func (s *Server) serviceJoin(ctx context.Context, data []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := s.serviceURL(sess.ID)
-	out.Session = sess
-	return s.withSignaling(out)
+	return s.withSignaling(s.serviceURL(sess))
 }
 
 func (s *Server) serviceDelete(ctx context.Context, data []byte) (any, error) {

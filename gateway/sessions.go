@@ -138,6 +138,7 @@ func (s *Server) createSession(ctx context.Context, req CreateRequest, creator s
 		return nil, err
 	}
 	sess.CreatedBy = creator
+	sess.Socket = newSocketToken() // the URL create answers
 	if s.cfg.RequireCapacity {
 		if err := s.checkCapacity(ctx, sess.Region, sess.VideoCodecs); err != nil {
 			return nil, err
@@ -290,10 +291,10 @@ func (s *Server) abandon(id string, cause error) {
 	}
 }
 
-// withURL adds the websocket URL with a fresh session token and the STUN
-// servers to a record.
+// withURL adds the websocket URL with the record's socket token and the
+// STUN servers to a record.
 func (s *Server) withURL(r *http.Request, sess *session.Session) SessionWithURL {
-	return SessionWithURL{Session: sess, URL: s.socketURL(r, sess.ID), StunServers: s.stunServers(sess.ID)}
+	return SessionWithURL{Session: sess, URL: s.socketURL(r, sess), StunServers: s.stunServers(sess.ID)}
 }
 
 // stunServers are a session client's ICE servers; never nil.
@@ -307,21 +308,22 @@ func (s *Server) stunServers(id string) []StunServer {
 }
 
 // socketURL is the absolute websocket URL of a session's client socket.
-func (s *Server) socketURL(r *http.Request, id string) string {
+func (s *Server) socketURL(r *http.Request, sess *session.Session) string {
 	base := s.publicBase
 	if base == "" {
 		base = s.requestBase(r)
 	}
-	return s.socketURLFor(base, id)
+	return s.socketURLFor(base, sess)
 }
 
-// socketURLFor is the websocket URL under base; empty without a base.
-func (s *Server) socketURLFor(base, id string) string {
-	if base == "" {
+// socketURLFor is the websocket URL under base with sess's current socket
+// token (sockettoken.go); empty without a base or a token.
+func (s *Server) socketURLFor(base string, sess *session.Session) string {
+	if base == "" || sess.Socket == nil {
 		return ""
 	}
-	token := s.tokens.SessionToken(id, time.Now().Add(s.cfg.SessionTokenTTL))
-	return base + pathSessions + "/" + url.PathEscape(id) + "/sockets/client?token=" + url.QueryEscape(token)
+	token := s.tokens.SessionToken(sess.ID, sess.Socket.ID, sess.Socket.IssuedAt.Add(s.cfg.SessionTokenTTL))
+	return base + pathSessions + "/" + url.PathEscape(sess.ID) + "/sockets/client?token=" + url.QueryEscape(token)
 }
 
 // requestBase derives ws(s)://host from the request the client made.
@@ -570,14 +572,14 @@ func (s *Server) handleJoin(w http.ResponseWriter, r *http.Request) {
 	writeSync(w, http.StatusOK, s.withURL(r, sess))
 }
 
-// joinSession checks a session can take a new client.
+// joinSession records a new socket token for a session that can take a
+// new client: its URL is the only one that opens a websocket now, and the
+// connection it opens replaces the session's viewer once its peer
+// connects (see package streamer). An ended session refuses (ErrEnded).
 func (s *Server) joinSession(ctx context.Context, id string) (*session.Session, error) {
-	sess, _, err := s.sessions.Get(ctx, id)
+	sess, err := s.issueSocketToken(ctx, id)
 	if err != nil {
 		return nil, err
-	}
-	if sess.Status.Ended() {
-		return nil, fmt.Errorf("%w: %s is %s", session.ErrEnded, sess.ID, sess.Status)
 	}
 	s.log.Info("session joined", "session", sess.ID)
 	return sess, nil

@@ -58,7 +58,8 @@ func (s *Server) handleClientSocket(w http.ResponseWriter, r *http.Request) {
 		writeError(w, log, fmt.Errorf("%w: missing session token (?token=)", auth.ErrUnauthorized))
 		return
 	}
-	if err := s.tokens.VerifySession(token, id, time.Now()); err != nil {
+	tokenID, err := s.tokens.VerifySession(token, id, time.Now())
+	if err != nil {
 		writeError(w, log, fmt.Errorf("invalid session token: %w", err))
 		return
 	}
@@ -71,6 +72,18 @@ func (s *Server) handleClientSocket(w http.ResponseWriter, r *http.Request) {
 	}
 	if sess.Status.Ended() {
 		writeError(w, log, fmt.Errorf("%w: %s is %s", session.ErrEnded, id, sess.Status))
+		return
+	}
+	// The URL opens one websocket (sockettoken.go): refuse a used one
+	// before allocating anything, and anything that is no handshake
+	// before the token is spent on it.
+	if err := checkSocketToken(sess, tokenID); err != nil {
+		log.Info("websocket refused", "err", err)
+		writeError(w, log, err)
+		return
+	}
+	if err := s.upgradeProblem(w, r); err != nil {
+		writeError(w, log, err)
 		return
 	}
 	if !s.addSocket() {
@@ -91,6 +104,13 @@ func (s *Server) handleClientSocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer b.deleteConsumer()
+	if err := s.useSocketToken(ctx, id, tokenID, connID); err != nil {
+		// Another websocket got in first with the same URL (or a join
+		// replaced it meanwhile): it keeps its connection.
+		log.Info("websocket refused", "err", err)
+		writeError(w, log, err)
+		return
+	}
 
 	// The HTTP server's read and write deadlines (HTTPReadTimeout,
 	// HTTPWriteTimeout) bound one request, not a websocket, which lives as

@@ -99,8 +99,8 @@ func TestSocketClientCloseEndsNothing(t *testing.T) {
 	if err != nil || s.Status != session.StatusCreated {
 		t.Fatalf("session after the client left: %+v %v", s, err)
 	}
-	// A new connection works.
-	ws2 := g.dial(c.URL)
+	// A new connection, through a join, works.
+	ws2 := g.dial(g.joinURL(c.ID))
 	writeFrame(t, ws2, `{"type":"again"}`)
 	expectStreamerFrame(t, g, c.ID, `{"type":"again"}`)
 }
@@ -153,27 +153,27 @@ func TestSocketRefusals(t *testing.T) {
 	g.dialFails(withToken(ua, "")).fails(t, 401, "missing session token")
 	g.dialFails(withToken(ua, "garbage")).fails(t, 401)
 	g.dialFails(withToken(ua, g.token)).fails(t, 401) // an API token is not a session token
-	expired := g.tokens.SessionToken(a.ID, time.Now().Add(-time.Minute))
+	expired := g.tokens.SessionToken(a.ID, "x", time.Now().Add(-time.Minute))
 	g.dialFails(withToken(ua, expired)).fails(t, 401, "expired")
 
 	// A valid token for a session that does not exist.
 	ghost := session.NewID()
 	gu := *ua
 	gu.Path = "/1.0/sessions/" + ghost + "/sockets/client"
-	g.dialFails(withToken(&gu, g.tokens.SessionToken(ghost, time.Now().Add(time.Minute)))).fails(t, 404)
+	g.dialFails(withToken(&gu, g.tokens.SessionToken(ghost, "x", time.Now().Add(time.Minute)))).fails(t, 404)
 
 	// An ended session.
 	g.call(http.MethodDelete, "/1.0/sessions/"+b.ID, nil).ok(t, 200, nil)
 	g.dialFails(b.URL).fails(t, 409, "session ended")
 
-	// A plain GET that is no upgrade is refused by the websocket library
-	// after the checks, without leaving anything behind.
+	// A plain GET that is no upgrade is refused after the checks, without
+	// leaving anything behind or spending the URL (sockettoken_test.go).
 	resp, err := http.Get(strings.Replace(a.URL, "ws://", "http://", 1))
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusUpgradeRequired && resp.StatusCode != http.StatusBadRequest {
+	if resp.StatusCode != http.StatusUpgradeRequired {
 		t.Fatalf("plain GET answered %d", resp.StatusCode)
 	}
 }
@@ -330,6 +330,7 @@ func TestServeShutdownClosesSockets(t *testing.T) {
 	g.streamer(c.ID).next()
 
 	// Stop Serve directly (the cleanup then finds it stopped).
+	fresh := g.joinURL(c.ID)
 	g.srv.closeSockets()
 	expectClose(t, ws, websocket.StatusGoingAway, "shutting down")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -338,7 +339,7 @@ func TestServeShutdownClosesSockets(t *testing.T) {
 		t.Fatal(err)
 	}
 	// New websockets are refused while shutting down.
-	g.dialFails(c.URL).fails(t, 503, "shutting down")
+	g.dialFails(fresh).fails(t, 503, "shutting down")
 }
 
 // A connection that fills its signaling budget in the stream (no streamer

@@ -54,6 +54,10 @@ type Session struct {
 	Agent string `json:"agent,omitempty"`
 	// ClientConnected reports a client's peer connection is up now.
 	ClientConnected bool `json:"client_connected"`
+	// Socket is the one session token its signaling websocket may use:
+	// the one the latest create or join answered. The gateway marks it
+	// used when a websocket presents it; see SocketToken.
+	Socket *SocketToken `json:"socket,omitempty"`
 	// Codec is the video codec the streamer sends, once negotiated.
 	Codec string `json:"codec,omitempty"`
 	// Reason says why a session ended or failed.
@@ -74,6 +78,21 @@ type Session struct {
 	// failed or stalled and its streamer moved it to software (Encoder is
 	// then "cpu"). Set once: the change is an EventEncoderFallback.
 	EncoderFallback *EncoderFallback `json:"encoder_fallback,omitempty"`
+}
+
+// SocketToken is the session's current websocket token, kept in the record
+// rather than in a gateway, so that every gateway on the same NATS sees
+// it used. It holds the token's id only: the token itself is signed and
+// never stored.
+type SocketToken struct {
+	// ID is the id the token carries (auth.NewSocketTokenID).
+	ID string `json:"id"`
+	// IssuedAt is when create or join minted it.
+	IssuedAt time.Time `json:"issued_at"`
+	// UsedAt, once set, is when a websocket presented it; it opens no
+	// other. UsedBy is that websocket's connection id.
+	UsedAt time.Time `json:"used_at,omitzero"`
+	UsedBy string    `json:"used_by,omitempty"`
 }
 
 // EncoderFallback is a session's move from a hardware encoder to software
