@@ -21,6 +21,7 @@ import (
 	"github.com/streamstack/streamstack/gateway"
 	"github.com/streamstack/streamstack/internal/localstack"
 	"github.com/streamstack/streamstack/jetstream"
+	"github.com/streamstack/streamstack/reconcile"
 	"github.com/streamstack/streamstack/session"
 	"github.com/streamstack/streamstack/streamer"
 	"github.com/streamstack/streamstack/turn"
@@ -32,6 +33,8 @@ func runGateway(ctx context.Context, args []string) error {
 	tf := addTURNFlags(fs, false)
 	limits := addLimitsFlags(fs)
 	wf := addWebFlags(fs)
+	rcfg := reconcile.DefaultConfig()
+	addReconcileFlags(fs, &rcfg.Interval, &rcfg.FullScan)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -81,12 +84,24 @@ func runGateway(ctx context.Context, args []string) error {
 		scheme = "https://"
 	}
 	log.Info("gateway ready", "url", scheme+ln.Addr().String()+"/", "nats", redactNATSURL(c.NATSURL))
-	return runAll(ctx, proj.Run, func(ctx context.Context) error { return gw.Serve(ctx, ln) })
+	runs := []func(context.Context) error{proj.Run, func(ctx context.Context) error { return gw.Serve(ctx, ln) }}
+	if rcfg.Interval > 0 {
+		// Gateways contend for the reconciler's lease too: with every
+		// agent gone, someone must still end their sessions.
+		rcfg.ID = "gateway/" + host
+		rc, err := reconcile.New(rcfg, reconcile.Deps{Agents: res.Agents, Sessions: store, Log: log})
+		if err != nil {
+			return err
+		}
+		runs = append(runs, rc.Run)
+	}
+	return runAll(ctx, runs...)
 }
 
 func runAgent(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("agent", flag.ContinueOnError)
 	c, acfg := addCommon(fs), addAgentFlags(fs)
+	fs.StringVar(&acfg.StateDir, "state-dir", "", "the agent's directory on this host: the default --agent-id derives from it, and it holds the lock that keeps a second agent of that id off it; empty: $XDG_STATE_HOME/streamstack or ~/.local/state/streamstack")
 	tf := addTURNFlags(fs, false)
 	ice := streamer.DefaultConfig() // only to register the ICE flags streamers get
 	var iceTCP bool
@@ -112,6 +127,7 @@ func runAgent(ctx context.Context, args []string) error {
 	}
 	defer nc.Close()
 	acfg.NATSURL, acfg.Apps = c.NATSURL, catalog
+	acfg.StateDir = stateDirOrDefault(acfg.StateDir)
 	applyIsolation(acfg, ice)
 	if len(tf.urls) > 0 {
 		// Streamers read the secret from the cluster; store a chosen one.

@@ -38,7 +38,7 @@ type serveFlags struct {
 
 func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	f := &serveFlags{common: addCommon(fs), gateway: addGatewayFlags(fs), agent: addAgentFlags(fs)}
-	fs.StringVar(&f.stateDir, "state-dir", "", "where the embedded NATS keeps its JetStream files; empty: $XDG_STATE_HOME/streamstack or ~/.local/state/streamstack")
+	fs.StringVar(&f.stateDir, "state-dir", "", "where the embedded NATS keeps its JetStream files, and the agent's directory: its default --agent-id derives from it, so serve restarted on it finds what its previous run left; empty: $XDG_STATE_HOME/streamstack or ~/.local/state/streamstack")
 	fs.StringVar(&f.natsListen, "nats-listen", "127.0.0.1:4222", "where the embedded NATS listens for clients (streamers, tools, NATS users)")
 	fs.StringVar(&f.adminToken, "admin-token", "", "API token to register at start (at least 16 characters); every local user sees a flag in ps, so set it with the environment variable or --admin-token-file; with neither, the first start makes one and prints it once")
 	fs.StringVar(&f.tokenFile, "admin-token-file", "", "file holding the API token to register at start (its trailing newline dropped), instead of --admin-token; refused when group or others may read or change it")
@@ -92,6 +92,7 @@ func runServe(ctx context.Context, args []string) error {
 	f.agent.StreamerEnv = append(f.agent.StreamerEnv, passDownEnv(fs, append(append(streamerICEFlags, "apps-file", "gamepad-uinput", "encoder-stall-timeout"), mediaFlags...)...)...)
 	applyIsolation(f.agent, f.ice)
 	f.stateDir = stateDirOrDefault(f.stateDir)
+	f.agent.StateDir = f.stateDir
 	srv := jetstream.DefaultServerConfig(filepath.Join(f.stateDir, "nats"))
 	srv.Listen = f.natsListen
 	srv.MaxMemory, srv.MaxStore, srv.MaxConsumers = f.natsLimits.MaxMemory, f.natsLimits.MaxStore, f.natsLimits.MaxConsumers
