@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nats.go"
 
 	"github.com/streamstack/streamstack/client"
 	"github.com/streamstack/streamstack/internal/yuv"
@@ -13,14 +13,16 @@ import (
 	"github.com/streamstack/streamstack/streamer/protocol"
 )
 
-// A client that reaches a session's streamer straight through JetStream,
-// watches 60 frames and clicks.
+// A client that reaches a session's streamer over NATS alone, watches 60
+// frames and clicks. nc is connected with an API token and its inbox
+// prefix; sig is the "signaling" of the session service's create answer.
 func ExampleNewPeer() {
-	var js jetstream.JetStream // from jetstream.New(nc)
+	var nc *nats.Conn // nats.Connect(url, nats.Token(token), nats.CustomInboxPrefix("_INBOX_"+tokenID))
+	var answer client.NATSSignaling
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
-	sig, err := client.NATSSignaler(ctx, js, "sessionid")
+	sig, err := client.NATSSignaler(nc, answer)
 	if err != nil {
 		fmt.Println(err)
 		return

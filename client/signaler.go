@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,10 +9,9 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nats.go/micro"
 
 	"github.com/streamstack/streamstack/streamer/protocol"
-	"github.com/streamstack/streamstack/subjects"
 )
 
 // Signaler carries signaling frames (JSON text) between a client and its
@@ -74,84 +72,91 @@ func (w *wsSignaler) Close() error {
 	return nil
 }
 
-// NATSSignal reaches a streamer through JetStream without a gateway: it
-// publishes to the streamer's subject under its own connection id and reads
-// the client subject of that id with an ordered consumer.
+// NATSSignaling is what the session service answers under "signaling"
+// for create and join over NATS (gateway.Signaling on the wire).
+type NATSSignaling struct {
+	ConnID  string `json:"conn_id"`
+	Send    string `json:"send"`
+	Deliver string `json:"deliver"`
+}
+
+// NATSSignal reaches a streamer over NATS without a gateway's websocket:
+// frames go as requests to the session service, which stores them for the
+// streamer; the streamer's frames arrive on the connection's delivery
+// subject, in the client's own inbox. The NATS connection is an API
+// token's (nats.Token) with nats.CustomInboxPrefix(subjects.Inbox(id)).
 type NATSSignal struct {
-	js       jetstream.JetStream
-	toServer string
-	connID   string
+	nc     *nats.Conn
+	send   string
+	connID string
 
-	mu   sync.Mutex
-	msgs jetstream.MessagesContext
+	mu  sync.Mutex
+	sub *nats.Subscription
 }
 
-// NATSSignaler opens a new client connection (a fresh connection id) to
-// the streamer of sessionID. Every JetStream call takes ctx.
-func NATSSignaler(ctx context.Context, js jetstream.JetStream, sessionID string) (*NATSSignal, error) {
-	connID := strings.ToLower(rand.Text())
-	toServer, err := subjects.Signal(sessionID, subjects.ToStreamer, connID)
-	if err != nil {
-		return nil, err
+// NATSSignaler opens the signaling connection sig that a create or join
+// answered. It subscribes before anything is sent, so no frame of the
+// streamer's is missed.
+func NATSSignaler(nc *nats.Conn, sig NATSSignaling) (*NATSSignal, error) {
+	if sig.Send == "" || sig.Deliver == "" {
+		return nil, fmt.Errorf("client: signaling answer without send and deliver subjects")
 	}
-	toClient, err := subjects.Signal(sessionID, subjects.ToClient, connID)
+	sub, err := nc.SubscribeSync(sig.Deliver)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("client: signaling subscription: %w", err)
 	}
-	c, err := js.OrderedConsumer(ctx, subjects.StreamSignal, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{toClient},
-		DeliverPolicy:  jetstream.DeliverAllPolicy,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("client: signaling consumer: %w", err)
-	}
-	msgs, err := c.Messages()
-	if err != nil {
-		return nil, fmt.Errorf("client: signaling consumer: %w", err)
-	}
-	return &NATSSignal{js: js, toServer: toServer, connID: connID, msgs: msgs}, nil
+	return &NATSSignal{nc: nc, send: sig.Send, connID: sig.ConnID, sub: sub}, nil
 }
 
-// ConnID is this connection's id, the last token of its subjects.
+// ConnID is this connection's id.
 func (n *NATSSignal) ConnID() string { return n.connID }
 
-// Send stores a frame in the signaling stream and waits for the ack, as
-// the gateway does, so frames reach the streamer in order.
+// Send hands a frame to the session service and waits until it is stored,
+// so frames reach the streamer in order.
 func (n *NATSSignal) Send(ctx context.Context, frame []byte) error {
-	_, err := n.js.PublishMsg(ctx, &nats.Msg{Subject: n.toServer, Data: frame},
-		jetstream.WithExpectStream(subjects.StreamSignal))
+	msg, err := n.nc.RequestWithContext(ctx, n.send, frame)
 	if err != nil {
 		return fmt.Errorf("client: send: %w", err)
+	}
+	if code := msg.Header.Get(micro.ErrorCodeHeader); code != "" {
+		return fmt.Errorf("client: send: %s %s", code, msg.Header.Get(micro.ErrorHeader))
 	}
 	return nil
 }
 
-// Recv returns the next frame from the streamer.
+// Recv returns the next frame from the streamer. Flow-control and
+// heartbeat messages of the delivery (status headers, no body) are skipped.
 func (n *NATSSignal) Recv(ctx context.Context) ([]byte, error) {
 	n.mu.Lock()
-	msgs := n.msgs
+	sub := n.sub
 	n.mu.Unlock()
-	if msgs == nil {
+	if sub == nil {
 		return nil, ErrClosed
 	}
-	m, err := msgs.Next(jetstream.NextContext(ctx))
-	if err != nil {
-		if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-			return nil, ErrClosed
+	for {
+		m, err := sub.NextMsgWithContext(ctx)
+		if err != nil {
+			if errors.Is(err, nats.ErrBadSubscription) || errors.Is(err, nats.ErrConnectionClosed) {
+				return nil, ErrClosed
+			}
+			return nil, err
 		}
-		return nil, err
+		if len(m.Data) == 0 && m.Header.Get("Status") != "" {
+			continue
+		}
+		return m.Data, nil
 	}
-	return m.Data(), nil
 }
 
-// Close stops reading; it is safe to call more than once.
+// Close stops reading; it is safe to call more than once. The service's
+// consumer for this connection goes once nobody listens.
 func (n *NATSSignal) Close() error {
 	n.mu.Lock()
-	msgs := n.msgs
-	n.msgs = nil
+	sub := n.sub
+	n.sub = nil
 	n.mu.Unlock()
-	if msgs != nil {
-		msgs.Stop()
+	if sub != nil {
+		_ = sub.Unsubscribe()
 	}
 	return nil
 }

@@ -10,11 +10,11 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
 
 	"github.com/streamstack/streamstack/client"
 	"github.com/streamstack/streamstack/internal/natstest"
-	"github.com/streamstack/streamstack/subjects"
 )
 
 func TestWebsocketSignaler(t *testing.T) {
@@ -65,38 +65,55 @@ func TestWebsocketSignaler(t *testing.T) {
 	}
 }
 
+// The session service's side is played here by a plain responder: the
+// signaler's contract is requests to Send and a subscription on Deliver.
 func TestNATSSignaler(t *testing.T) {
 	env := natstest.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	sig, err := client.NATSSignaler(ctx, env.JS, "sess1")
+	sent := make(chan string, 4)
+	svc, err := env.Conn.Subscribe("svc.send", func(m *nats.Msg) {
+		sent <- string(m.Data)
+		if string(m.Data) == "refuse" {
+			h := nats.Header{}
+			h.Set(micro.ErrorCodeHeader, "429")
+			h.Set(micro.ErrorHeader, "signaling refused the frame")
+			_ = m.RespondMsg(&nats.Msg{Header: h})
+			return
+		}
+		_ = m.Respond([]byte(`{}`))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = svc.Unsubscribe() }()
+	if _, err := client.NATSSignaler(env.Conn, client.NATSSignaling{ConnID: "c1"}); err == nil {
+		t.Fatal("a signaling answer without subjects was taken")
+	}
+	sig, err := client.NATSSignaler(env.Conn, client.NATSSignaling{ConnID: "c1", Send: "svc.send", Deliver: "inbox.c1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer func() { _ = sig.Close() }()
+	if sig.ConnID() != "c1" {
+		t.Fatalf("conn id %q", sig.ConnID())
+	}
 
-	// What the client sends lands on the streamer subject of its conn id.
 	if err := sig.Send(ctx, []byte(`{"type":"discover"}`)); err != nil {
 		t.Fatal(err)
 	}
-	all, _ := subjects.SignalToStreamerAll("sess1")
-	c, err := env.JS.OrderedConsumer(ctx, subjects.StreamSignal, jetstream.OrderedConsumerConfig{FilterSubjects: []string{all}})
-	if err != nil {
-		t.Fatal(err)
+	if got := <-sent; got != `{"type":"discover"}` {
+		t.Fatalf("service got %q", got)
 	}
-	m, err := c.Next(jetstream.FetchMaxWait(5 * time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, _, conn, err := subjects.ParseSignal(m.Subject())
-	if err != nil || conn != sig.ConnID() || string(m.Data()) != `{"type":"discover"}` {
-		t.Fatalf("%s %s %v", m.Subject(), m.Data(), err)
+	if err := sig.Send(ctx, []byte("refuse")); err == nil || !strings.Contains(err.Error(), "429") {
+		t.Fatalf("a refused frame: %v", err)
 	}
 
-	// Frames published for it before or after it reads arrive in order.
-	to, _ := subjects.Signal("sess1", subjects.ToClient, sig.ConnID())
-	for _, s := range []string{"one", "two"} {
-		if err := env.Conn.Publish(to, []byte(s)); err != nil {
+	// Frames delivered to it arrive in order; a heartbeat is skipped.
+	hb := nats.NewMsg("inbox.c1")
+	hb.Header.Set("Status", "100")
+	for _, m := range []*nats.Msg{{Subject: "inbox.c1", Data: []byte("one")}, hb, {Subject: "inbox.c1", Data: []byte("two")}} {
+		if err := env.Conn.PublishMsg(m); err != nil {
 			t.Fatal(err)
 		}
 	}

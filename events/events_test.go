@@ -5,19 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	njs "github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/goleak"
 
 	"github.com/streamstack/streamstack/events"
 	"github.com/streamstack/streamstack/internal/natstest"
-	"github.com/streamstack/streamstack/jetstream"
 	"github.com/streamstack/streamstack/session"
 	"github.com/streamstack/streamstack/subjects"
 )
@@ -311,52 +308,4 @@ func TestCanonicalType(t *testing.T) {
 	if got, _ := events.CanonicalType("client_connected"); got != session.EventClientConnected {
 		t.Errorf("client_connected: %q", got)
 	}
-}
-
-// A NATS user with the client permissions serve gives people (no access to
-// the sessions bucket) follows events, durable or not.
-func TestClientUserFollowsEvents(t *testing.T) {
-	cfg := jetstream.DefaultServerConfig(t.TempDir())
-	cfg.Listen = "127.0.0.1:-1"
-	creds := jetstream.NewCredentials()
-	creds.Apply(&cfg)
-	srv, err := jetstream.StartServer(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	nc := natstest.Connect(t, srv)
-	js, err := njs.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := jetstream.Setup(context.Background(), js, jetstream.DefaultLimits())
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := &natstest.Env{Server: srv, Conn: nc, Resources: res}
-	st := session.NewStore(js, res.Sessions, "test", quiet)
-	u, _ := url.Parse(srv.ClientURL())
-	u.User = url.UserPassword(creds.Client.Name, creds.Client.Password)
-	for _, durable := range []string{"", "mine"} {
-		r := start(t, env, events.Config{URL: u.String(), Durable: durable, Filter: events.Filter{Types: []string{"created", "terminated"}}}, nil)
-		_, _ = lifecycle(t, st, "x")
-		if got := r.take(t, 2); got[0].ShortType() != session.EventCreated || got[1].ShortType() != session.EventTerminated {
-			t.Fatalf("durable %q: %v", durable, types(got))
-		}
-		settled(t, env, r)
-		if err := r.stop(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// The app of a stats event comes from an earlier event of its session;
-	// a user who cannot read the bucket gets no stats of sessions it has
-	// not seen, rather than a stall.
-	r := start(t, env, events.Config{URL: u.String(), FromStart: true, Filter: events.Filter{App: "x", Types: []string{"stats"}}}, nil)
-	settled(t, env, r)
-	r = start(t, env, events.Config{URL: u.String(), FromStart: true, Filter: events.Filter{App: "x", Types: []string{"stats", "created"}}}, nil)
-	if got := types(r.take(t, 4)); !slices.Equal(got, []string{session.EventCreated, session.EventStats, session.EventCreated, session.EventStats}) {
-		t.Fatalf("app filter as a client user: %v", got)
-	}
-	settled(t, env, r)
 }

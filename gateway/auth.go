@@ -97,12 +97,11 @@ func tokenOf(r *http.Request) auth.Info {
 	return info
 }
 
-// ownSession reports whether the request's token may see and manage sess:
+// ownSession reports whether token info may see and manage sess:
 // any for admin and read tokens (read ones only see), only its own for a
 // sessions token. Another's session is answered as missing, so that a
 // token cannot learn which ids exist.
-func ownSession(r *http.Request, sess *session.Session) error {
-	info := tokenOf(r)
+func ownSession(info auth.Info, sess *session.Session) error {
 	if info.Scoped() == auth.ScopeSessions && sess.CreatedBy != info.ID {
 		return fmt.Errorf("%w: %s", session.ErrNotFound, sess.ID)
 	}

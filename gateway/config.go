@@ -116,6 +116,10 @@ type Config struct {
 	// with 429 before the upgrade. Give every gateway the same value. 0 is
 	// no cap. See sockslots.go.
 	WSMaxPerSession int
+	// NATSEventSubscriptions caps the event subscriptions one API token's
+	// NATS clients hold at once (events.subscribe); each is a consumer of
+	// the event stream, whose consumers are bounded for everyone.
+	NATSEventSubscriptions int
 
 	// DefaultScreen fills the screen fields a create request leaves out.
 	DefaultScreen session.Screen
@@ -185,6 +189,7 @@ func DefaultConfig() Config {
 		WSPingInterval:            15 * time.Second,
 		WSIdleTimeout:             45 * time.Second,
 		WSMaxPerSession:           4,
+		NATSEventSubscriptions:    8,
 		DefaultScreen:             session.Screen{Width: 1280, Height: 720, FPS: 30, Density: 240},
 		MaxScreenWidth:            3840,
 		MaxScreenHeight:           2160,
@@ -263,6 +268,9 @@ func (c Config) Validate() error {
 	}
 	if c.WSPingInterval > 0 && c.WSIdleTimeout > 0 && c.WSIdleTimeout <= c.WSPingInterval {
 		bad("WSIdleTimeout (%s) must be longer than WSPingInterval (%s): a client needs a ping to answer before it counts as idle", c.WSIdleTimeout, c.WSPingInterval)
+	}
+	if c.NATSEventSubscriptions < 1 || c.NATSEventSubscriptions > maxSocketSlots {
+		bad("NATSEventSubscriptions must be between 1 and %d, got %d", maxSocketSlots, c.NATSEventSubscriptions)
 	}
 	if c.WSMaxPerSession < 0 || c.WSMaxPerSession > maxSocketSlots {
 		bad("WSMaxPerSession must be between 0 (no cap) and %d, got %d", maxSocketSlots, c.WSMaxPerSession)

@@ -76,6 +76,7 @@ var statusTable = []struct {
 	{ErrBodyTimeout, http.StatusRequestTimeout},
 	{ErrTooManySockets, http.StatusTooManyRequests},
 	{ErrQuota, http.StatusTooManyRequests},
+	{ErrSignalRefused, http.StatusTooManyRequests},
 	{ErrNoCapacity, http.StatusServiceUnavailable},
 	{ErrUnavailable, http.StatusServiceUnavailable},
 	{nats.ErrConnectionClosed, http.StatusServiceUnavailable},

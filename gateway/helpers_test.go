@@ -33,6 +33,7 @@ type testGW struct {
 	store  *session.Store
 	tokens *auth.Tokens
 	token  string // a valid API token
+	tokID  string // its id, the NATS service's caller
 	base   string // http://127.0.0.1:port
 }
 
@@ -60,7 +61,7 @@ func newTestGWOn(t testing.TB, env *natstest.Env, mods ...func(*Config)) *testGW
 	if err != nil {
 		t.Fatal(err)
 	}
-	secret, _, err := tokens.Create(ctx, "test")
+	secret, tokInfo, err := tokens.Create(ctx, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +88,7 @@ func newTestGWOn(t testing.TB, env *natstest.Env, mods ...func(*Config)) *testGW
 	if cfg.TLSCertFile != "" {
 		scheme = "https://"
 	}
-	g := &testGW{t: t, env: env, srv: srv, store: store, tokens: tokens, token: secret, base: scheme + ln.Addr().String()}
+	g := &testGW{t: t, env: env, srv: srv, store: store, tokens: tokens, token: secret, tokID: tokInfo.ID, base: scheme + ln.Addr().String()}
 	t.Cleanup(func() {
 		stop()
 		select {
@@ -100,7 +101,8 @@ func newTestGWOn(t testing.TB, env *natstest.Env, mods ...func(*Config)) *testGW
 		}
 		if liveGateways.Add(-1) == 0 {
 			checkNoLeftovers(t)
-			natstest.CheckFor(t, 5*time.Second, 10*time.Millisecond, func() error { return noClientConsumers(g) })
+			// A NATS client's consumers go once nobody listens for natsConsumerIdle.
+			natstest.CheckFor(t, 3*natsConsumerIdle, 10*time.Millisecond, func() error { return noClientConsumers(g) })
 		}
 	})
 	return g

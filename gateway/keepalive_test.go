@@ -133,7 +133,7 @@ func TestWebsocketCapPerSession(t *testing.T) {
 	fourth := g1.joinURL(a.ID)
 	for _, over := range []answer{g1.dialFails(fourth), g2.dialFails(g2.urlOn(g1, fourth))} {
 		over.fails(t, http.StatusTooManyRequests, "too many websockets", a.ID,
-			fmt.Sprintf("%d signaling websockets open", maxPer), "--ws-max-per-session")
+			fmt.Sprintf("%d signaling connections open", maxPer), "--ws-max-per-session")
 	}
 	// The open ones still relay.
 	for i, ws := range open {

@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"sync"
 	"time"
 
@@ -87,15 +86,14 @@ func newQuotas(c Config) *quotas {
 // the client's address first (cheapest, and it holds across the tokens
 // one client may hold), then the token's rate and its sessions that have
 // not ended. An admin token is the operator's own (benchmarks, scripts):
-// none applies to it.
-func (s *Server) checkCreate(ctx context.Context, r *http.Request) error {
-	tok := tokenOf(r)
+// none applies to it. host is "" over NATS, whose clients have no
+// address the gateway sees: their token's quotas are all there is.
+func (s *Server) checkCreate(ctx context.Context, tok auth.Info, host string) error {
 	if tok.Scoped() == auth.ScopeAdmin {
 		return nil
 	}
 	now := time.Now()
-	host := s.clientAddr(r)
-	if !s.quotas.perIP.allow(host, now) {
+	if host != "" && !s.quotas.perIP.allow(host, now) {
 		return fmt.Errorf("%w: more than %g session creates a second from %s (--creates-per-ip-per-second)",
 			ErrQuota, s.cfg.CreatesPerIPPerSecond, host)
 	}

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go/micro"
 
+	"github.com/streamstack/streamstack/auth"
 	"github.com/streamstack/streamstack/internal/version"
 	"github.com/streamstack/streamstack/session"
 	"github.com/streamstack/streamstack/subjects"
@@ -17,15 +17,6 @@ import (
 
 // ServiceName is the NATS micro service name (nats micro ls shows it).
 const ServiceName = "streamstack"
-
-// Signaling tells a NATS client where to exchange the signaling frames of a
-// fresh connection: publish to ToStreamer, read ToClient from Stream.
-type Signaling struct {
-	Stream     string `json:"stream"`
-	ConnID     string `json:"conn_id"`
-	ToStreamer string `json:"to_streamer"`
-	ToClient   string `json:"to_client"`
-}
 
 // ServiceSession is the answer of create and join over NATS: the record,
 // the signaling subjects, and the websocket URL when the gateway knows its
@@ -40,32 +31,42 @@ type idRequest struct {
 	ID string `json:"id"`
 }
 
+// serviceHandler is one endpoint: caller is the API token the request
+// came under (its id is the subject's token after subjects.API, which the
+// embedded server lets a token client publish under only with its own),
+// rest the subject's tokens after the endpoint's name.
+type serviceHandler func(ctx context.Context, caller auth.Info, rest []string, data []byte) (any, error)
+
 // startService registers the session operations as a NATS micro service,
-// in a queue group so every gateway instance shares the load.
+// in a queue group so every gateway instance shares the load. Every
+// endpoint's subject starts with subjects.ClientAPI(<token id>).
 func (s *Server) startService() (micro.Service, error) {
 	svc, err := micro.AddService(s.nc, micro.Config{
 		Name:        ServiceName,
 		Version:     strings.TrimSuffix(version.Version, "-dev") + suffixIfDev(),
-		Description: "streamstack sessions: the HTTP API's operations with the same JSON bodies",
+		Description: "streamstack sessions: the HTTP API's operations with the same JSON bodies, under the caller's token id",
 	})
 	if err != nil {
 		return nil, fmt.Errorf("gateway: micro service: %w", err)
 	}
-	g := svc.AddGroup(subjects.API + ".sessions")
+	g := svc.AddGroup(subjects.API + ".*")
 	endpoints := []struct {
-		name string
-		fn   func(ctx context.Context, data []byte) (any, error)
+		name, subject string
+		write         bool
+		fn            serviceHandler
 	}{
-		{"create", s.serviceCreate},
-		{"get", s.serviceGet},
-		{"list", s.serviceList},
-		{"join", s.serviceJoin},
-		{"delete", s.serviceDelete},
+		{"create", "sessions.create", true, s.serviceCreate},
+		{"get", "sessions.get", false, s.serviceGet},
+		{"list", "sessions.list", false, s.serviceList},
+		{"join", "sessions.join", true, s.serviceJoin},
+		{"delete", "sessions.delete", true, s.serviceDelete},
+		{"signal", subjects.EndpointSignal + ".*.*", true, s.serviceSignal},
+		{"events", subjects.EndpointEvents, false, s.serviceEvents},
 	}
 	for _, e := range endpoints {
-		fn := e.fn
-		err := g.AddEndpoint(e.name, micro.HandlerFunc(func(req micro.Request) { s.serve(req, fn) }),
-			micro.WithEndpointSubject(e.name))
+		fn, write := e.fn, e.write
+		err := g.AddEndpoint(e.name, micro.HandlerFunc(func(req micro.Request) { s.serve(req, write, fn) }),
+			micro.WithEndpointSubject(e.subject))
 		if err != nil {
 			_ = svc.Stop()
 			return nil, fmt.Errorf("gateway: endpoint %s: %w", e.name, err)
@@ -83,14 +84,19 @@ func suffixIfDev() string {
 
 // serve runs one request and answers in the HTTP API's envelope; errors
 // also carry micro's error headers (the HTTP status as the code).
-func (s *Server) serve(req micro.Request, fn func(ctx context.Context, data []byte) (any, error)) {
+func (s *Server) serve(req micro.Request, write bool, fn serviceHandler) {
 	if int64(len(req.Data())) > s.cfg.MaxBodyBytes {
 		s.serviceError(req, fmt.Errorf("%w: body over %d bytes", ErrBodyTooLarge, s.cfg.MaxBodyBytes))
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.RequestTimeout)
 	defer cancel()
-	out, err := fn(ctx, req.Data())
+	caller, rest, err := s.serviceCaller(ctx, req.Subject(), write)
+	if err != nil {
+		s.serviceError(req, err)
+		return
+	}
+	out, err := fn(ctx, caller, rest, req.Data())
 	if err != nil {
 		s.serviceError(req, err)
 		return
@@ -130,67 +136,70 @@ func decodeJSON(data []byte, v any, optional bool) error {
 	return nil
 }
 
-func (s *Server) withSignaling(sess SessionWithURL) (ServiceSession, error) {
-	conn := strings.ToLower(rand.Text())
-	to, err := subjects.Signal(sess.ID, subjects.ToStreamer, conn)
-	if err != nil {
-		return ServiceSession{}, err
-	}
-	from, _ := subjects.Signal(sess.ID, subjects.ToClient, conn)
-	return ServiceSession{SessionWithURL: sess, Signaling: Signaling{
-		Stream: subjects.StreamSignal, ConnID: conn, ToStreamer: to, ToClient: from,
-	}}, nil
-}
-
 // serviceURL is the websocket URL when a public URL is configured; NATS
 // requests have no Host header to derive it from.
 func (s *Server) serviceURL(sess *session.Session) SessionWithURL {
 	return SessionWithURL{Session: sess, URL: s.socketURLFor(s.publicBase, sess), StunServers: s.stunServers(sess.ID)}
 }
 
-func (s *Server) serviceCreate(ctx context.Context, data []byte) (any, error) {
+func (s *Server) serviceCreate(ctx context.Context, caller auth.Info, _ []string, data []byte) (any, error) {
 	var req CreateRequest
 	if err := decodeJSON(data, &req, false); err != nil {
 		return nil, err
 	}
-	sess, err := s.createSession(ctx, req, "")
+	if err := s.checkCreate(ctx, caller, ""); err != nil {
+		return nil, err
+	}
+	sess, err := s.createSession(ctx, req, caller.ID)
 	if err != nil {
 		return nil, err
 	}
-	return s.withSignaling(s.serviceURL(sess))
+	return s.withSignaling(ctx, caller, s.serviceURL(sess))
 }
 
-func (s *Server) serviceGet(ctx context.Context, data []byte) (any, error) {
+func (s *Server) serviceGet(ctx context.Context, caller auth.Info, _ []string, data []byte) (any, error) {
 	var req idRequest
 	if err := decodeJSON(data, &req, false); err != nil {
+		return nil, err
+	}
+	if err := s.checkOwn(ctx, caller, req.ID); err != nil {
 		return nil, err
 	}
 	return s.getSession(ctx, req.ID)
 }
 
-func (s *Server) serviceList(ctx context.Context, data []byte) (any, error) {
+func (s *Server) serviceList(ctx context.Context, caller auth.Info, _ []string, data []byte) (any, error) {
 	var q ListQuery
 	if err := decodeJSON(data, &q, true); err != nil {
 		return nil, err
 	}
+	if caller.Scoped() == auth.ScopeSessions {
+		q.CreatedBy = caller.ID
+	}
 	return s.listSessions(ctx, q)
 }
 
-func (s *Server) serviceJoin(ctx context.Context, data []byte) (any, error) {
+func (s *Server) serviceJoin(ctx context.Context, caller auth.Info, _ []string, data []byte) (any, error) {
 	var req idRequest
 	if err := decodeJSON(data, &req, false); err != nil {
+		return nil, err
+	}
+	if err := s.checkOwn(ctx, caller, req.ID); err != nil {
 		return nil, err
 	}
 	sess, err := s.joinSession(ctx, req.ID)
 	if err != nil {
 		return nil, err
 	}
-	return s.withSignaling(s.serviceURL(sess))
+	return s.withSignaling(ctx, caller, s.serviceURL(sess))
 }
 
-func (s *Server) serviceDelete(ctx context.Context, data []byte) (any, error) {
+func (s *Server) serviceDelete(ctx context.Context, caller auth.Info, _ []string, data []byte) (any, error) {
 	var req idRequest
 	if err := decodeJSON(data, &req, false); err != nil {
+		return nil, err
+	}
+	if err := s.checkOwn(ctx, caller, req.ID); err != nil {
 		return nil, err
 	}
 	return s.deleteSession(ctx, req.ID)

@@ -15,16 +15,23 @@ import (
 	"github.com/streamstack/streamstack/subjects"
 )
 
-// request calls a session service endpoint and decodes the envelope.
+// request calls a session service endpoint as the test's admin token and
+// decodes the envelope.
 func (g *testGW) request(op string, body string) (*nats.Msg, map[string]any) {
 	g.t.Helper()
-	msg, err := g.env.Conn.Request(subjects.API+".sessions."+op, []byte(body), 5*time.Second)
+	return g.requestAs(g.tokID, "sessions."+op, body)
+}
+
+// requestAs calls endpoint (the subject after the token id) under tokenID.
+func (g *testGW) requestAs(tokenID, endpoint, body string) (*nats.Msg, map[string]any) {
+	g.t.Helper()
+	msg, err := g.env.Conn.Request(subjects.ClientAPI(tokenID)+"."+endpoint, []byte(body), 5*time.Second)
 	if err != nil {
-		g.t.Fatalf("%s: %v", op, err)
+		g.t.Fatalf("%s: %v", endpoint, err)
 	}
 	var env map[string]any
 	if err := json.Unmarshal(msg.Data, &env); err != nil {
-		g.t.Fatalf("%s answered %q: %v", op, msg.Data, err)
+		g.t.Fatalf("%s answered %q: %v", endpoint, msg.Data, err)
 	}
 	return msg, env
 }
@@ -38,8 +45,9 @@ func TestServiceSessionLifecycle(t *testing.T) {
 	meta := env["metadata"].(map[string]any)
 	id := meta["id"].(string)
 	sig := meta["signaling"].(map[string]any)
-	wantTo, _ := subjects.Signal(id, subjects.ToStreamer, sig["conn_id"].(string))
-	if sig["to_streamer"] != wantTo || sig["stream"] != subjects.StreamSignal {
+	wantSend, _ := subjects.SignalSend(g.tokID, id, sig["conn_id"].(string))
+	wantDeliver, _ := subjects.SignalDelivery(g.tokID, sig["conn_id"].(string))
+	if sig["send"] != wantSend || sig["deliver"] != wantDeliver {
 		t.Fatalf("signaling %v", sig)
 	}
 	if u, _ := meta["url"].(string); len(u) < 10 || u[:27] != "wss://stream.example.com/1." {
@@ -108,7 +116,7 @@ func TestServiceDiscoverable(t *testing.T) {
 		got[e.Name] = e.Subject
 	}
 	for _, op := range []string{"create", "get", "list", "join", "delete"} {
-		if got[op] != subjects.API+".sessions."+op {
+		if got[op] != subjects.API+".*.sessions."+op {
 			t.Errorf("endpoint %s: %q", op, got[op])
 		}
 	}

@@ -115,7 +115,7 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := s.requestCtx(r)
 	defer cancel()
-	if err := s.checkCreate(ctx, r); err != nil {
+	if err := s.checkCreate(ctx, tokenOf(r), s.clientAddr(r)); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -131,7 +131,7 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 
 // createSession validates req, stores the record and queues its placement:
 // what both the HTTP API and the NATS service do to create a session.
-// creator is the API token's id ("" over NATS).
+// creator is the API token's id.
 func (s *Server) createSession(ctx context.Context, req CreateRequest, creator string) (*session.Session, error) {
 	sess, err := s.newSession(req)
 	if err != nil {
@@ -377,7 +377,7 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	sess, err := s.getSession(ctx, r.PathValue("id"))
 	if err == nil {
-		err = ownSession(r, sess.Session)
+		err = ownSession(tokenOf(r), sess.Session)
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -513,7 +513,7 @@ func queryInt(q url.Values, key string) (int, error) {
 func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := s.requestCtx(r)
 	defer cancel()
-	if err := s.checkOwn(r, r.PathValue("id")); err != nil {
+	if err := s.checkOwnRequest(r, r.PathValue("id")); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -560,7 +560,7 @@ func (s *Server) handleJoin(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := s.requestCtx(r)
 	defer cancel()
-	if err := s.checkOwn(r, r.PathValue("id")); err != nil {
+	if err := s.checkOwnRequest(r, r.PathValue("id")); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -585,19 +585,24 @@ func (s *Server) joinSession(ctx context.Context, id string) (*session.Session, 
 	return sess, nil
 }
 
-// checkOwn reads session id for a sessions-scoped token and refuses
-// another's as missing; other scopes pass without a read.
-func (s *Server) checkOwn(r *http.Request, id string) error {
-	if tokenOf(r).Scoped() != auth.ScopeSessions {
-		return nil
-	}
+// checkOwnRequest is checkOwn for an HTTP request's token.
+func (s *Server) checkOwnRequest(r *http.Request, id string) error {
 	ctx, cancel := s.requestCtx(r)
 	defer cancel()
+	return s.checkOwn(ctx, tokenOf(r), id)
+}
+
+// checkOwn reads session id for a sessions-scoped token and refuses
+// another's as missing; other scopes pass without a read.
+func (s *Server) checkOwn(ctx context.Context, info auth.Info, id string) error {
+	if info.Scoped() != auth.ScopeSessions {
+		return nil
+	}
 	sess, _, err := s.sessions.Get(ctx, id)
 	if err != nil {
 		return err
 	}
-	return ownSession(r, sess)
+	return ownSession(info, sess)
 }
 
 func truncate(s string, n int) string {

@@ -47,24 +47,36 @@ func slotConsumerName(id string, n int) string {
 // with ErrTooManySockets when every slot is taken. With no cap the consumer
 // gets a generated name.
 func (s *Server) createSignalConsumer(ctx context.Context, id string, cfg njs.ConsumerConfig) (njs.Consumer, error) {
+	var cons njs.Consumer
+	err := s.claimSignalSlot(id, func(name string) (err error) {
+		cfg.Name = name
+		cons, err = s.res.JS.CreateConsumer(ctx, subjects.StreamSignal, cfg)
+		return err
+	})
+	return cons, err
+}
+
+// claimSignalSlot runs create with the name of each slot of session id in
+// turn until one is free (create does not fail with ErrConsumerExists), or
+// once with "" (a generated name) when there is no cap. A NATS client's
+// signaling connection (natsclient.go) takes a slot as a websocket does.
+func (s *Server) claimSignalSlot(id string, create func(name string) error) error {
 	if s.cfg.WSMaxPerSession == 0 {
-		cons, err := s.res.JS.CreateConsumer(ctx, subjects.StreamSignal, cfg)
-		if err != nil {
-			return nil, fmt.Errorf("%w: signaling consumer: %w", ErrUnavailable, err)
+		if err := create(""); err != nil {
+			return fmt.Errorf("%w: signaling consumer: %w", ErrUnavailable, err)
 		}
-		return cons, nil
+		return nil
 	}
 	for n := range s.cfg.WSMaxPerSession {
-		cfg.Name = slotConsumerName(id, n)
-		cons, err := s.res.JS.CreateConsumer(ctx, subjects.StreamSignal, cfg)
+		err := create(slotConsumerName(id, n))
 		switch {
 		case errors.Is(err, njs.ErrConsumerExists):
-			continue // another websocket of the session holds the slot
+			continue // another connection of the session holds the slot
 		case err != nil:
-			return nil, fmt.Errorf("%w: signaling consumer: %w", ErrUnavailable, err)
+			return fmt.Errorf("%w: signaling consumer: %w", ErrUnavailable, err)
 		}
-		return cons, nil
+		return nil
 	}
-	return nil, fmt.Errorf("%w: session %s has %d signaling websockets open, the most one session may have (--ws-max-per-session); close one first",
+	return fmt.Errorf("%w: session %s has %d signaling connections open, the most one session may have (--ws-max-per-session); close one first",
 		ErrTooManySockets, id, s.cfg.WSMaxPerSession)
 }

@@ -12,45 +12,78 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	njs "github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nats.go/micro"
 
+	"github.com/streamstack/streamstack/auth"
 	"github.com/streamstack/streamstack/client"
 	"github.com/streamstack/streamstack/subjects"
 )
 
-// serviceCall is a NATS user's request to the session service.
-func serviceCall(t *testing.T, nc *nats.Conn, op, body string) map[string]any {
+// serviceCall is a NATS client's request to the session service under
+// its token's id; it fails the test unless the answer is a success.
+func serviceCall(t *testing.T, nc *nats.Conn, tokenID, op, body string) map[string]any {
 	t.Helper()
-	msg, err := nc.Request(subjects.API+".sessions."+op, []byte(body), 10*time.Second)
-	if err != nil {
-		t.Fatalf("%s: %v", op, err)
-	}
-	var env map[string]any
-	if err := json.Unmarshal(msg.Data, &env); err != nil || env["status"] != "success" {
-		t.Fatalf("%s answered %s (%v)", op, msg.Data, err)
+	status, env := serviceTry(t, nc, tokenID, op, body)
+	if status >= 300 {
+		t.Fatalf("%s answered %d %v", op, status, env)
 	}
 	return env["metadata"].(map[string]any)
 }
 
-// A client with only a NATS connection and the client user's credentials
-// runs a whole session: create over the micro service, signaling over the
-// documented subjects, frames decoded.
+// serviceTry is serviceCall that answers the status and envelope.
+func serviceTry(t *testing.T, nc *nats.Conn, tokenID, op, body string) (int, map[string]any) {
+	t.Helper()
+	msg, err := nc.Request(subjects.ClientAPI(tokenID)+".sessions."+op, []byte(body), 10*time.Second)
+	if err != nil {
+		t.Fatalf("%s: %v", op, err)
+	}
+	var env map[string]any
+	if err := json.Unmarshal(msg.Data, &env); err != nil {
+		t.Fatalf("%s answered %s (%v)", op, msg.Data, err)
+	}
+	code, _ := env["status_code"].(float64)
+	return int(code), env
+}
+
+// tokenClient connects to the stack's NATS as an API token's client.
+func tokenClient(t *testing.T, url, token, tokenID string, errs chan<- error) *nats.Conn {
+	t.Helper()
+	opts := []nats.Option{nats.Name("nats-user"), nats.Token(token), nats.CustomInboxPrefix(subjects.Inbox(tokenID))}
+	if errs != nil {
+		opts = append(opts, nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err }))
+	}
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
+
+// signalingOf reads the signaling connection of a create or join answer.
+func signalingOf(t *testing.T, meta map[string]any) client.NATSSignaling {
+	t.Helper()
+	b, _ := json.Marshal(meta["signaling"])
+	var sig client.NATSSignaling
+	if err := json.Unmarshal(b, &sig); err != nil || sig.Send == "" || sig.Deliver == "" {
+		t.Fatalf("signaling %s (%v)", b, err)
+	}
+	return sig
+}
+
+// A client with only a NATS connection and an API token runs a whole
+// session: create over the micro service, signaling through it, frames
+// decoded. Another token's client, which the issue saw read any session's
+// signaling, can neither read nor write this one's.
 func TestNATSOnlyClientStreams(t *testing.T) {
 	checkLeaks(t)
 	st := startStack(t, stackOptions{natsAuth: true})
 	ctx := testCtx(t)
-	nc, err := nats.Connect(st.NATSURL, nats.Name("nats-user"), nats.UserInfo(st.clientUser.Name, st.clientUser.Password))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := njs.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	meta := serviceCall(t, nc, "create", `{"app":"test-pattern","screen":{"width":1280,"height":720,"fps":30}}`)
+	nc := tokenClient(t, st.NATSURL, st.token, st.tokenID, nil)
+	meta := serviceCall(t, nc, st.tokenID, "create", `{"app":"test-pattern","screen":{"width":1280,"height":720,"fps":30}}`)
 	id := meta["id"].(string)
-	sig, err := client.NATSSignaler(ctx, js, id)
+	sigAns := signalingOf(t, meta)
+	sig, err := client.NATSSignaler(nc, sigAns)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +101,51 @@ func TestNATSOnlyClientStreams(t *testing.T) {
 	if got := peer.Stats().LastStamp.Frame; got < 59 {
 		t.Fatalf("frame counter %d after 60 frames", got)
 	}
-	if rec := serviceCall(t, nc, "delete", `{"id":"`+id+`"}`); rec["status"] != "terminating" {
+
+	// The other token's client.
+	other, otherInfo, err := st.Tokens.CreateScoped(ctx, "other", auth.Options{Scope: auth.ScopeSessions})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 8)
+	onc := tokenClient(t, st.NATSURL, other, otherInfo.ID, errs)
+	if status, env := serviceTry(t, onc, otherInfo.ID, "join", `{"id":"`+id+`"}`); status != 404 {
+		t.Fatalf("another token joined the session: %d %v", status, env)
+	}
+	if status, _ := serviceTry(t, onc, otherInfo.ID, "get", `{"id":"`+id+`"}`); status != 404 {
+		t.Fatalf("another token read the session: %d", status)
+	}
+	// Its own subject with this connection's id: the id is signed for
+	// the token that opened it.
+	send, _ := subjects.SignalSend(otherInfo.ID, id, sigAns.ConnID)
+	if m, err := onc.Request(send, []byte(`{"type":"discover"}`), 10*time.Second); err != nil || m.Header.Get(micro.ErrorCodeHeader) != "404" {
+		t.Fatalf("another token sent on this connection: %v %v %s", err, m.Header, m.Data)
+	}
+	// This client's inbox and subjects, and JetStream: refused.
+	if _, err := onc.SubscribeSync(sigAns.Deliver); err != nil {
+		t.Fatal(err)
+	}
+	if err := onc.Publish(sigAns.Send, []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	back, _ := subjects.Signal(id, subjects.ToClient, sigAns.ConnID)
+	if err := onc.Publish("$JS.API.CONSUMER.CREATE."+subjects.StreamSignal+".x."+back, []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		select {
+		case err := <-errs:
+			if !strings.Contains(err.Error(), "Permissions Violation") {
+				t.Fatalf("unexpected error %v", err)
+			}
+		case <-ctx.Done():
+			t.Fatal("another token's client was not refused")
+		}
+	}
+	if err := peer.WaitFrames(ctx, 30); err != nil {
+		t.Fatalf("the session stopped streaming: %v", err)
+	}
+	if rec := serviceCall(t, nc, st.tokenID, "delete", `{"id":"`+id+`"}`); rec["status"] != "terminating" {
 		t.Fatalf("delete: %v", rec)
 	}
 }
@@ -91,20 +168,22 @@ func natsCLI(t *testing.T) string {
 
 func TestNATSCLIUsesService(t *testing.T) {
 	checkLeaks(t)
-	st := startStack(t, stackOptions{noAgent: true})
+	st := startStack(t, stackOptions{noAgent: true, natsAuth: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	nats := natsCLI(t)
 	run := func(args ...string) string {
 		t.Helper()
-		cmd := exec.CommandContext(ctx, nats, append([]string{"--server", st.NATSURL}, args...)...)
+		// The token goes in the environment, as the README does it.
+		cmd := exec.CommandContext(ctx, nats, append([]string{"--server", st.NATSURL, "--inbox-prefix", subjects.Inbox(st.tokenID)}, args...)...)
+		cmd.Env = append(os.Environ(), "NATS_TOKEN="+st.token)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("nats %v: %v\n%s", args, err, out)
 		}
 		return string(out)
 	}
-	out := run("req", "--raw", subjects.API+".sessions.create", `{"app":"test-pattern"}`)
+	out := run("req", "--raw", subjects.ClientAPI(st.tokenID)+".sessions.create", `{"app":"test-pattern"}`)
 	var env struct {
 		Status     string `json:"status"`
 		StatusCode int    `json:"status_code"`

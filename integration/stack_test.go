@@ -51,16 +51,17 @@ type stack struct {
 	token   string
 	baseURL string
 	api     *client.Gateway
-	// clientUser is the NATS client user when natsAuth is on.
-	clientUser jetstream.User
+	// tokenID is token's id: a NATS client connected with the token
+	// calls the session service under it.
+	tokenID string
 }
 
 type stackOptions struct {
 	agent   func(*agent.Config)
 	gateway func(*gateway.Config)
 	noAgent bool
-	// natsAuth turns on the embedded server's users, as serve does; the
-	// client user's credentials end up in stack.clientUser.
+	// natsAuth turns on the embedded server's authentication, as serve
+	// does: the internal user, and NATS clients with an API token.
 	natsAuth bool
 	// turn gives sessions STUN/TURN servers.
 	turn localstack.TURNOptions
@@ -126,12 +127,12 @@ func startStack(t testing.TB, opts stackOptions) *stack {
 			t.Errorf("stack: %v", err)
 		}
 	})
-	token, _, err := st.Tokens.Create(context.Background(), "test")
+	token, info, err := st.Tokens.Create(context.Background(), "test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	base := strings.TrimSuffix(st.URL, "/")
-	return &stack{Stack: st, token: token, baseURL: base, api: &client.Gateway{BaseURL: base, Token: token}, clientUser: creds.Client}
+	return &stack{Stack: st, token: token, baseURL: base, api: &client.Gateway{BaseURL: base, Token: token}, tokenID: info.ID}
 }
 
 // waitStatus waits until the session's record satisfies ok.

@@ -22,9 +22,9 @@ type ServerConfig struct {
 	ReadyTimeout time.Duration
 	// Name of the server, shown in monitoring; defaults to nats-server's own.
 	Name string
-	// Users, when set, turn on authentication: every client must be one of
-	// them. Internal is the user streamstack's own components connect as.
-	Users    []User
+	// Internal, when set, turns authentication on: streamstack's own
+	// components connect as this user, NATS clients with an API token
+	// (Authenticator), and nobody else.
 	Internal User
 
 	// MaxMemory and MaxStore bound the bytes JetStream keeps in memory and
@@ -45,10 +45,9 @@ type ServerConfig struct {
 	Sync Sync
 }
 
-// User is a NATS user of the embedded server. Nil Permissions allow all.
+// User is the embedded server's internal user.
 type User struct {
 	Name, Password string
-	Permissions    *server.Permissions
 }
 
 // DefaultServerConfig listens on loopback only: the embedded server is for
@@ -85,6 +84,15 @@ func (c ServerConfig) Validate() error {
 type Server struct {
 	ns       *server.Server
 	internal User
+	authn    *Authenticator
+}
+
+// SetTokenCheck lets NATS clients in with an API token, checked by fn
+// (Authenticator). Without authentication it does nothing.
+func (s *Server) SetTokenCheck(fn TokenCheck) {
+	if s.authn != nil {
+		s.authn.SetTokenCheck(fn)
+	}
 }
 
 // StartServer starts an embedded nats-server with JetStream and waits until it
@@ -128,8 +136,10 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 		}
 		opts.Host, opts.Port = host, port
 	}
-	for _, u := range cfg.Users {
-		opts.Users = append(opts.Users, &server.User{Username: u.Name, Password: u.Password, Permissions: u.Permissions})
+	var authn *Authenticator
+	if cfg.Internal.Name != "" {
+		authn = NewAuthenticator(cfg.Internal)
+		opts.CustomClientAuthentication = authn
 	}
 	ns, err := server.NewServer(opts)
 	if err != nil {
@@ -146,7 +156,7 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 		ns.WaitForShutdown()
 		return nil, err
 	}
-	return &Server{ns: ns, internal: cfg.Internal}, nil
+	return &Server{ns: ns, internal: cfg.Internal, authn: authn}, nil
 }
 
 // limitAccount caps the consumers per stream of the account every user is

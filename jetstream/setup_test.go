@@ -2,6 +2,7 @@ package jetstream_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -52,7 +53,10 @@ func TestInProcessServer(t *testing.T) {
 	}
 }
 
-func TestClientUserCanOnlyDoClientThings(t *testing.T) {
+// A NATS client with an API token may publish only under its own service
+// prefix and subscribe only in its own inbox: not JetStream's API, not
+// the signaling or event subjects, not another client's inbox.
+func TestTokenClientsAreScoped(t *testing.T) {
 	cfg := jetstream.DefaultServerConfig(t.TempDir())
 	cfg.Listen = "127.0.0.1:-1"
 	creds, err := jetstream.LoadOrCreateCredentials(filepath.Join(t.TempDir(), "users.json"))
@@ -70,49 +74,111 @@ func TestClientUserCanOnlyDoClientThings(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer internal.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	js, _ := njs.New(internal)
 	if _, err := jetstream.Setup(ctx, js, jetstream.DefaultLimits()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := nats.Connect(srv.ClientURL()); err == nil {
-		t.Fatal("connected without credentials")
+	if _, err := nats.Connect(srv.ClientURL(), nats.Token("tok-a")); err == nil {
+		t.Fatal("a token client got in before the server could check tokens")
 	}
-	errs := make(chan error, 8)
-	client, err := nats.Connect(srv.ClientURL(), nats.UserInfo(creds.Client.Name, creds.Client.Password),
+	srv.SetTokenCheck(func(_ context.Context, tok string) (string, time.Time, error) {
+		switch tok {
+		case "tok-a":
+			return "A", time.Time{}, nil
+		case "tok-b":
+			return "B", time.Time{}, nil
+		case "tok-short":
+			return "S", time.Now().Add(300 * time.Millisecond), nil
+		}
+		return "", time.Time{}, errors.New("unknown token")
+	})
+	for name, opt := range map[string]nats.Option{
+		"no credentials":          nil,
+		"an unknown token":        nats.Token("tok-x"),
+		"a wrong password":        nats.UserInfo(creds.Internal.Name, "guess"),
+		"the old client user":     nats.UserInfo("client", "anything"),
+		"a token as the internal": nats.UserInfo(creds.Internal.Name, "tok-a"),
+	} {
+		opts := []nats.Option{nats.NoReconnect()}
+		if opt != nil {
+			opts = append(opts, opt)
+		}
+		if nc, err := nats.Connect(srv.ClientURL(), opts...); err == nil {
+			nc.Close()
+			t.Errorf("connected with %s", name)
+		}
+	}
+
+	errs := make(chan error, 16)
+	a, err := nats.Connect(srv.ClientURL(), nats.Token("tok-a"), nats.CustomInboxPrefix(subjects.Inbox("A")),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err }))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer client.Close()
-	cjs, _ := njs.New(client)
-	// Allowed: signal a streamer and read its own replies.
-	to, _ := subjects.Signal("s1", subjects.ToStreamer, "c1")
-	if _, err := cjs.Publish(ctx, to, []byte(`{"type":"discover"}`)); err != nil {
-		t.Fatalf("signal: %v", err)
+	defer a.Close()
+	refused := func(what string) {
+		t.Helper()
+		select {
+		case err := <-errs:
+			if !strings.Contains(err.Error(), "Permissions Violation") {
+				t.Fatalf("%s: unexpected error %v", what, err)
+			}
+		case <-ctx.Done():
+			t.Fatalf("%s was not refused", what)
+		}
+	}
+	for _, subj := range []string{"_INBOX.>", subjects.Inbox("B") + ".>", subjects.SignalAll, subjects.EventsAll, ">"} {
+		if _, err := a.SubscribeSync(subj); err != nil {
+			t.Fatal(err)
+		}
+		refused("subscribing to " + subj)
 	}
 	back, _ := subjects.Signal("s1", subjects.ToClient, "c1")
-	if _, err := cjs.OrderedConsumer(ctx, subjects.StreamSignal, njs.OrderedConsumerConfig{FilterSubjects: []string{back}}); err != nil {
-		t.Fatalf("signaling consumer: %v", err)
+	for _, subj := range []string{
+		"$JS.API.INFO", "$JS.API.CONSUMER.CREATE." + subjects.StreamSignal + ".x." + back,
+		"$JS.API.CONSUMER.MSG.NEXT." + subjects.StreamEvents + ".ops", "$KV." + subjects.BucketSessions + ".s1",
+		subjects.ClientAPI("B") + ".sessions.create", subjects.API + ".*.sessions.create", subjects.API + ".sessions.create",
+		back, "streamstack.request.s1",
+	} {
+		if err := a.Publish(subj, []byte(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+		refused("publishing to " + subj)
 	}
-	// Refused: queue a placement request, which only the API may.
-	req, _ := subjects.Request("s1")
-	if err := client.Publish(req, []byte(`{}`)); err != nil {
+	// Allowed: a request under its own id, answered in its own inbox.
+	svc, err := internal.Subscribe(subjects.API+".*.sessions.create", func(m *nats.Msg) { _ = m.Respond([]byte("ok")) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = svc.Unsubscribe() }()
+	if err := internal.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := a.RequestWithContext(ctx, subjects.ClientAPI("A")+".sessions.create", []byte(`{}`)); err != nil || string(m.Data) != "ok" {
+		t.Fatalf("own request: %v", err)
+	}
+	if _, err := njs.New(a); err != nil {
 		t.Fatal(err)
 	}
 	select {
 	case err := <-errs:
-		if !strings.Contains(err.Error(), "Permissions Violation") {
-			t.Fatalf("unexpected error %v", err)
-		}
-	case <-ctx.Done():
-		t.Fatal("publishing a placement request was not refused")
+		t.Fatalf("an allowed operation was refused: %v", err)
+	default:
 	}
-	// Refused: read the sessions bucket.
-	kvCtx, kvCancel := context.WithTimeout(ctx, 500*time.Millisecond)
-	defer kvCancel()
-	if _, err := cjs.KeyValue(kvCtx, subjects.BucketSessions); err == nil {
-		t.Fatal("client user opened the sessions bucket")
+
+	// A token that expires ends its connections then.
+	closed := make(chan struct{})
+	sc, err := nats.Connect(srv.ClientURL(), nats.Token("tok-short"), nats.NoReconnect(),
+		nats.ClosedHandler(func(*nats.Conn) { close(closed) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Close()
+	select {
+	case <-closed:
+	case <-ctx.Done():
+		t.Fatal("the connection of an expired token is still open")
 	}
 }

@@ -173,3 +173,69 @@ func StreamerStats(sessionID string) (string, error) {
 	}
 	return Prefix + ".streamer." + sessionID + ".stats", nil
 }
+
+// ClientAPI is the session service's subject prefix for the NATS client
+// whose API token has this id: a token client may publish only under it,
+// so the service knows who is calling from the subject itself.
+func ClientAPI(tokenID string) string { return API + "." + tokenID }
+
+// Inbox is the inbox prefix of the NATS client whose API token has this id:
+// its replies and deliveries (signaling, events) arrive under it, and no
+// other client may subscribe there (nats.CustomInboxPrefix, `nats
+// --inbox-prefix`).
+func Inbox(tokenID string) string { return "_INBOX_" + tokenID }
+
+// Service endpoint subjects, each after ClientAPI(<token id>).
+const (
+	// EndpointSignal + ".<session>.<conn>" takes one signaling frame from a
+	// NATS client to its streamer.
+	EndpointSignal = "signal"
+	// EndpointEvents makes an event subscription delivered to the caller's
+	// inbox.
+	EndpointEvents = "events.subscribe"
+)
+
+// SignalDelivery is where a token client's signaling connection receives
+// the streamer's frames.
+func SignalDelivery(tokenID, connID string) (string, error) {
+	if err := check(tokenID, connID); err != nil {
+		return "", err
+	}
+	return Inbox(tokenID) + ".signal." + connID, nil
+}
+
+// SignalSend is where a token client sends frames to the streamer of one
+// of its signaling connections.
+func SignalSend(tokenID, sessionID, connID string) (string, error) {
+	if err := check(tokenID, sessionID, connID); err != nil {
+		return "", err
+	}
+	return ClientAPI(tokenID) + "." + EndpointSignal + "." + sessionID + "." + connID, nil
+}
+
+// EventsDelivery is where one event subscription of a token client arrives.
+func EventsDelivery(tokenID, subID string) (string, error) {
+	if err := check(tokenID, subID); err != nil {
+		return "", err
+	}
+	return Inbox(tokenID) + ".events." + subID, nil
+}
+
+// ParseClientAPI splits a service subject into the caller's token id and
+// the endpoint's tokens after it.
+func ParseClientAPI(subject string) (tokenID string, rest []string, err error) {
+	tail, ok := strings.CutPrefix(subject, API+".")
+	if !ok {
+		return "", nil, fmt.Errorf("%w: %q", ErrInvalidToken, subject)
+	}
+	parts := strings.Split(tail, ".")
+	for _, p := range parts {
+		if !ValidToken(p) {
+			return "", nil, fmt.Errorf("%w: %q", ErrInvalidToken, subject)
+		}
+	}
+	if len(parts) < 2 {
+		return "", nil, fmt.Errorf("%w: %q", ErrInvalidToken, subject)
+	}
+	return parts[0], parts[1:], nil
+}

@@ -180,6 +180,9 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	if s.Tokens, err = auth.New(ctx, res.Tokens); err != nil {
 		return fail(err)
 	}
+	if srv != nil {
+		srv.SetTokenCheck(s.Tokens.CheckNATS)
+	}
 	s.Store = session.NewStore(res.JS, res.Sessions, opts.Source, log)
 	if err := s.startTURN(ctx, opts.TURN, log); err != nil {
 		return fail(err)

@@ -1,0 +1,75 @@
+package auth
+
+import (
+	"context"
+	"crypto/hmac"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	njs "github.com/nats-io/nats.go/jetstream"
+)
+
+// CheckNATS verifies the API token a NATS client connected with and
+// answers its id, the principal the embedded server scopes that
+// connection's subjects to, and its expiry (zero: none), when the server
+// ends the connection.
+func (t *Tokens) CheckNATS(ctx context.Context, token string) (string, time.Time, error) {
+	info, err := t.Verify(ctx, token)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return info.ID, info.ExpiresAt, nil
+}
+
+// Get reads an API token's info by id: ErrUnauthorized when it is gone
+// (revoked) or expired, so that a NATS connection opened with a token that
+// was revoked since can do nothing more.
+func (t *Tokens) Get(ctx context.Context, id string) (Info, error) {
+	e, err := t.kv.Get(ctx, keyPrefix+id)
+	if errors.Is(err, njs.ErrKeyNotFound) || errors.Is(err, njs.ErrInvalidKey) {
+		return Info{}, fmt.Errorf("%w: token %s revoked", ErrUnauthorized, id)
+	}
+	if err != nil {
+		return Info{}, fmt.Errorf("auth: lookup: %w", err)
+	}
+	var info Info
+	if err := json.Unmarshal(e.Value(), &info); err != nil {
+		return Info{}, fmt.Errorf("auth: decode: %w", err)
+	}
+	if !info.ExpiresAt.IsZero() && !time.Now().Before(info.ExpiresAt) {
+		return Info{}, fmt.Errorf("%w: expired at %s", ErrUnauthorized, info.ExpiresAt.Format(time.RFC3339))
+	}
+	return info, nil
+}
+
+// NATSConnID names a NATS client's signaling connection to a session: a
+// random part and a signature over it, the session and the client's token
+// id, so that the session service can tell, from the id alone and on any
+// gateway, that this client opened this connection to this session.
+func (t *Tokens) NATSConnID(sessionID, tokenID string) string {
+	nonce := randomString(12)
+	return nonce + "_" + t.connMAC(nonce, sessionID, tokenID)
+}
+
+// VerifyNATSConnID reports whether connID was made by NATSConnID for this
+// session and token id.
+func (t *Tokens) VerifyNATSConnID(connID, sessionID, tokenID string) bool {
+	// Both halves are base64url, which has "_" too: split by length.
+	const nonceLen = 16 // randomString(12)
+	if len(connID) != nonceLen+1+connMACLen || connID[nonceLen] != '_' {
+		return false
+	}
+	nonce, mac := connID[:nonceLen], connID[nonceLen+1:]
+	return hmac.Equal([]byte(mac), []byte(t.connMAC(nonce, sessionID, tokenID)))
+}
+
+func (t *Tokens) connMAC(nonce, sessionID, tokenID string) string {
+	// "nats-conn" keeps these signatures apart from session tokens'.
+	s := t.sign("nats-conn." + sessionID + "." + tokenID + "." + nonce)
+	return s[:connMACLen]
+}
+
+// connMACLen is 192 bits of the signature: enough that no one guesses it.
+const connMACLen = 32

@@ -1,0 +1,101 @@
+package jetstream
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/streamstack/streamstack/subjects"
+)
+
+// ErrNoTokens: a token client connected before the stack could check
+// tokens (the tokens bucket is made after the server starts).
+var ErrNoTokens = errors.New("jetstream: tokens not available yet")
+
+// TokenCheck verifies an API token and answers its id (the principal every
+// subject of its connection is scoped to) and, when the token expires, when.
+// It is the gateway's token store behind an interface, so that this package
+// need not import it.
+type TokenCheck func(ctx context.Context, token string) (id string, expires time.Time, err error)
+
+// Authenticator decides who every connection to the embedded server is:
+// the internal user (streamstack's own components: everything), or a
+// NATS client presenting an API token (nats.Token, `nats --token`), whose
+// connection may only call the session service under its own id and read
+// its own inbox. Token clients never reach JetStream's API: the session
+// service makes the consumers they read from and delivers into their inbox,
+// so a client cannot read another's signaling, nor pull, ack, re-filter or
+// delete anyone's consumer.
+//
+// It is nats-server's in-process custom authentication, not an auth callout
+// or operator JWTs: the server is embedded, the tokens already live in the
+// stack's own bucket, and one function sees every connection.
+type Authenticator struct {
+	internal User
+	tokens   atomic.Pointer[TokenCheck]
+	timeout  time.Duration
+}
+
+// NewAuthenticator admits internal with every permission; token clients
+// are refused until SetTokenCheck.
+func NewAuthenticator(internal User) *Authenticator {
+	return &Authenticator{internal: internal, timeout: 2 * time.Second}
+}
+
+// SetTokenCheck turns token clients on.
+func (a *Authenticator) SetTokenCheck(fn TokenCheck) { a.tokens.Store(&fn) }
+
+// Check is called by nats-server for every client connection.
+func (a *Authenticator) Check(c server.ClientAuthentication) bool {
+	if c.Kind() != server.CLIENT {
+		return false
+	}
+	o := c.GetOpts()
+	if o.Username != "" {
+		if a.internal.Name == "" || o.Username != a.internal.Name ||
+			subtle.ConstantTimeCompare([]byte(o.Password), []byte(a.internal.Password)) != 1 {
+			return false
+		}
+		c.RegisterUser(&server.User{Username: a.internal.Name})
+		return true
+	}
+	if o.Token == "" {
+		return false
+	}
+	check := a.tokens.Load()
+	if check == nil {
+		return false
+	}
+	// nats-server calls Check on the connection's own goroutine, before it
+	// reads anything else from it, so a slow lookup delays only this client.
+	ctx, cancel := context.WithTimeout(context.Background(), a.timeout)
+	defer cancel()
+	id, expires, err := (*check)(ctx, o.Token)
+	if err != nil || !subjects.ValidToken(id) {
+		return false
+	}
+	c.RegisterUser(&server.User{
+		Username:           "token:" + id,
+		Permissions:        TokenPermissions(id),
+		ConnectionDeadline: expires,
+	})
+	return true
+}
+
+// TokenPermissions are a token client's: requests to the session service
+// under its own id (the service reads the id from the subject, which the
+// server has already held to this id) and service discovery; deliveries
+// and replies only in its own inbox prefix, InboxPrefix(id).
+func TokenPermissions(id string) *server.Permissions {
+	return &server.Permissions{
+		Publish: &server.SubjectPermission{Allow: []string{
+			subjects.ClientAPI(id) + ".>",
+			"$SRV.PING", "$SRV.PING.>", "$SRV.INFO", "$SRV.INFO.>", "$SRV.STATS", "$SRV.STATS.>",
+		}},
+		Subscribe: &server.SubjectPermission{Allow: []string{subjects.Inbox(id) + ".>"}},
+	}
+}
