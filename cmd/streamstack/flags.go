@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/streamstack/streamstack/agent"
 	"github.com/streamstack/streamstack/gateway"
@@ -61,7 +62,7 @@ func stateDirOrDefault(dir string) string {
 
 func addAgentFlags(fs *flag.FlagSet) *agent.Config {
 	c := agent.DefaultConfig()
-	fs.StringVar(&c.ID, "agent-id", c.ID, "agent id in heartbeats and session records; empty: host name and a random suffix")
+	fs.StringVar(&c.ID, "agent-id", c.ID, "agent id in heartbeats and session records; empty: the host name and a digest of --state-dir, the same at every start, so a restarted agent ends what its previous run left (one agent of an id runs on a state dir at a time)")
 	fs.StringVar(&c.Region, "region", c.Region, "region this agent serves")
 	fs.IntVar(&c.MaxSessions, "max-sessions", c.MaxSessions, "most sessions one agent runs at once")
 	fs.IntVar(&c.Cores, "cores", c.Cores, "CPU cores the agent may use for software encoding; 0: all")
@@ -70,12 +71,22 @@ func addAgentFlags(fs *flag.FlagSet) *agent.Config {
 	fs.Float64Var(&c.UnitsPerCore, "units-per-core", c.UnitsPerCore, "software encoder capacity per core for every codec, in 720p30 streams, used as is; 0: measured at start by a calibration encode per codec, less --headroom")
 	addEncoderFlags(fs, &c)
 	fs.DurationVar(&c.PlacementTimeout, "placement-timeout", c.PlacementTimeout, "how long a session waits for capacity before it ends with reason \"no capacity\"")
+	fs.DurationVar(&c.AckWait, "placement-ack-wait", c.AckWait, "how long a placement request an agent took may go unacknowledged before another agent is offered it (the agent says it is in progress while it works on one, so only a dead agent loses it); under --placement-timeout; 0: a sixth of --placement-timeout")
+	fs.DurationVar(&c.PullExpiry, "pull-expiry", c.PullExpiry, "how long one pull for placement requests lives on NATS, its idle heartbeat half of it: how soon an agent's pull moves to a live NATS node after losing one; at least 1s")
 	fs.DurationVar(&c.HeartbeatInterval, "heartbeat-interval", c.HeartbeatInterval, "interval between agent capacity heartbeats")
+	addReconcileFlags(fs, &c.ReconcileInterval, &c.ReconcileFullScan)
 	fs.DurationVar(&c.ReprobeInterval, "encoder-reprobe-interval", c.ReprobeInterval, "how long a hardware encoder pool stays degraded (admits nothing) after a session's encoder on it failed or stalled, before a test encode tries it again; 0: until the agent restarts")
 	// The streamers' setting, passed down to them (passDownEnv).
 	fs.Duration("encoder-stall-timeout", streamer.DefaultConfig().EncoderStallTimeout, encoderStallTimeoutUsage)
 	fs.DurationVar(&c.StopTimeout, "stop-timeout", c.StopTimeout, "how long a streamer gets to exit before it is signalled")
 	return &c
+}
+
+// addReconcileFlags registers the reconciler's settings (package
+// reconcile), which agents and gateways both run.
+func addReconcileFlags(fs *flag.FlagSet, interval, fullScan *time.Duration) {
+	fs.DurationVar(interval, "reconcile-interval", *interval, "how often this component contends for the reconciler's lease and, holding it, ends the sessions of agents whose heartbeat expired (error, \"agent lost\"); under half the agents' heartbeat TTL (6s); 0: it runs no reconciler")
+	fs.DurationVar(fullScan, "reconcile-full-scan", *fullScan, "how often the reconciler's lease holder reads every session record even when it saw no agent go (for agents lost while no reconciler ran)")
 }
 
 func addGatewayFlags(fs *flag.FlagSet) *gateway.Config {
@@ -89,6 +100,13 @@ func addGatewayFlags(fs *flag.FlagSet) *gateway.Config {
 	fs.IntVar(&c.CreateBurstPerIP, "create-burst-per-ip", c.CreateBurstPerIP, "creates one client address may make at once before --creates-per-ip-per-second applies")
 	fs.IntVar(&c.CreatesPerTokenPerMinute, "creates-per-token-per-minute", c.CreatesPerTokenPerMinute, "session creates a non-admin API token may make a minute, on each gateway; 0: no limit")
 	fs.IntVar(&c.MaxActiveSessionsPerToken, "max-sessions-per-token", c.MaxActiveSessionsPerToken, "sessions a non-admin API token may have that have not ended; 0: no limit")
+	fs.IntVar(&c.ListDefaultLimit, "list-default-limit", c.ListDefaultLimit, "sessions a listing's page holds when the request names no limit")
+	fs.IntVar(&c.MaxListLimit, "list-max-limit", c.MaxListLimit, "most sessions a listing's page holds, whatever limit the request names; a page answers the cursor of the next")
+	fs.IntVar(&c.ListMaxReads, "list-max-reads", c.ListMaxReads, "most session records one listing reads when it filters (by status, or a sessions-scoped token's own); a page cut by it is short and answers a next cursor")
+	fs.IntVar(&c.ListMaxBytes, "list-max-bytes", c.ListMaxBytes, "most bytes of records a listing's page answers (recursive=1); one record at least")
+	fs.DurationVar(&c.EndedRetention, "ended-session-retention", c.EndedRetention, "how long the record of an ended session (terminated or error) stays after it ended before a sweep removes it (its events stay for the event stream's retention); 0: kept until the bucket is full")
+	fs.DurationVar(&c.SweepInterval, "ended-session-sweep-interval", c.SweepInterval, "how often each gateway sweeps ended sessions' records (every gateway may: removals are conditional and idempotent)")
+	fs.IntVar(&c.SweepMaxReads, "ended-session-sweep-max-reads", c.SweepMaxReads, "most session records one sweep reads; the next sweep resumes where it stopped")
 	fs.StringVar(&c.MetricsAuth, "metrics-auth", c.MetricsAuth, "who may read the gateway's /metrics: token (any valid API token, a read-scoped one is enough: Prometheus's scrape authorization) or none (open: only where a private network alone reaches the listener); /healthz and /readyz stay open")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest HTTP request body")
 	fs.Int64Var(&c.MaxFrameBytes, "max-frame-bytes", c.MaxFrameBytes, "largest signaling websocket frame")
