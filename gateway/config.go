@@ -135,8 +135,8 @@ type Config struct {
 	MaxIdleTimeMin int
 	// MaxNameBytes bounds the app and region fields.
 	MaxNameBytes int
-	// MaxListLimit caps the limit of a session listing; 0 is no cap.
-	MaxListLimit int
+	// Listing and retention of session records; see config_records.go.
+	Records
 
 	// Apps is the applications catalogue: GET /1.0/applications lists it
 	// and a session for an app it lacks is refused (404). Nil lists the
@@ -198,7 +198,7 @@ func DefaultConfig() Config {
 		MaxScreenDensity:          960,
 		MaxIdleTimeMin:            24 * 60,
 		MaxNameBytes:              256,
-		MaxListLimit:              0,
+		Records:                   DefaultRecords(),
 	}
 }
 
@@ -290,9 +290,7 @@ func (c Config) Validate() error {
 	if c.MaxNameBytes < 1 {
 		bad("MaxNameBytes must be positive, got %d", c.MaxNameBytes)
 	}
-	if c.MaxListLimit < 0 {
-		bad("MaxListLimit must not be negative, got %d", c.MaxListLimit)
-	}
+	c.Records.validate(bad)
 	if len(errs) == 0 {
 		// The default screen must pass the same checks as a request's.
 		if err := c.checkScreen(c.DefaultScreen, "DefaultScreen"); err != nil {

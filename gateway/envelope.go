@@ -18,6 +18,9 @@ type Response struct {
 	Status     string `json:"status"`
 	StatusCode int    `json:"status_code"`
 	Metadata   any    `json:"metadata"`
+	// Next is a listing's cursor for its next page (the cursor parameter);
+	// absent on the last page and on every other answer.
+	Next string `json:"next,omitempty"`
 }
 
 // ErrorResponse is the envelope of every error answer; StatusCode matches

@@ -9,7 +9,6 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/streamstack/streamstack/auth"
-	"github.com/streamstack/streamstack/session"
 )
 
 // maxQuotaKeys bounds the addresses and tokens a gateway keeps buckets
@@ -102,13 +101,13 @@ func (s *Server) checkCreate(ctx context.Context, tok auth.Info, host string) er
 			ErrQuota, tok.ID, s.cfg.CreatesPerTokenPerMinute)
 	}
 	if max := s.cfg.MaxActiveSessionsPerToken; max > 0 {
-		list, err := s.sessions.List(ctx, func(x *session.Session) bool { return x.CreatedBy == tok.ID && !x.Status.Ended() })
+		n, err := s.index.active(ctx, tok.ID)
 		if err != nil {
 			return err
 		}
-		if len(list) >= max {
+		if n >= max {
 			return fmt.Errorf("%w: token %s has %d sessions that have not ended, its most (--max-sessions-per-token); delete one first",
-				ErrQuota, tok.ID, len(list))
+				ErrQuota, tok.ID, n)
 		}
 	}
 	return nil

@@ -78,6 +78,7 @@ type Server struct {
 	metrics *gatewayMetrics
 	ops     http.Handler       // /metrics, /healthz, /readyz
 	quotas  *quotas            // create limits per address and token
+	index   *activeIndex       // sessions per token; nil without MaxActiveSessionsPerToken
 	certs   *certfile.Reloader // the HTTPS certificate; nil: plain HTTP
 
 	// Open websockets: closing is closed once shutdown begins; sockets
@@ -117,6 +118,12 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	if s.log == nil {
 		s.log = slog.Default()
+	}
+	if cfg.MaxActiveSessionsPerToken > 0 {
+		if deps.Resources.Sessions == nil {
+			return nil, fmt.Errorf("%w: Resources.Sessions (for MaxActiveSessionsPerToken)", ErrDeps)
+		}
+		s.index = newActiveIndex(deps.Resources.Sessions, s.log)
 	}
 	if cfg.PublicURL != "" {
 		s.publicBase, _ = wsBase(cfg.PublicURL) // checked by Validate
@@ -170,6 +177,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // read, write and idle timeouts (websockets exempt once upgraded) and the
 // per-IP connection cap.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	defer s.startBackground()() // stopped after the service, whose requests use the index
 	defer func() { _ = s.svc.Stop() }()
 	hs := &http.Server{
 		Handler:           s.handler,

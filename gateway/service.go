@@ -105,7 +105,11 @@ func (s *Server) serve(req micro.Request, write bool, fn serviceHandler) {
 	if strings.HasSuffix(req.Subject(), ".create") {
 		status = 201
 	}
-	_ = req.RespondJSON(Response{Type: "sync", Status: "success", StatusCode: status, Metadata: out})
+	resp := Response{Type: "sync", Status: "success", StatusCode: status, Metadata: out}
+	if p, ok := out.(listPage); ok {
+		resp.Metadata, resp.Next = p.items, p.next
+	}
+	_ = req.RespondJSON(resp)
 }
 
 func (s *Server) serviceError(req micro.Request, err error) {
