@@ -18,6 +18,8 @@ var bodySeeds = []string{
 	`{"app":null,"screen":null}`,
 	`{"screen":{"width":1280,"height":720}}`,
 	`{"status":"active","limit":10,"offset":2,"recursive":true}`,
+	`{"limit":10,"cursor":"01k2m3n4p5abcdefghij~3"}`,
+	`{"cursor":["x"],"limit":"1"}`,
 	`{"id":"../../x"}`,
 	`[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]`,
 	`{"app":"` + "\u0000\u202e" + `"}`,

@@ -165,3 +165,38 @@ func TestSessionsQuotaAcrossGateways(t *testing.T) {
 	g2.call(http.MethodPost, "/1.0/sessions", body, as...).ok(t, http.StatusCreated, nil)
 	g1.call(http.MethodPost, "/1.0/sessions", body, as...).fails(t, http.StatusTooManyRequests, "--max-sessions-per-token")
 }
+
+// Over NATS, sessions.list answers the same pages, the next page's cursor
+// in the envelope's next.
+func TestServiceListPages(t *testing.T) {
+	g := newTestGW(t)
+	var want []string
+	for range 3 {
+		want = append(want, g.create(nil).ID)
+	}
+	slices.Sort(want)
+	slices.Reverse(want)
+	var got []string
+	body := `{"limit":2}`
+	for pages := 0; ; pages++ {
+		_, env := g.request("list", body)
+		ids, ok := env["metadata"].([]any)
+		if !ok || len(ids) > 2 {
+			t.Fatalf("list answered %v", env)
+		}
+		for _, id := range ids {
+			got = append(got, id.(string))
+		}
+		next, _ := env["next"].(string)
+		if next == "" {
+			break
+		}
+		if pages > 3 {
+			t.Fatal("the cursor never ends")
+		}
+		body = fmt.Sprintf(`{"limit":2,"cursor":%q}`, next)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("pages %v, want %v", got, want)
+	}
+}

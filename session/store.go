@@ -231,7 +231,8 @@ func (st *Store) LatestStats(ctx context.Context, id string) (*Event, error) {
 }
 
 // List returns every session record, newest first, keeping those keep
-// accepts (nil keeps all).
+// accepts (nil keeps all). It reads the whole bucket: a request path
+// wants Page, which reads a bounded page.
 func (st *Store) List(ctx context.Context, keep func(*Session) bool) ([]*Session, error) {
 	lister, err := st.kv.ListKeys(ctx)
 	if err != nil {
