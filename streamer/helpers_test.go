@@ -223,7 +223,7 @@ func (h *harness) newPeer(opts client.Options) *client.Peer {
 	h.tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	sig, err := client.NATSSignaler(ctx, h.env.JS, h.id)
+	sig, err := newJSSignal(ctx, h.env.JS, h.id)
 	if err != nil {
 		h.tb.Fatal(err)
 	}
@@ -243,14 +243,14 @@ func (h *harness) newPeer(opts client.Options) *client.Peer {
 // client never sends.
 type raw struct {
 	tb  testing.TB
-	sig *client.NATSSignal
+	sig *jsSignal
 }
 
 func (h *harness) raw() *raw {
 	h.tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	sig, err := client.NATSSignaler(ctx, h.env.JS, h.id)
+	sig, err := newJSSignal(ctx, h.env.JS, h.id)
 	if err != nil {
 		h.tb.Fatal(err)
 	}

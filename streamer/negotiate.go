@@ -56,13 +56,20 @@ func (s *server) useCodec(p *peer, c videoCodec) error {
 		}
 	}
 	p.codec = c.name
-	s.media.prepare(c.name)
+	if !s.candidate(p) {
+		// A candidate's encoder opens when it takes over: opening it now
+		// would take the encoder from the connection still streaming.
+		s.media.prepare(c.name)
+	}
 	return nil
 }
 
 // negotiated records p's codec once both descriptions are applied: in
 // the stats and the session record, where the API shows it.
 func (s *server) negotiated(p *peer) {
+	if s.candidate(p) {
+		return // the current connection's codec stays the record's until p takes over
+	}
 	s.stats.setCodec(p.codec)
 	s.status.setCodec(p.codec)
 	s.log.Info("video codec negotiated", "conn", p.connID, "codec", p.codec)

@@ -67,17 +67,47 @@ func (s *server) post(ev peerEvent) {
 	}
 }
 
-// newPeer makes connID the current connection, replacing any other.
+// peerFor returns connection connID's peer, making a new one for an id
+// the streamer has not seen.
+func (s *server) peerFor(connID string) *peer {
+	for _, p := range []*peer{s.peer, s.next} {
+		if p != nil && p.connID == connID {
+			return p
+		}
+	}
+	return s.newPeer(connID)
+}
+
+// newPeer starts connection connID. While the current connection streams,
+// the new one is its candidate (s.next): it negotiates and connects beside
+// it and replaces it only once connected (promote), so that a join that
+// never connects, or sends garbage, leaves the viewer's stream alone. A
+// newer candidate replaces an older one; with no stream, the new
+// connection replaces the current one at once, as a reload does.
 func (s *server) newPeer(connID string) *peer {
+	p := &peer{connID: connID, first: time.Now()}
+	if s.peer != nil && s.peer.connected {
+		if s.next != nil {
+			s.log.Info("new client connection replaces a connecting one", "old", s.next.connID, "conn", connID)
+			s.dropPeer(s.next)
+		}
+		s.log.Info("new client connection, connecting beside the current one", "current", s.peer.connID, "conn", connID)
+		s.next = p
+		return p
+	}
 	if s.peer != nil {
 		s.log.Info("new client connection replaces the old one", "old", s.peer.connID, "conn", connID)
 		s.dropPeer(s.peer)
 	}
 	s.grace.stop()
-	s.peer = &peer{connID: connID, first: time.Now()}
+	s.peer = p
 	s.status.set(msgConnecting)
-	return s.peer
+	return p
 }
+
+// candidate reports whether p is a connection waiting to replace the one
+// streaming.
+func (s *server) candidate(p *peer) bool { return p != nil && p == s.next }
 
 // createPC builds p's PeerConnection with the session's tracks.
 func (s *server) createPC(p *peer) error {
@@ -95,7 +125,11 @@ func (s *server) createPC(p *peer) error {
 		s.post(peerEvent{peer: p, kind: evState, state: st})
 	})
 	pc.OnDataChannel(func(dc *webrtc.DataChannel) { s.attachChannel(p, dc) })
-	s.connect.start(s.cfg.ConnectTimeout)
+	if s.candidate(p) {
+		s.nextConnect.start(s.cfg.ConnectTimeout)
+	} else {
+		s.connect.start(s.cfg.ConnectTimeout)
+	}
 	return nil
 }
 
@@ -179,7 +213,7 @@ func (s *server) attachChannel(p *peer, dc *webrtc.DataChannel) {
 
 func (s *server) handlePeerEvent(ev peerEvent) {
 	p := ev.peer
-	if p != s.peer {
+	if p != s.peer && !s.candidate(p) {
 		return // a replaced peer's late news
 	}
 	switch ev.kind {
@@ -188,11 +222,18 @@ func (s *server) handlePeerEvent(ev peerEvent) {
 		s.send(p.connID, &protocol.Candidate{Candidate: c.Candidate, SDPMid: c.SDPMid, SDPMLineIndex: c.SDPMLineIndex})
 	case evDisconnect:
 		s.log.Info("client disconnected", "conn", p.connID)
+		if s.candidate(p) {
+			s.dropPeer(p)
+			return
+		}
 		s.clientLeft(p)
 	case evState:
 		s.log.Debug("peer state", "conn", p.connID, "state", ev.state)
 		switch ev.state {
 		case webrtc.PeerConnectionStateConnected:
+			if s.candidate(p) {
+				s.promote(p)
+			}
 			s.peerConnected(p)
 		case webrtc.PeerConnectionStateFailed:
 			if p.was {
@@ -201,9 +242,28 @@ func (s *server) handlePeerEvent(ev peerEvent) {
 				s.iceFailed(p)
 			}
 		case webrtc.PeerConnectionStateClosed:
+			if s.candidate(p) {
+				s.dropPeer(p)
+				return
+			}
 			s.clientLeft(p)
 		}
 	}
+}
+
+// promote makes the candidate p, whose peer connection just connected,
+// the current connection: the one it replaces is dropped (its stream
+// stops), and p's codec becomes the session's.
+func (s *server) promote(p *peer) {
+	old := s.peer
+	s.next = nil
+	s.nextConnect.stop()
+	if old != nil {
+		s.log.Info("new client connection replaces the old one", "old", old.connID, "conn", p.connID)
+		s.dropPeer(old)
+	}
+	s.peer = p
+	s.negotiated(p)
 }
 
 func (s *server) peerConnected(p *peer) {
@@ -237,12 +297,42 @@ func (s *server) clientLeft(p *peer) {
 	s.startIdle()
 }
 
-// iceFailed drops a peer that never connected; the session cannot be
-// delivered to that client and ends.
+// iceFailed drops a peer that never connected (peerFailed).
 func (s *server) iceFailed(p *peer) {
+	s.signalError(p.connID, "ICE failed: the peer connection could not connect")
+	s.peerFailed(p, session.ReasonICEFailed, msgICEFailed)
+}
+
+// connectTimedOut drops a peer that did not connect within
+// Config.ConnectTimeout of its first frame (peerFailed).
+func (s *server) connectTimedOut(p *peer) {
+	s.log.Warn("peer did not connect in time", "conn", p.connID, "timeout", s.cfg.ConnectTimeout)
+	s.signalError(p.connID, fmt.Sprintf("the peer connection did not connect within %s", s.cfg.ConnectTimeout))
+	s.peerFailed(p, session.ReasonICEFailed, msgICEFailed)
+}
+
+// peerFailed drops a connection that failed (ICE, the connect timeout) or
+// misbehaved (an unusable SDP). That ends the connection, never a joinable
+// session; an ephemeral one whose only client fails ends with reason, as
+// documented (README, "Sessions end"), as it does when its client leaves.
+// A candidate's failure leaves the current connection streaming. A joinable
+// session waits for a join until its deadline: the client connect timeout
+// when no client ever connected, else its idle time, which a failing
+// connection does not restart.
+func (s *server) peerFailed(p *peer, reason, status string) {
+	current := p == s.peer
 	s.dropPeer(p)
-	s.status.set(msgICEFailed)
-	s.end(session.ReasonICEFailed)
+	if !current {
+		return
+	}
+	s.status.set(status)
+	if s.rec.Ephemeral {
+		s.end(reason)
+		return
+	}
+	if s.idle.c == nil {
+		s.startIdle()
+	}
 }
 
 // dropPeer stops media to p, closes its PeerConnection in the
@@ -257,6 +347,20 @@ func (s *server) dropPeer(p *peer) {
 	if s.peer == p {
 		s.peer = nil
 		s.connect.stop()
+		if n := s.next; n != nil {
+			// The one that was to replace p is the current connection
+			// now, still connecting, under its own deadline.
+			s.peer, s.next = n, nil
+			s.connect, s.nextConnect = s.nextConnect, timer{}
+			if n.codec != "" {
+				s.media.prepare(n.codec)
+				s.negotiated(n)
+			}
+		}
+	}
+	if s.next == p {
+		s.next = nil
+		s.nextConnect.stop()
 	}
 	s.retire(p.connID)
 	if pc := p.pc; pc != nil {

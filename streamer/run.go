@@ -57,12 +57,17 @@ const (
 	msgConnected    = "peer connected"
 	msgDisconnected = "client disconnected"
 	msgICEFailed    = "ice failed"
+	// msgClientFailed: a connection's signaling was unusable; the session
+	// waits for a join.
+	msgClientFailed = "client connection failed"
 )
 
 // Run serves the session cfg.SessionID until it ends: the record turns
 // terminating (a DELETE), the streamer ends it itself (the client of an
-// ephemeral session left, ICE failed, a garbage SDP answer, an idle
-// timeout: then it sets the record terminating with the reason), or ctx
+// ephemeral session left, or its only client's ICE failed or it sent a
+// garbage SDP; a joinable session's idle timeout, no client within the
+// client connect timeout: then it sets the record terminating with the
+// reason), or ctx
 // ends. It returns nil on any of those, an error only when it cannot serve
 // the session at all, and leaves no goroutine behind.
 func Run(ctx context.Context, cfg Config, deps Deps) error {
@@ -201,13 +206,19 @@ type server struct {
 	events chan peerEvent
 	done   chan struct{} // closed when the event loop exits
 
-	status  *statusWriter
+	status *statusWriter
+	// peer is the current connection: the one streaming, or the one
+	// connecting when none streams. next is a connection that arrived
+	// while peer streams: it replaces peer once its own peer connection
+	// connects, and its failing ends only itself (peer.go).
 	peer    *peer
+	next    *peer
 	retired map[string]bool
 	order   []string // retired ids, oldest first
 	closing sync.WaitGroup
 
-	grace, idle, connect timer
+	// connect bounds peer's connecting, nextConnect next's.
+	grace, idle, connect, nextConnect timer
 	// firstClient runs from ready to the first client's connection.
 	firstClient timer
 	reason      string // set when the streamer ends the session
@@ -291,8 +302,10 @@ func (s *server) run(ctx context.Context) (err error) {
 
 	err = s.loop(ctx, watch)
 
-	if s.peer != nil {
-		s.dropPeer(s.peer)
+	for _, p := range []*peer{s.next, s.peer} {
+		if p != nil {
+			s.dropPeer(p)
+		}
 	}
 	s.grace.stop()
 	s.idle.stop()
@@ -344,8 +357,12 @@ func (s *server) loop(ctx context.Context, watch <-chan *session.Session) error 
 		case <-s.connect.c:
 			s.connect.stop()
 			if s.peer != nil && !s.peer.connected {
-				s.log.Warn("peer did not connect in time", "conn", s.peer.connID, "timeout", s.cfg.ConnectTimeout)
-				s.iceFailed(s.peer)
+				s.connectTimedOut(s.peer)
+			}
+		case <-s.nextConnect.c:
+			s.nextConnect.stop()
+			if s.next != nil {
+				s.connectTimedOut(s.next)
 			}
 		}
 	}

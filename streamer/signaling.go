@@ -11,8 +11,10 @@ import (
 )
 
 // handleFrame acts on one frame a client sent. A frame from a connID the
-// streamer has not seen makes that connection current (a join or a
-// reload); frames of connections it replaced are ignored.
+// streamer has not seen is a new connection (a join or a reload, each
+// with the URL its join answered): it becomes current at once when no
+// connection streams, and otherwise only once its own peer connects
+// (peer.go, candidate). Frames of connections it dropped are ignored.
 func (s *server) handleFrame(f frame) {
 	_, _, connID, err := subjects.ParseSignal(f.subject)
 	if err != nil {
@@ -28,10 +30,7 @@ func (s *server) handleFrame(f frame) {
 		s.signalError(connID, err.Error())
 		return
 	}
-	p := s.peer
-	if p == nil || p.connID != connID {
-		p = s.newPeer(connID)
-	}
+	p := s.peerFor(connID)
 	switch m := msg.(type) {
 	case *protocol.Discover:
 		s.send(connID, &protocol.DiscoverResponse{
@@ -208,13 +207,13 @@ func (s *server) refuse(p *peer, message string) {
 	s.dropPeer(p)
 }
 
-// badSDP ends the session: a client that sends an SDP the streamer cannot
-// use will not get a stream, and waiting would only hold the slot.
+// badSDP drops a connection that sent an SDP the streamer cannot use: it
+// will not get a stream. That ends the connection, and the session only
+// when it is ephemeral and that was its only client (peerFailed).
 func (s *server) badSDP(p *peer, what string, err error) {
 	s.log.Warn("unusable SDP", "conn", p.connID, "kind", what, "err", err)
 	s.signalError(p.connID, fmt.Sprintf("cannot use the %s: %v", what, err))
-	s.dropPeer(p)
-	s.end(session.ReasonSignaling)
+	s.peerFailed(p, session.ReasonSignaling, msgClientFailed)
 }
 
 func (s *server) onCandidate(p *peer, m *protocol.Candidate) {

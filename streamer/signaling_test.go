@@ -81,8 +81,10 @@ func TestNoCommonCodecFailsConnect(t *testing.T) {
 	}
 }
 
-func TestGarbageAnswerEndsSession(t *testing.T) {
-	h := start(t)
+// An ephemeral session whose only client sends a garbage answer ends, as
+// documented; a joinable one does not (failure_test.go).
+func TestGarbageAnswerEndsEphemeralSession(t *testing.T) {
+	h := start(t, ephemeral)
 	r := h.raw()
 	r.send(`{"type":"discover"}`)
 	r.send(`{"type":"settings","api_version":2,"data_channels":[]}`)
