@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	njs "github.com/nats-io/nats.go/jetstream"
 )
 
 // PageQuery selects one page of records, newest first.
@@ -144,23 +146,27 @@ func parseCursor(c string) (after string, skip int, err error) {
 }
 
 // keys lists the bucket's keys in ascending order (oldest first). It reads
-// the keys alone: the headers of each key's last message, not the records.
+// the keys alone, not the records: the subjects of the bucket's stream,
+// with their message counts, in one stream info request (paged by the
+// client past the server's page). A key whose last message is a delete
+// marker is listed too; reading it then finds no record, as for a key
+// removed after the listing.
 func (st *Store) keys(ctx context.Context) ([]string, error) {
-	lister, err := st.kv.ListKeys(ctx)
+	stream, err := st.js.Stream(ctx, kvStreamPrefix+st.kv.Bucket())
 	if err != nil {
 		return nil, fmt.Errorf("session: list keys: %w", err)
 	}
-	defer func() { _ = lister.Stop() }()
-	var keys []string
-	for key := range lister.Keys() {
-		keys = append(keys, key)
-	}
-	if err := ctx.Err(); err != nil {
+	prefix := kvSubjectPrefix + st.kv.Bucket() + "."
+	info, err := stream.Info(ctx, njs.WithSubjectFilter(prefix+">"))
+	if err != nil {
 		return nil, fmt.Errorf("session: list keys: %w", err)
 	}
+	keys := make([]string, 0, len(info.State.Subjects))
+	for subj := range info.State.Subjects {
+		keys = append(keys, strings.TrimPrefix(subj, prefix))
+	}
 	slices.Sort(keys)
-	// A key written during the listing may be reported twice.
-	return slices.Compact(keys), nil
+	return keys, nil
 }
 
 // getSized is Get with the record's encoded size.
