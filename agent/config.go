@@ -117,6 +117,11 @@ type Config struct {
 	// environment (StreamerEnv, the session id, its runtime directory):
 	// read it as `streamstack streamer` does, so the two ways cannot drift.
 	RunStreamer func(ctx context.Context, sessionID string, env []string) error
+	// StreamerNATSURL, when set, is the NATS URL the streamer of one session
+	// gets instead of NATSURL: the embedded server's per-session streamer
+	// user (jetstream.StreamerUser), so a streamer's credential reaches
+	// nothing of another session.
+	StreamerNATSURL func(sessionID string) string
 	// NATSURL is passed to streamers so they reach the same NATS; its
 	// credentials stay out of their environment (StreamerCommand).
 	NATSURL string

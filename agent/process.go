@@ -49,7 +49,7 @@ func (a *Agent) launch(ctx context.Context, s *session.Session) error {
 	// environment (/proc/PID/environ, for the streamer's whole life) may
 	// show: the streamer reads the URL once from an inherited pipe.
 	cmd.Env = streamerEnv(cmd.Environ(), env, a.cfg.NATSURL)
-	natsURL, err := natsURLPipe(a.cfg.NATSURL)
+	natsURL, err := natsURLPipe(a.streamerNATSURL(s.ID))
 	if err != nil {
 		_ = os.RemoveAll(dir)
 		return err
@@ -109,6 +109,15 @@ func startLocked(cmd *exec.Cmd) (<-chan error, error) {
 		return nil, err
 	}
 	return exited, nil
+}
+
+// streamerNATSURL is the NATS URL, credentials included, of session id's
+// streamer.
+func (a *Agent) streamerNATSURL(id string) string {
+	if a.cfg.StreamerNATSURL != nil {
+		return a.cfg.StreamerNATSURL(id)
+	}
+	return a.cfg.NATSURL
 }
 
 // natsURLFD is the descriptor a streamer process reads its NATS URL from

@@ -73,3 +73,24 @@ func (t *Tokens) connMAC(nonce, sessionID, tokenID string) string {
 
 // connMACLen is 192 bits of the signature: enough that no one guesses it.
 const connMACLen = 32
+
+// StreamerPassword is the NATS password of the streamer of one session
+// (its user is jetstream.StreamerUser): a signature over the session id,
+// so the embedded server checks it without a lookup, and a streamer's
+// credential names the one session it may touch.
+func (t *Tokens) StreamerPassword(sessionID string) string {
+	return t.sign("nats-streamer." + sessionID)
+}
+
+// CheckStreamer reports whether password is sessionID's streamer's.
+func (t *Tokens) CheckStreamer(sessionID, password string) bool {
+	return hmac.Equal([]byte(password), []byte(t.StreamerPassword(sessionID)))
+}
+
+// Tag is a name part that whoever holds the signing key can compute and
+// nobody else can guess: the gateways name the signaling consumers of a
+// session's slots with it, so that a NATS identity that may pull from
+// consumers it knows the name of (a streamer) cannot find another's.
+func (t *Tokens) Tag(kind, value string) string {
+	return t.sign("tag." + kind + "." + value)[:16]
+}

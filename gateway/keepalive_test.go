@@ -187,7 +187,7 @@ func TestWebsocketConsumerLostCloses(t *testing.T) {
 	defer cancel()
 	// Its pull is waiting, so the deletion is told to it.
 	natstest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
-		cons, err := g.env.JS.Consumer(ctx, subjects.StreamSignal, slotConsumerName(c.ID, 0))
+		cons, err := g.env.JS.Consumer(ctx, subjects.StreamSignal, g.srv.slotConsumerName(c.ID, 0))
 		if err != nil {
 			return err
 		}
@@ -196,7 +196,7 @@ func TestWebsocketConsumerLostCloses(t *testing.T) {
 		}
 		return nil
 	})
-	if err := g.env.JS.DeleteConsumer(ctx, subjects.StreamSignal, slotConsumerName(c.ID, 0)); err != nil {
+	if err := g.env.JS.DeleteConsumer(ctx, subjects.StreamSignal, g.srv.slotConsumerName(c.ID, 0)); err != nil {
 		t.Fatal(err)
 	}
 	expectClose(t, ws, websocket.StatusTryAgainLater, "signaling unavailable")

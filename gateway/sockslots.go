@@ -16,7 +16,7 @@ import (
 // state and do not know of each other. What is counted is what each
 // websocket holds anyway: its consumer of the client's frames on the
 // signaling stream. That consumer is named after a slot of its session,
-// "ws_<session>_<n>" for n below the cap, and the first free slot is
+// "ws_<session>_<n>_<tag>" for n below the cap, and the first free slot is
 // claimed by creating it: JetStream refuses to create a consumer whose name
 // is taken (ErrConsumerExists), so two gateways racing for one slot get
 // one each, and a session whose every slot is taken has its cap of
@@ -35,11 +35,15 @@ import (
 const maxSocketSlots = 64
 
 // slotConsumerName names the signaling consumer that holds slot n of
-// session id's websockets. Session ids are subject tokens ([A-Za-z0-9_-]),
-// and the slot is the part after the last "_", so no two sessions' names
-// meet.
-func slotConsumerName(id string, n int) string {
-	return "ws_" + id + "_" + strconv.Itoa(n)
+// session id's connections: "ws_<session>_<n>_<tag>". Session ids are
+// subject tokens ([A-Za-z0-9_-]) and the slot and tag are the last two
+// parts, so no two sessions' names meet. The tag is keyed
+// (auth.Tokens.Tag): every gateway computes the same names, while a
+// streamer, whose NATS user may pull from a signaling consumer whose name
+// it knows, cannot find another session's.
+func (s *Server) slotConsumerName(id string, n int) string {
+	slot := id + "_" + strconv.Itoa(n)
+	return "ws_" + slot + "_" + s.tokens.Tag("ws-slot", slot)
 }
 
 // createSignalConsumer creates cfg as the consumer of a new websocket of
@@ -68,7 +72,7 @@ func (s *Server) claimSignalSlot(id string, create func(name string) error) erro
 		return nil
 	}
 	for n := range s.cfg.WSMaxPerSession {
-		err := create(slotConsumerName(id, n))
+		err := create(s.slotConsumerName(id, n))
 		switch {
 		case errors.Is(err, njs.ErrConsumerExists):
 			continue // another connection of the session holds the slot

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/streamstack/streamstack/client"
+	"github.com/streamstack/streamstack/jetstream"
 )
 
 // A streamer process of a stack whose NATS wants a password reaches it, yet
@@ -36,6 +37,23 @@ func TestStreamerProcessEnvironmentHasNoNATSPassword(t *testing.T) {
 	_, peer := st.open(t, ctx, client.CreateRequest{Screen: &turnScreen}, client.Options{})
 	if err := peer.WaitFrames(ctx, 10); err != nil {
 		t.Fatal(err)
+	}
+	// The streamer is its session's own NATS user, not the stack's.
+	users, err := st.Server.ConnectedUsers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var streamers []string
+	for name, user := range users {
+		if strings.HasPrefix(name, "streamstack-streamer-") {
+			streamers = append(streamers, name)
+			if id := strings.TrimPrefix(name, "streamstack-streamer-"); user != jetstream.StreamerUser(id) {
+				t.Errorf("streamer connection %s is user %q", name, user)
+			}
+		}
+	}
+	if len(streamers) != 1 {
+		t.Fatalf("streamer connections %v among %v", streamers, users)
 	}
 	pid, err := os.ReadFile(pidFile)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -35,10 +36,24 @@ type TokenCheck func(ctx context.Context, token string) (id string, expires time
 // or operator JWTs: the server is embedded, the tokens already live in the
 // stack's own bucket, and one function sees every connection.
 type Authenticator struct {
-	internal User
-	tokens   atomic.Pointer[TokenCheck]
-	timeout  time.Duration
+	internal  User
+	tokens    atomic.Pointer[TokenCheck]
+	streamers atomic.Pointer[StreamerCheck]
+	timeout   time.Duration
 }
+
+// StreamerCheck reports whether password is the NATS password of the
+// streamer of session id (auth.Tokens.CheckStreamer).
+type StreamerCheck func(sessionID, password string) bool
+
+// streamerUserPrefix starts the user name of a session's streamer.
+const streamerUserPrefix = "streamer-"
+
+// StreamerUser is the NATS user the streamer of one session connects as.
+func StreamerUser(sessionID string) string { return streamerUserPrefix + sessionID }
+
+// SetStreamerCheck turns per-session streamer users on.
+func (a *Authenticator) SetStreamerCheck(fn StreamerCheck) { a.streamers.Store(&fn) }
 
 // NewAuthenticator admits internal with every permission; token clients
 // are refused until SetTokenCheck.
@@ -55,6 +70,14 @@ func (a *Authenticator) Check(c server.ClientAuthentication) bool {
 		return false
 	}
 	o := c.GetOpts()
+	if id, ok := strings.CutPrefix(o.Username, streamerUserPrefix); ok {
+		check := a.streamers.Load()
+		if check == nil || !subjects.ValidToken(id) || !(*check)(id, o.Password) {
+			return false
+		}
+		c.RegisterUser(&server.User{Username: o.Username, Permissions: StreamerPermissions(id)})
+		return true
+	}
 	if o.Username != "" {
 		if a.internal.Name == "" || o.Username != a.internal.Name ||
 			subtle.ConstantTimeCompare([]byte(o.Password), []byte(a.internal.Password)) != 1 {
@@ -97,5 +120,44 @@ func TokenPermissions(id string) *server.Permissions {
 			"$SRV.PING", "$SRV.PING.>", "$SRV.INFO", "$SRV.INFO.>", "$SRV.STATS", "$SRV.STATS.>",
 		}},
 		Subscribe: &server.SubjectPermission{Allow: []string{subjects.Inbox(id) + ".>"}},
+	}
+}
+
+// StreamerPermissions are the streamer of session id's: its own record
+// (read by key, written, watched), its own signaling (the frames for it,
+// the frames it sends), its own events, its stats requests, and the TURN
+// secret it makes clients' credentials with; nothing of another session,
+// no API token, no placement. Consumers of the signaling stream are pulled
+// by name, so the names of every consumer there that is not a streamer's
+// own are unguessable (the gateway's slots carry a keyed tag).
+func StreamerPermissions(id string) *server.Permissions {
+	sessions := "KV_" + subjects.BucketSessions
+	tokens := "KV_" + subjects.BucketTokens
+	sig := subjects.StreamSignal
+	return &server.Permissions{
+		Publish: &server.SubjectPermission{Allow: []string{
+			"$JS.API.INFO",
+			"$JS.API.STREAM.INFO.>",
+			"$JS.API.DIRECT.GET." + sessions + ".$KV." + subjects.BucketSessions + "." + id,
+			"$KV." + subjects.BucketSessions + "." + id,
+			"$JS.API.CONSUMER.CREATE." + sessions + ".*.$KV." + subjects.BucketSessions + "." + id,
+			"$JS.FC." + sessions + ".>",
+			// A watch's consumer, deleted when the watch stops; the names
+			// of the others are random.
+			"$JS.API.CONSUMER.DELETE." + sessions + ".*",
+			"$JS.API.DIRECT.GET." + tokens + ".$KV." + subjects.BucketTokens + "." + subjects.KeyTURNSecret,
+			"$JS.API.CONSUMER.CREATE." + sig + ".*." + subjects.Prefix + ".signal." + id + "." + subjects.ToStreamer + ".*",
+			"$JS.API.CONSUMER.MSG.NEXT." + sig + ".*",
+			"$JS.API.CONSUMER.INFO." + sig + ".*",
+			"$JS.API.CONSUMER.DELETE." + sig + ".*",
+			subjects.Prefix + ".signal." + id + "." + subjects.ToClient + ".*",
+			subjects.Prefix + ".event." + id + ".>",
+		}},
+		Subscribe: &server.SubjectPermission{Allow: []string{
+			subjects.StreamerInbox(id) + ".>",
+			subjects.Prefix + ".streamer." + id + ".stats",
+		}},
+		// The answers to stats requests, to whoever asked.
+		Response: &server.ResponsePermission{MaxMsgs: 1, Expires: time.Minute},
 	}
 }

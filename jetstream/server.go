@@ -95,6 +95,18 @@ func (s *Server) SetTokenCheck(fn TokenCheck) {
 	}
 }
 
+// SetStreamerCheck lets each session's streamer in as StreamerUser, with
+// its password checked by fn. Without authentication it does nothing.
+func (s *Server) SetStreamerCheck(fn StreamerCheck) {
+	if s.authn != nil {
+		s.authn.SetStreamerCheck(fn)
+	}
+}
+
+// Authenticated reports whether the server requires users: then streamers
+// get credentials of their own (StreamerUser).
+func (s *Server) Authenticated() bool { return s.authn != nil }
+
 // StartServer starts an embedded nats-server with JetStream and waits until it
 // accepts connections.
 func StartServer(cfg ServerConfig) (*Server, error) {
@@ -201,6 +213,34 @@ func (s *Server) InternalURL() string {
 		return u
 	}
 	parsed.User = url.UserPassword(s.internal.Name, s.internal.Password)
+	return parsed.String()
+}
+
+// ConnectedUsers maps the name of every open client connection to the
+// user it authenticated as (for tests and diagnostics).
+func (s *Server) ConnectedUsers() (map[string]string, error) {
+	cz, err := s.ns.Connz(&server.ConnzOptions{Username: true, Limit: 1 << 16})
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: connz: %w", err)
+	}
+	out := make(map[string]string, len(cz.Conns))
+	for _, c := range cz.Conns {
+		out[c.Name] = c.AuthorizedUser
+	}
+	return out, nil
+}
+
+// URLAs is ClientURL with user's credentials in it.
+func (s *Server) URLAs(user, password string) string {
+	u := s.ClientURL()
+	if u == "" {
+		return u
+	}
+	parsed, err := url.Parse(u)
+	if err != nil {
+		return u
+	}
+	parsed.User = url.UserPassword(user, password)
 	return parsed.String()
 }
 

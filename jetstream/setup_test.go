@@ -182,3 +182,125 @@ func TestTokenClientsAreScoped(t *testing.T) {
 		t.Fatal("the connection of an expired token is still open")
 	}
 }
+
+// A streamer's user reaches its own session's record, signaling, events
+// and stats subject, and the TURN secret: not another session's, not the
+// API tokens or the session-signing key.
+func TestStreamerUserIsScopedToItsSession(t *testing.T) {
+	cfg := jetstream.DefaultServerConfig(t.TempDir())
+	cfg.Listen = "127.0.0.1:-1"
+	creds, err := jetstream.LoadOrCreateCredentials(filepath.Join(t.TempDir(), "users.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds.Apply(&cfg)
+	srv, err := jetstream.StartServer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+	srv.SetStreamerCheck(func(id, pw string) bool { return pw == "pw-"+id })
+	internal, err := srv.Connect("internal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer internal.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ijs, _ := njs.New(internal)
+	res, err := jetstream.Setup(ctx, ijs, jetstream.DefaultLimits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"s1", "s2"} {
+		if _, err := res.Sessions.Put(ctx, id, []byte(`{"id":"`+id+`"}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, key := range []string{subjects.KeyTURNSecret, "session-signing-key", "api.0123456789abcdef"} {
+		if _, err := res.Tokens.Put(ctx, key, []byte("secret "+key)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if nc, err := nats.Connect(srv.URLAs(jetstream.StreamerUser("s1"), "pw-s2"), nats.NoReconnect()); err == nil {
+		nc.Close()
+		t.Fatal("a streamer connected with another session's password")
+	}
+	errs := make(chan error, 16)
+	nc, err := nats.Connect(srv.URLAs(jetstream.StreamerUser("s1"), "pw-s1"), nats.CustomInboxPrefix(subjects.StreamerInbox("s1")),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := njs.New(nc)
+	r, err := jetstream.Bind(ctx, js)
+	if err != nil {
+		t.Fatalf("bind: %v", err)
+	}
+	// Allowed: its own record, read, written and watched; its signaling;
+	// its events; the TURN secret.
+	e, err := r.Sessions.Get(ctx, "s1")
+	if err != nil {
+		t.Fatalf("own record: %v", err)
+	}
+	if _, err := r.Sessions.Update(ctx, "s1", []byte(`{"id":"s1","status":"active"}`), e.Revision()); err != nil {
+		t.Fatalf("update own record: %v", err)
+	}
+	w, err := r.Sessions.Watch(ctx, "s1")
+	if err != nil {
+		t.Fatalf("watch own record: %v", err)
+	}
+	if u := <-w.Updates(); u == nil || u.Key() != "s1" {
+		t.Fatalf("watch: %v", u)
+	}
+	_ = w.Stop()
+	if _, err := r.Tokens.Get(ctx, subjects.KeyTURNSecret); err != nil {
+		t.Fatalf("TURN secret: %v", err)
+	}
+	all, _ := subjects.SignalToStreamerAll("s1")
+	if _, err := js.OrderedConsumer(ctx, subjects.StreamSignal, njs.OrderedConsumerConfig{FilterSubjects: []string{all}}); err != nil {
+		t.Fatalf("own signaling: %v", err)
+	}
+	ev, _ := subjects.Event("s1", "session.active")
+	if _, err := js.Publish(ctx, ev, []byte(`{}`)); err != nil {
+		t.Fatalf("own event: %v", err)
+	}
+	// Refused: another session's record, signaling and events, the API
+	// tokens and signing key.
+	short := func() context.Context {
+		c, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		t.Cleanup(cancel)
+		return c
+	}
+	if _, err := r.Sessions.Get(short(), "s2"); err == nil {
+		t.Error("read another session's record")
+	}
+	for _, key := range []string{"session-signing-key", "api.0123456789abcdef"} {
+		if _, err := r.Tokens.Get(short(), key); err == nil {
+			t.Errorf("read %s", key)
+		}
+	}
+	other, _ := subjects.SignalToStreamerAll("s2")
+	if _, err := js.OrderedConsumer(short(), subjects.StreamSignal, njs.OrderedConsumerConfig{FilterSubjects: []string{other}}); err == nil {
+		t.Error("made a consumer of another session's signaling")
+	}
+	ev2, _ := subjects.Event("s2", "session.active")
+	if _, err := js.Publish(short(), ev2, []byte(`{}`)); err == nil {
+		t.Error("published another session's event")
+	}
+	if _, err := r.Sessions.Put(short(), "s2", []byte(`{}`)); err == nil {
+		t.Error("wrote another session's record")
+	}
+	if _, err := nc.SubscribeSync(subjects.SignalAll); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-errs:
+		if !strings.Contains(err.Error(), "Permissions Violation") {
+			t.Fatalf("unexpected error %v", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("subscribing to every session's signaling was not refused")
+	}
+}

@@ -27,6 +27,9 @@ const (
 	BucketTokens   = "streamstack_tokens"
 )
 
+// KeyTURNSecret is the key of the TURN shared secret in BucketTokens.
+const KeyTURNSecret = "turn-secret"
+
 // Subject wildcards covered by each stream.
 const (
 	RequestsAll = Prefix + ".request.>"
@@ -239,3 +242,8 @@ func ParseClientAPI(subject string) (tokenID string, rest []string, err error) {
 	}
 	return parts[0], parts[1:], nil
 }
+
+// StreamerInbox is the inbox prefix of the streamer of one session: the
+// only subjects its NATS connection may subscribe to besides its own
+// stats request subject.
+func StreamerInbox(sessionID string) string { return "_INBOX_streamer_" + sessionID }

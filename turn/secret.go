@@ -8,11 +8,13 @@ import (
 	"fmt"
 
 	njs "github.com/nats-io/nats.go/jetstream"
+
+	"github.com/streamstack/streamstack/subjects"
 )
 
 // SecretKey is the key of the cluster's TURN shared secret in the tokens
 // bucket, beside the session signing key.
-const SecretKey = "turn-secret"
+const SecretKey = subjects.KeyTURNSecret
 
 // MinSecretLen is the shortest secret an operator may choose.
 const MinSecretLen = 16

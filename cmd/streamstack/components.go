@@ -24,6 +24,7 @@ import (
 	"github.com/streamstack/streamstack/reconcile"
 	"github.com/streamstack/streamstack/session"
 	"github.com/streamstack/streamstack/streamer"
+	"github.com/streamstack/streamstack/subjects"
 	"github.com/streamstack/streamstack/turn"
 )
 
@@ -186,7 +187,10 @@ func runStreamer(ctx context.Context, args []string) error {
 		return errors.New("--nats-url is required")
 	}
 	log := f.common.logger()
-	_, nc, res, err := localstack.Connect(ctx, f.common.NATSURL, jetstream.ServerConfig{}, "streamstack-streamer-"+f.cfg.SessionID, nil)
+	if !subjects.ValidToken(f.cfg.SessionID) {
+		return fmt.Errorf("--session-id %q is not a session id", f.cfg.SessionID)
+	}
+	nc, res, err := localstack.ConnectStreamer(ctx, f.common.NATSURL, f.cfg.SessionID)
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/streamstack/streamstack/metrics"
 	"github.com/streamstack/streamstack/session"
 	"github.com/streamstack/streamstack/streamer"
+	"github.com/streamstack/streamstack/subjects"
 	"github.com/streamstack/streamstack/turn"
 	"github.com/streamstack/streamstack/web"
 )
@@ -129,11 +130,7 @@ func Connect(ctx context.Context, natsURL string, server jetstream.ServerConfig,
 		return nil, nil, nil, err
 	}
 	if err != nil {
-		var bad *url.Error // quotes the URL, password and all
-		if errors.As(err, &bad) {
-			err = fmt.Errorf("a URL does not parse: %w", bad.Err)
-		}
-		return fail(fmt.Errorf("connect to NATS: %w", err))
+		return fail(connectError(err))
 	}
 	js, err := njs.New(nc)
 	if err != nil {
@@ -151,6 +148,40 @@ func Connect(ctx context.Context, natsURL string, server jetstream.ServerConfig,
 		return fail(err)
 	}
 	return srv, nc, res, nil
+}
+
+// connectError wraps a failed NATS connect without the URL a parse error
+// quotes, password and all.
+func connectError(err error) error {
+	var bad *url.Error
+	if errors.As(err, &bad) {
+		err = fmt.Errorf("a URL does not parse: %w", bad.Err)
+	}
+	return fmt.Errorf("connect to NATS: %w", err)
+}
+
+// ConnectStreamer connects the streamer of session id to natsURL and binds
+// the streams and buckets: its replies and deliveries come under its own
+// inbox prefix, the only one its NATS user may read on the embedded server.
+func ConnectStreamer(ctx context.Context, natsURL, id string) (*nats.Conn, *jetstream.Resources, error) {
+	nc, err := nats.Connect(natsURL, nats.Name("streamstack-streamer-"+id), nats.MaxReconnects(-1),
+		nats.CustomInboxPrefix(subjects.StreamerInbox(id)))
+	if err != nil {
+		return nil, nil, connectError(err)
+	}
+	js, err := njs.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, nil, err
+	}
+	bindCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	res, err := jetstream.Bind(bindCtx, js)
+	if err != nil {
+		nc.Close()
+		return nil, nil, err
+	}
+	return nc, res, nil
 }
 
 // Start brings the stack up; Run then serves until ctx ends.
@@ -182,6 +213,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	}
 	if srv != nil {
 		srv.SetTokenCheck(s.Tokens.CheckNATS)
+		srv.SetStreamerCheck(s.Tokens.CheckStreamer)
 	}
 	s.Store = session.NewStore(res.JS, res.Sessions, opts.Source, log)
 	if err := s.startTURN(ctx, opts.TURN, log); err != nil {
@@ -191,6 +223,11 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		acfg := opts.Agent
 		acfg.StreamerEnv = s.streamerEnv(acfg.StreamerEnv)
 		acfg.NATSURL = internalURL
+		if srv != nil && srv.Authenticated() && srv.ClientURL() != "" {
+			acfg.StreamerNATSURL = func(id string) string {
+				return srv.URLAs(jetstream.StreamerUser(id), s.Tokens.StreamerPassword(id))
+			}
+		}
 		if opts.InProcessStreamers != nil {
 			acfg.RunStreamer = s.inProcessStreamer(opts.InProcessStreamers, opts.Source, log)
 		}
