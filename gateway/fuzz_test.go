@@ -21,6 +21,7 @@ var bodySeeds = []string{
 	`{"limit":10,"cursor":"01k2m3n4p5abcdefghij~3"}`,
 	`{"cursor":["x"],"limit":"1"}`,
 	`{"id":"../../x"}`,
+	`{"session":"s1","types":["session.created","session.>"],"from_start":true}`,
 	`[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]`,
 	`{"app":"` + "\u0000\u202e" + `"}`,
 	``,
@@ -57,6 +58,10 @@ func FuzzRequestBodies(f *testing.F) {
 		var id idRequest
 		if err := decodeJSON(data, &id, false); err != nil {
 			clientError(t, "id body", err)
+		}
+		var events EventsRequest
+		if err := decodeJSON(data, &events, true); err != nil {
+			clientError(t, "events body", err)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package subjects
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -83,6 +84,29 @@ func FuzzParseEvent(f *testing.F) {
 		again, err := Event(id, typ)
 		if err != nil || again != subject {
 			t.Fatalf("accepted %q but rebuilt %q (%v)", subject, again, err)
+		}
+	})
+}
+
+// The session service reads its caller from the subject: whatever it
+// accepts rebuilds the same subject from a valid token id and tokens, so
+// no wildcard or empty token is ever taken for a caller.
+func FuzzParseClientAPI(f *testing.F) {
+	f.Add("streamstack.api.0123456789abcdef.sessions.create")
+	f.Add("streamstack.api.0123456789abcdef.signal.s1.c1")
+	f.Add("streamstack.api.*.sessions.create")
+	f.Add("streamstack.api..sessions")
+	f.Fuzz(func(t *testing.T, subject string) {
+		id, rest, err := ParseClientAPI(subject)
+		if err != nil {
+			return
+		}
+		if !ValidToken(id) || len(rest) == 0 {
+			t.Fatalf("accepted %q as caller %q, rest %q", subject, id, rest)
+		}
+		again := ClientAPI(id) + "." + strings.Join(rest, ".")
+		if again != subject {
+			t.Fatalf("accepted %q but rebuilt %q", subject, again)
 		}
 	})
 }
