@@ -119,3 +119,26 @@ func TestRestartedAgentReconcilesItsSessions(t *testing.T) {
 		t.Fatalf("second agent on %s: %v", filepath.Base(cfg.StateDir), err)
 	}
 }
+
+func TestConfigRefusesRecoverySettings(t *testing.T) {
+	for name, tweak := range map[string]func(*agent.Config){
+		"ack wait not under the placement timeout": func(c *agent.Config) { c.AckWait = c.PlacementTimeout },
+		"negative ack wait":                        func(c *agent.Config) { c.AckWait = -time.Second },
+		"pull expiry under a second":               func(c *agent.Config) { c.PullExpiry = 500 * time.Millisecond },
+		"negative reconcile interval":              func(c *agent.Config) { c.ReconcileInterval = -time.Second },
+		"reconciler without a full scan":           func(c *agent.Config) { c.ReconcileFullScan = 0 },
+	} {
+		c := agent.DefaultConfig()
+		c.NATSURL = "nats://127.0.0.1:4222"
+		tweak(&c)
+		if err := c.Validate(); !errors.Is(err, agent.ErrConfig) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	c := agent.DefaultConfig()
+	c.NATSURL = "nats://127.0.0.1:4222"
+	c.PlacementTimeout = time.Second // the default ack wait follows it
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -25,7 +25,7 @@ func TestAgentProcessMetricsAndLimits(t *testing.T) {
 	checkLeaks(t)
 	st := startStack(t, stackOptions{noAgent: true})
 	ctx := testCtx(t)
-	cmd := exec.Command(binary, "agent", "--nats-url", st.NATSURL, "--metrics-addr", "127.0.0.1:0",
+	cmd := exec.Command(binary, "agent", "--nats-url", st.NATSURL, "--metrics-addr", "127.0.0.1:0", "--state-dir", t.TempDir(),
 		"--cores", "1", "--units-per-core", "2", "--events-max-age", "48h", "--events-max-bytes", "0")
 	cmd.Env = append(os.Environ(), "STREAMSTACK_LOG_LEVEL=info", "STREAMSTACK_STATS_INTERVAL=0")
 	stderr, err := cmd.StderrPipe()
