@@ -2,8 +2,10 @@ package integration
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +18,9 @@ import (
 
 	"github.com/streamstack/streamstack/auth"
 	"github.com/streamstack/streamstack/client"
+	"github.com/streamstack/streamstack/internal/certfile"
+	"github.com/streamstack/streamstack/internal/natstest"
+	"github.com/streamstack/streamstack/jetstream"
 	"github.com/streamstack/streamstack/subjects"
 )
 
@@ -223,5 +228,46 @@ func TestNATSCLIUsesService(t *testing.T) {
 	}
 	if created != 1 {
 		t.Fatalf("nats micro stats counts %d creates:\n%s", created, raw)
+	}
+}
+
+// With TLS required from other hosts, the nats CLI coming from this host's
+// own non-loopback address creates a session over TLS (trusting the
+// certificate with --tlsca), and is refused in the clear.
+func TestNATSCLIOverTLS(t *testing.T) {
+	checkLeaks(t)
+	ip := natstest.NonLoopbackIPv4(t)
+	certFile, keyFile, err := certfile.WriteSelfSigned(t.TempDir(), ip, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certs, err := certfile.New(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := startStack(t, stackOptions{noAgent: true, natsAuth: true, server: func(c *jetstream.ServerConfig) {
+		// Every address: the stack's own connections stay on loopback.
+		c.Listen = "0.0.0.0:-1"
+		c.TLS = &tls.Config{GetCertificate: certs.GetCertificate, MinVersion: tls.VersionTLS12}
+		c.RequireTLSRemote = true
+	}})
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(st.Server.ClientURL(), "nats://"))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	natsBin := natsCLI(t)
+	run := func(server string, extra ...string) (string, error) {
+		args := append([]string{"--server", server, "--inbox-prefix", subjects.Inbox(st.tokenID)}, extra...)
+		args = append(args, "req", "--raw", subjects.ClientAPI(st.tokenID)+".sessions.create", `{"app":"test-pattern"}`)
+		cmd := exec.CommandContext(ctx, natsBin, args...)
+		cmd.Env = append(os.Environ(), "NATS_TOKEN="+st.token)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	out, err := run("tls://"+net.JoinHostPort(ip, port), "--tlsca", certFile)
+	if err != nil || !strings.Contains(out, `"status_code":201`) {
+		t.Fatalf("create over TLS: %v\n%s", err, out)
+	}
+	if out, err := run("nats://" + net.JoinHostPort(ip, port)); err == nil {
+		t.Fatalf("a plain client from another address was served:\n%s", out)
 	}
 }

@@ -60,6 +60,8 @@ type stackOptions struct {
 	agent   func(*agent.Config)
 	gateway func(*gateway.Config)
 	noAgent bool
+	// server changes the embedded NATS's configuration.
+	server func(*jetstream.ServerConfig)
 	// natsAuth turns on the embedded server's authentication, as serve
 	// does: the internal user, and NATS clients with an API token.
 	natsAuth bool
@@ -98,6 +100,9 @@ func startStack(t testing.TB, opts stackOptions) *stack {
 	creds := jetstream.NewCredentials()
 	if opts.natsAuth {
 		creds.Apply(&srv)
+	}
+	if opts.server != nil {
+		opts.server(&srv)
 	}
 	var inProcess func([]string) (streamer.Config, error)
 	if opts.inProcess {

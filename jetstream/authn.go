@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"net"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -40,6 +41,9 @@ type Authenticator struct {
 	tokens    atomic.Pointer[TokenCheck]
 	streamers atomic.Pointer[StreamerCheck]
 	timeout   time.Duration
+	// requireTLSRemote refuses a client from another host that did not
+	// use TLS (ServerConfig.RequireTLSRemote).
+	requireTLSRemote bool
 }
 
 // StreamerCheck reports whether password is the NATS password of the
@@ -67,6 +71,9 @@ func (a *Authenticator) SetTokenCheck(fn TokenCheck) { a.tokens.Store(&fn) }
 // Check is called by nats-server for every client connection.
 func (a *Authenticator) Check(c server.ClientAuthentication) bool {
 	if c.Kind() != server.CLIENT {
+		return false
+	}
+	if a.requireTLSRemote && c.GetTLSConnectionState() == nil && !local(c.RemoteAddress()) {
 		return false
 	}
 	o := c.GetOpts()
@@ -160,4 +167,14 @@ func StreamerPermissions(id string) *server.Permissions {
 		// The answers to stats requests, to whoever asked.
 		Response: &server.ResponsePermission{MaxMsgs: 1, Expires: time.Minute},
 	}
+}
+
+// local reports whether a client's address is this host's loopback, or no
+// network at all (an in-process connection).
+func local(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return true
+	}
+	return tcp.IP.IsLoopback()
 }

@@ -1,10 +1,12 @@
 package jetstream
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -22,6 +24,12 @@ type ServerConfig struct {
 	ReadyTimeout time.Duration
 	// Name of the server, shown in monitoring; defaults to nats-server's own.
 	Name string
+	// TLS, when set, is offered to every client (nats-server's TLSConfig
+	// with AllowNonTLS); with RequireTLSRemote, a client connecting from
+	// another host must use it (Authenticator refuses it otherwise), while
+	// the stack's own components and tools on loopback may stay plain.
+	TLS              *tls.Config
+	RequireTLSRemote bool
 	// Internal, when set, turns authentication on: streamstack's own
 	// components connect as this user, NATS clients with an API token
 	// (Authenticator), and nobody else.
@@ -72,6 +80,8 @@ func (c ServerConfig) Validate() error {
 		return fmt.Errorf("jetstream: MaxMemory must not be negative (0: nats-server's own), got %d", c.MaxMemory)
 	case c.MaxStore < 0:
 		return fmt.Errorf("jetstream: MaxStore must not be negative (0: nats-server's own), got %d", c.MaxStore)
+	case c.RequireTLSRemote && (c.TLS == nil || c.Internal.Name == ""):
+		return fmt.Errorf("jetstream: RequireTLSRemote needs TLS and an internal user (authentication)")
 	case c.MaxConsumers < 0:
 		return fmt.Errorf("jetstream: MaxConsumers must not be negative (0: no cap), got %d", c.MaxConsumers)
 	case c.Sync < 0:
@@ -148,9 +158,13 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 		}
 		opts.Host, opts.Port = host, port
 	}
+	if cfg.TLS != nil {
+		opts.TLSConfig, opts.AllowNonTLS, opts.TLSTimeout = cfg.TLS, true, 5
+	}
 	var authn *Authenticator
 	if cfg.Internal.Name != "" {
 		authn = NewAuthenticator(cfg.Internal)
+		authn.requireTLSRemote = cfg.RequireTLSRemote
 		opts.CustomClientAuthentication = authn
 	}
 	ns, err := server.NewServer(opts)
@@ -194,11 +208,28 @@ func limitAccount(ns *server.Server, cfg ServerConfig) error {
 
 // ClientURL is the nats:// URL clients on other processes use. Empty when
 // the server does not listen.
+//
+// It is nats:// even when the server offers TLS: the stack's own
+// processes reach it on this host, where plain is allowed
+// (ServerConfig.RequireTLSRemote); a client elsewhere asks for TLS with
+// tls:// (TLSURL).
 func (s *Server) ClientURL() string {
+	u := s.ns.ClientURL()
 	if s.ns.Addr() == nil {
 		return ""
 	}
-	return s.ns.ClientURL()
+	if rest, ok := strings.CutPrefix(u, "tls://"); ok {
+		return "nats://" + rest
+	}
+	return u
+}
+
+// TLSURL is ClientURL with the tls:// scheme, for a client that wants TLS.
+func (s *Server) TLSURL() string {
+	if rest, ok := strings.CutPrefix(s.ClientURL(), "nats://"); ok {
+		return "tls://" + rest
+	}
+	return ""
 }
 
 // InternalURL is ClientURL with the internal user's credentials, for

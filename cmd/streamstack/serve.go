@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	"github.com/streamstack/streamstack/agent"
 	"github.com/streamstack/streamstack/auth"
 	"github.com/streamstack/streamstack/gateway"
+	"github.com/streamstack/streamstack/internal/certfile"
 	"github.com/streamstack/streamstack/internal/localstack"
 	"github.com/streamstack/streamstack/jetstream"
 	"github.com/streamstack/streamstack/streamer"
@@ -25,6 +28,7 @@ type serveFlags struct {
 	agent      *agent.Config
 	stateDir   string
 	natsListen string
+	natsTLS    string
 	adminToken string
 	tokenFile  string
 	turn       *turnFlags
@@ -40,6 +44,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	f := &serveFlags{common: addCommon(fs), gateway: addGatewayFlags(fs), agent: addAgentFlags(fs)}
 	fs.StringVar(&f.stateDir, "state-dir", "", "where the embedded NATS keeps its JetStream files, and the agent's directory: its default --agent-id derives from it, so serve restarted on it finds what its previous run left; empty: $XDG_STATE_HOME/streamstack or ~/.local/state/streamstack")
 	fs.StringVar(&f.natsListen, "nats-listen", "127.0.0.1:4222", "where the embedded NATS listens for clients (streamers, tools, NATS users)")
+	fs.StringVar(&f.natsTLS, "nats-tls", "remote", "TLS of the embedded NATS: remote (with --tls-cert: offered to every client with the gateway's certificate, and required from every client not on loopback, which is refused without it; without --tls-cert there is none, and serve warns when --nats-listen is not loopback) or off")
 	fs.StringVar(&f.adminToken, "admin-token", "", "API token to register at start (at least 16 characters); every local user sees a flag in ps, so set it with the environment variable or --admin-token-file; with neither, the first start makes one and prints it once")
 	fs.StringVar(&f.tokenFile, "admin-token-file", "", "file holding the API token to register at start (its trailing newline dropped), instead of --admin-token; refused when group or others may read or change it")
 	f.turn = addTURNFlags(fs, true)
@@ -52,6 +57,54 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	f.web = addWebFlags(fs)
 	fs.BoolVar(&f.inProcess, "streamer-in-process", false, "run each session's streamer on a goroutine of this process instead of a child process: fewer per-session costs (BENCHMARKS.md, Density), but a crash of one streamer ends every session")
 	return f
+}
+
+// withNATSTLS applies --nats-tls to the embedded server's configuration.
+func (f *serveFlags) withNATSTLS(srv *jetstream.ServerConfig, log *slog.Logger) error {
+	switch f.natsTLS {
+	case "off":
+		return nil
+	case "remote":
+	default:
+		return fmt.Errorf("--nats-tls %q: want remote or off", f.natsTLS)
+	}
+	if f.gateway.TLSCertFile == "" {
+		if host, _, err := net.SplitHostPort(f.natsListen); err == nil && !isLoopbackHost(host) {
+			log.Warn("the embedded NATS listens beyond loopback without TLS: passwords and tokens of clients from other hosts travel in the clear (set --tls-cert)", "nats_listen", f.natsListen)
+		}
+		return nil
+	}
+	// The stack's own processes (streamers, tools) connect on loopback,
+	// where plain stays allowed: NATS must listen there.
+	if host, _, err := net.SplitHostPort(f.natsListen); err != nil || !reachesLoopback(host) {
+		return fmt.Errorf("--nats-tls remote needs --nats-listen on loopback or on every address (0.0.0.0, [::]), so that the stack's own processes reach NATS on loopback; got %q", f.natsListen)
+	}
+	certs, err := certfile.New(f.gateway.TLSCertFile, f.gateway.TLSKeyFile)
+	if err != nil {
+		return err
+	}
+	srv.TLS = &tls.Config{GetCertificate: certs.GetCertificate, MinVersion: tls.VersionTLS12}
+	srv.RequireTLSRemote = true
+	return nil
+}
+
+// reachesLoopback reports whether a listener on host takes connections on
+// loopback: loopback itself, or every address.
+func reachesLoopback(host string) bool {
+	if isLoopbackHost(host) || host == "" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsUnspecified()
+}
+
+// isLoopbackHost reports whether a listen host is loopback only.
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // inProcessStreamer is the configuration of --streamer-in-process: what a
@@ -95,6 +148,9 @@ func runServe(ctx context.Context, args []string) error {
 	f.agent.StateDir = f.stateDir
 	srv := jetstream.DefaultServerConfig(filepath.Join(f.stateDir, "nats"))
 	srv.Listen = f.natsListen
+	if err := f.withNATSTLS(&srv, log); err != nil {
+		return err
+	}
 	srv.MaxMemory, srv.MaxStore, srv.MaxConsumers = f.natsLimits.MaxMemory, f.natsLimits.MaxStore, f.natsLimits.MaxConsumers
 	srv.Sync = f.natsLimits.Sync
 	credsPath := credentialsPath(f.stateDir)

@@ -9,12 +9,14 @@ import (
 	"encoding/pem"
 	"fmt"
 	"math/big"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
 )
 
-// WriteSelfSigned writes a self-signed certificate for host, valid an
+// WriteSelfSigned writes a self-signed certificate for host (a name or an
+// IP address), valid an
 // hour around now with the given serial, and its key (0600) into dir as
 // cert.pem and key.pem: for tests and a first local try of HTTPS, never
 // for people to trust.
@@ -26,6 +28,9 @@ func WriteSelfSigned(dir, host string, serial int64) (certFile, keyFile string, 
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: host},
 		DNSNames: []string{host}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	if ip := net.ParseIP(host); ip != nil {
+		tmpl.DNSNames, tmpl.IPAddresses = nil, []net.IP{ip}
+	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
 		return "", "", fmt.Errorf("certfile: %w", err)
