@@ -77,7 +77,7 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 // startBrowser starts chromium in a fresh profile directory. Cleanup closes
 // it and makes sure no process of it is left; on failure it logs the page's
 // console and chromium's output.
-func startBrowser(t testing.TB) *browser {
+func startBrowser(t testing.TB, extra ...chromedp.ExecAllocatorOption) *browser {
 	t.Helper()
 	exe := needChromium(t)
 	dir := t.TempDir()
@@ -104,6 +104,7 @@ func startBrowser(t testing.TB) *browser {
 		chromedp.WindowSize(1280, 800),
 		chromedp.CombinedOutput(lockedWriter{b}),
 	}
+	opts = append(opts, extra...)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelTab := chromedp.NewContext(allocCtx)
 	b.ctx = ctx
