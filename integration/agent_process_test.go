@@ -15,6 +15,7 @@ import (
 	"github.com/streamstack/streamstack/client"
 	"github.com/streamstack/streamstack/internal/natstest"
 	"github.com/streamstack/streamstack/internal/promtest"
+	"github.com/streamstack/streamstack/jetstream"
 	"github.com/streamstack/streamstack/session"
 	"github.com/streamstack/streamstack/subjects"
 )
@@ -23,11 +24,11 @@ import (
 // --metrics-addr, and sets the event stream up with its --events-* limits.
 func TestAgentProcessMetricsAndLimits(t *testing.T) {
 	checkLeaks(t)
-	st := startStack(t, stackOptions{noAgent: true})
+	st := startStack(t, stackOptions{noAgent: true, natsAuth: true})
 	ctx := testCtx(t)
-	cmd := exec.Command(binary, "agent", "--nats-url", st.NATSURL, "--metrics-addr", "127.0.0.1:0", "--state-dir", t.TempDir(),
+	cmd := exec.Command(binary, "agent", "--metrics-addr", "127.0.0.1:0", "--state-dir", t.TempDir(),
 		"--cores", "1", "--units-per-core", "2", "--events-max-age", "48h", "--events-max-bytes", "0")
-	cmd.Env = append(os.Environ(), "STREAMSTACK_LOG_LEVEL=info", "STREAMSTACK_STATS_INTERVAL=0")
+	cmd.Env = append(os.Environ(), "STREAMSTACK_LOG_LEVEL=info", "STREAMSTACK_STATS_INTERVAL=0", "STREAMSTACK_NATS_URL="+st.Server.InternalURL())
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -114,6 +115,17 @@ func TestAgentProcessMetricsAndLimits(t *testing.T) {
 	}
 	st.waitStatus(t, info.ID, func(s *session.Session) bool { return s.Agent != "" })
 	units(0.25)
+	// Its streamer is the session's own NATS user, not the agent's.
+	natstest.CheckFor(t, 20*time.Second, 20*time.Millisecond, func() error {
+		users, err := st.Server.ConnectedUsers()
+		if err != nil {
+			return err
+		}
+		if got := users["streamstack-streamer-"+info.ID]; got != jetstream.StreamerUser(info.ID) {
+			return fmt.Errorf("the streamer connected as %q (connections %v)", got, users)
+		}
+		return nil
+	})
 	if err := st.api.Delete(context.Background(), info.ID); err != nil {
 		t.Fatal(err)
 	}

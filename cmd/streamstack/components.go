@@ -14,6 +14,10 @@ import (
 	"strings"
 	"syscall"
 	"text/tabwriter"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	njs "github.com/nats-io/nats.go/jetstream"
 
 	"github.com/streamstack/streamstack/agent"
 	"github.com/streamstack/streamstack/apps"
@@ -128,6 +132,14 @@ func runAgent(ctx context.Context, args []string) error {
 	}
 	defer nc.Close()
 	acfg.NATSURL, acfg.Apps = c.NATSURL, catalog
+	if acfg.StreamerNATSURL, err = streamerUsers(ctx, c.NATSURL, res.Tokens); err != nil {
+		return err
+	}
+	if acfg.StreamerNATSURL != nil {
+		log.Info("streamers connect as their session's own NATS user")
+	} else {
+		log.Warn("this NATS has no per-session streamer users (it is not serve's embedded one): streamers get this agent's credentials")
+	}
 	acfg.StateDir = stateDirOrDefault(acfg.StateDir)
 	applyIsolation(acfg, ice)
 	if len(tf.urls) > 0 {
@@ -143,6 +155,37 @@ func runAgent(ctx context.Context, args []string) error {
 		return err
 	}
 	return runAgentServing(ctx, ag, nc, res.JS, *metricsAddr, log)
+}
+
+// streamerUsers answers the per-session streamer URLs of natsURL when that
+// NATS admits streamer users (serve's embedded server does: a probe user
+// is let in), nil when it does not (an external NATS, whose users are its
+// operator's) or natsURL lists several servers.
+func streamerUsers(ctx context.Context, natsURL string, tokensKV njs.KeyValue) (func(string) string, error) {
+	if strings.Contains(natsURL, ",") {
+		return nil, nil
+	}
+	base, err := url.Parse(natsURL)
+	if err != nil || base.Host == "" {
+		return nil, nil
+	}
+	tokens, err := auth.New(ctx, tokensKV)
+	if err != nil {
+		return nil, err
+	}
+	urlFor := func(id string) string {
+		u := *base
+		u.User = url.UserPassword(jetstream.StreamerUser(id), tokens.StreamerPassword(id))
+		return u.String()
+	}
+	const probe = "agent-probe"
+	nc, err := nats.Connect(urlFor(probe), nats.Name("streamstack-agent-probe"), nats.NoReconnect(),
+		nats.Timeout(5*time.Second), nats.CustomInboxPrefix(subjects.StreamerInbox(probe)))
+	if err != nil {
+		return nil, nil
+	}
+	nc.Close()
+	return urlFor, nil
 }
 
 type streamerFlags struct {
