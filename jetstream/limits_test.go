@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -146,38 +145,19 @@ func TestSignalOverMaxSizeRefused(t *testing.T) {
 // stream itself, whoever publishes: each frame by size, and a flood of
 // frames that fit by its subject's budget.
 func TestSignalingBoundedForAnyPublisher(t *testing.T) {
-	cfg := jetstream.DefaultServerConfig(t.TempDir())
-	cfg.Listen = "127.0.0.1:-1"
-	creds, err := jetstream.LoadOrCreateCredentials(filepath.Join(t.TempDir(), "users.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	creds.Apply(&cfg)
-	srv, err := jetstream.StartServer(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
+	_, _, res := authServer(t)
 	ctx := testCtx(t)
-	internal, err := srv.Connect("internal")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(internal.Close)
-	ijs, _ := njs.New(internal)
-	if _, err := jetstream.Setup(ctx, ijs, jetstream.DefaultLimits()); err != nil {
-		t.Fatal(err)
-	}
-	cjs := ijs
+	ijs := res.JS
+
 	subj := signalSubject(t, "s1", subjects.ToStreamer, "c1")
 	big := make([]byte, 1<<20-1<<10)
-	if err := publishSignal(ctx, cjs, subj, big); !errors.Is(err, jetstream.ErrMsgTooLarge) {
+	if err := publishSignal(ctx, ijs, subj, big); !errors.Is(err, jetstream.ErrMsgTooLarge) {
 		t.Fatalf("a 1 MB frame: err %v, want ErrMsgTooLarge", err)
 	}
 	frame := make([]byte, jetstream.SignalMaxPayload)
 	var refused error
 	for range 300 {
-		if refused = publishSignal(ctx, cjs, subj, frame); refused != nil {
+		if refused = publishSignal(ctx, ijs, subj, frame); refused != nil {
 			break
 		}
 	}

@@ -57,29 +57,10 @@ func TestInProcessServer(t *testing.T) {
 // prefix and subscribe only in its own inbox: not JetStream's API, not
 // the signaling or event subjects, not another client's inbox.
 func TestTokenClientsAreScoped(t *testing.T) {
-	cfg := jetstream.DefaultServerConfig(t.TempDir())
-	cfg.Listen = "127.0.0.1:-1"
-	creds, err := jetstream.LoadOrCreateCredentials(filepath.Join(t.TempDir(), "users.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	creds.Apply(&cfg)
-	srv, err := jetstream.StartServer(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Shutdown()
-	internal, err := srv.Connect("internal")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer internal.Close()
+	srv, creds, res := authServer(t)
+	internal := res.Conn
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	js, _ := njs.New(internal)
-	if _, err := jetstream.Setup(ctx, js, jetstream.DefaultLimits()); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := nats.Connect(srv.ClientURL(), nats.Token("tok-a")); err == nil {
 		t.Fatal("a token client got in before the server could check tokens")
 	}
@@ -187,31 +168,10 @@ func TestTokenClientsAreScoped(t *testing.T) {
 // and stats subject, and the TURN secret: not another session's, not the
 // API tokens or the session-signing key.
 func TestStreamerUserIsScopedToItsSession(t *testing.T) {
-	cfg := jetstream.DefaultServerConfig(t.TempDir())
-	cfg.Listen = "127.0.0.1:-1"
-	creds, err := jetstream.LoadOrCreateCredentials(filepath.Join(t.TempDir(), "users.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	creds.Apply(&cfg)
-	srv, err := jetstream.StartServer(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Shutdown()
+	srv, _, res := authServer(t)
 	srv.SetStreamerCheck(func(id, pw string) bool { return pw == "pw-"+id })
-	internal, err := srv.Connect("internal")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer internal.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	ijs, _ := njs.New(internal)
-	res, err := jetstream.Setup(ctx, ijs, jetstream.DefaultLimits())
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, id := range []string{"s1", "s2"} {
 		if _, err := res.Sessions.Put(ctx, id, []byte(`{"id":"`+id+`"}`)); err != nil {
 			t.Fatal(err)
@@ -303,4 +263,42 @@ func TestStreamerUserIsScopedToItsSession(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("subscribing to every session's signaling was not refused")
 	}
+}
+
+// authResources are the streams and buckets, as the internal user set them
+// up, and that user's connection.
+type authResources struct {
+	*jetstream.Resources
+	Conn *nats.Conn
+}
+
+// authServer starts an embedded server with authentication on, as serve
+// runs it, and sets its streams up; t's cleanup stops it.
+func authServer(t *testing.T) (*jetstream.Server, jetstream.Credentials, authResources) {
+	t.Helper()
+	cfg := jetstream.DefaultServerConfig(t.TempDir())
+	cfg.Listen = "127.0.0.1:-1"
+	creds, err := jetstream.LoadOrCreateCredentials(filepath.Join(t.TempDir(), "users.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds.Apply(&cfg)
+	srv, err := jetstream.StartServer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	internal, err := srv.Connect("internal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(internal.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	js, _ := njs.New(internal)
+	res, err := jetstream.Setup(ctx, js, jetstream.DefaultLimits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, creds, authResources{Resources: res, Conn: internal}
 }
