@@ -292,7 +292,7 @@ func (a *Agent) handleAcking(ctx context.Context, msg njs.Msg) {
 	done := make(chan struct{})
 	var ticker sync.WaitGroup
 	ticker.Go(func() {
-		t := time.NewTicker(a.cfg.AckWait / 3)
+		t := time.NewTicker(max(a.cfg.AckWait/3, time.Millisecond))
 		defer t.Stop()
 		for {
 			select {

@@ -61,4 +61,19 @@
 // redelivered request was placed meanwhile, the update fails and the
 // reservation is released. Heartbeats are advisory: they decide only
 // whether to defer to hardware elsewhere, never whose capacity is taken.
+//
+// # Crashes
+//
+// A streamer process dies with its agent: it gets SIGTERM when the agent's
+// thread that started it goes (startLocked keeps that thread for the
+// streamer's life), stops its app and removes its runtime directory. The
+// agent gives up a request it took only by dying, after Config.AckWait
+// (it acks in progress while it works), early enough within
+// PlacementTimeout for another agent. Its id is stable (StableID: the host
+// and Config.StateDir, locked against a second agent of the same id), so
+// when it starts again it first ends what its previous run left under that
+// id (reconcileOwn: records, leftover streamer processes, directories,
+// containers) and admits from nothing used. The sessions of an agent that
+// does not come back are ended by the reconciler (package reconcile),
+// which every agent runs with Config.ReconcileInterval.
 package agent
