@@ -64,6 +64,11 @@ type Config struct {
 	// for a listener only a private scrape network reaches). /healthz and
 	// /readyz stay open for load balancers: they tell nothing.
 	MetricsAuth string
+	// ReadyCacheTTL is how long one /readyz answer (a round trip to the
+	// requests stream, the sessions and the tokens buckets) is reused:
+	// load balancers may probe as often as they like, NATS sees one check
+	// per TTL. 0 checks on every probe.
+	ReadyCacheTTL time.Duration
 	// CreatesPerIPPerSecond and CreateBurstPerIP bound the session creates
 	// one client address may make with non-admin tokens (a token bucket
 	// per address, kept by each gateway; the client behind a trusted
@@ -175,6 +180,7 @@ func DefaultConfig() Config {
 		WriteTimeout:       10 * time.Second,
 		RequestTimeout:     10 * time.Second,
 		MetricsAuth:        MetricsAuthToken,
+		ReadyCacheTTL:      time.Second,
 
 		CreatesPerIPPerSecond:     10,
 		CreateBurstPerIP:          20,
@@ -262,6 +268,9 @@ func (c Config) Validate() error {
 	}
 	if c.MetricsAuth != MetricsAuthToken && c.MetricsAuth != MetricsAuthNone {
 		bad("MetricsAuth must be %q or %q, got %q", MetricsAuthToken, MetricsAuthNone, c.MetricsAuth)
+	}
+	if c.ReadyCacheTTL < 0 {
+		bad("ReadyCacheTTL must not be negative (0 checks on every probe), got %s", c.ReadyCacheTTL)
 	}
 	if c.HTTPMaxConnsPerIP < 0 {
 		bad("HTTPMaxConnsPerIP must not be negative (0 is no cap), got %d", c.HTTPMaxConnsPerIP)

@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/streamstack/streamstack/internal/ops"
+	"github.com/streamstack/streamstack/subjects"
 )
 
 // gatewayMetrics are what only the gateway can see: its websockets, the
@@ -52,8 +53,17 @@ func newMetrics(reg prometheus.Registerer) (*gatewayMetrics, error) {
 	return m, nil
 }
 
-// newOps serves /metrics from reg, /healthz, and /readyz (NATS connected
-// and the streams there).
+// newOps serves /metrics from reg, /healthz, and /readyz: ready when this
+// gateway can create a session, which needs NATS, the tokens bucket (the
+// caller's token), the sessions bucket (the record) and the requests
+// stream (the placement request) answering. Signaling and events are not
+// probed: a gateway that cannot create is of no use to a load balancer,
+// one whose events lag still is.
 func (s *Server) newOps(reg *prometheus.Registry) http.Handler {
-	return ops.Handler(reg, ops.NATSReady(s.nc, s.res.JS))
+	js := s.res.JS
+	return ops.Handler(reg, ops.NewChecker(s.cfg.ReadyCacheTTL,
+		ops.Connected(s.nc),
+		ops.Stream(js, subjects.StreamRequests),
+		ops.Bucket(js, subjects.BucketSessions),
+		ops.Bucket(js, subjects.BucketTokens)))
 }

@@ -2,9 +2,11 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/streamstack/streamstack/internal/natstest"
+	"github.com/streamstack/streamstack/internal/ops"
 	"github.com/streamstack/streamstack/internal/promtest"
 	"github.com/streamstack/streamstack/subjects"
 )
@@ -35,13 +38,23 @@ func TestHealthAndReadiness(t *testing.T) {
 	if code, body := get(t, g.base+"/readyz"); code != http.StatusOK {
 		t.Fatalf("readyz %d %s", code, body)
 	}
-	// A missing stream is not ready; the process is still alive.
-	if err := g.env.JS.DeleteStream(context.Background(), subjects.StreamEvents); err != nil {
+	// A gateway that cannot create a session is not ready: with the
+	// requests stream gone, /readyz names it (once the cached answer,
+	// --readyz-cache-ttl, has aged); the process is still alive.
+	if err := g.env.JS.DeleteStream(context.Background(), subjects.StreamRequests); err != nil {
 		t.Fatal(err)
 	}
-	if code, body := get(t, g.base+"/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, subjects.StreamEvents) {
-		t.Fatalf("readyz without the events stream: %d %s", code, body)
-	}
+	natstest.CheckFor(t, 10*time.Second, 50*time.Millisecond, func() error {
+		code, body := get(t, g.base+"/readyz")
+		var r ops.Readiness
+		if err := json.Unmarshal([]byte(body), &r); err != nil {
+			return fmt.Errorf("readyz %d %q: %w", code, body, err)
+		}
+		if code != http.StatusServiceUnavailable || r.Ready || !slices.Contains(r.Missing, "stream "+subjects.StreamRequests) {
+			return fmt.Errorf("readyz without the requests stream: %d %s", code, body)
+		}
+		return nil
+	})
 	if code, _ := get(t, g.base+"/healthz"); code != http.StatusOK {
 		t.Fatalf("healthz %d", code)
 	}

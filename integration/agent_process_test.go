@@ -69,15 +69,21 @@ func TestAgentProcessMetricsAndLimits(t *testing.T) {
 		t.Fatal("the agent did not log its metrics URL")
 	}
 	base := metricsURL[:len(metricsURL)-len("/metrics")]
+	// Alive at once; ready once its placement consumer answers, which it
+	// binds after its metrics listener is up.
 	for _, path := range []string{"/healthz", "/readyz"} {
-		resp, err := http.Get(base + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("%s: %d", path, resp.StatusCode)
-		}
+		natstest.CheckFor(t, 20*time.Second, 20*time.Millisecond, func() error {
+			resp, err := http.Get(base + path)
+			if err != nil {
+				return err
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("%s: %d %s", path, resp.StatusCode, body)
+			}
+			return nil
+		})
 	}
 
 	// The limits reached the stream.

@@ -112,6 +112,8 @@ func runAgent(ctx context.Context, args []string) error {
 	var iceTCP bool
 	addICEFlags(fs, &ice, &iceTCP)
 	limits, metricsAddr := addLimitsFlags(fs), addMetricsAddrFlag(fs)
+	readyTTL := gateway.DefaultConfig().ReadyCacheTTL
+	addReadyCacheFlag(fs, &readyTTL)
 	var catalog *apps.Catalog // checked here, charged by the agent and passed down to streamers
 	addAppsFileFlag(fs, &catalog)
 	addGamepadFlag(fs, &ice.GamepadUinput)
@@ -154,7 +156,7 @@ func runAgent(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return runAgentServing(ctx, ag, nc, res.JS, *metricsAddr, log)
+	return runAgentServing(ctx, ag, nc, res.JS, *metricsAddr, readyTTL, log)
 }
 
 // streamerUsers answers the per-session streamer URLs of natsURL when that

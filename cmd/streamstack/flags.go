@@ -108,6 +108,7 @@ func addGatewayFlags(fs *flag.FlagSet) *gateway.Config {
 	fs.DurationVar(&c.SweepInterval, "ended-session-sweep-interval", c.SweepInterval, "how often each gateway sweeps ended sessions' records (every gateway may: removals are conditional and idempotent)")
 	fs.IntVar(&c.SweepMaxReads, "ended-session-sweep-max-reads", c.SweepMaxReads, "most session records one sweep reads; the next sweep resumes where it stopped")
 	fs.StringVar(&c.MetricsAuth, "metrics-auth", c.MetricsAuth, "who may read the gateway's /metrics: token (any valid API token, a read-scoped one is enough: Prometheus's scrape authorization) or none (open: only where a private network alone reaches the listener); /healthz and /readyz stay open")
+	addReadyCacheFlag(fs, &c.ReadyCacheTTL)
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest HTTP request body")
 	fs.Int64Var(&c.MaxFrameBytes, "max-frame-bytes", c.MaxFrameBytes, "largest signaling websocket frame")
 	fs.Float64Var(&c.MaxFramesPerSecond, "max-frames-per-second", c.MaxFramesPerSecond, "signaling frames per second one websocket may send")
@@ -126,6 +127,12 @@ func addGatewayFlags(fs *flag.FlagSet) *gateway.Config {
 		return nil
 	})
 	return &c
+}
+
+// addReadyCacheFlag registers how long a /readyz answer is reused, which
+// gateways and agents both serve.
+func addReadyCacheFlag(fs *flag.FlagSet, ttl *time.Duration) {
+	fs.DurationVar(ttl, "readyz-cache-ttl", *ttl, "how long one /readyz answer is reused, so that however often load balancers probe, NATS sees one check (the gateway's: NATS, the requests stream, the sessions and tokens buckets; an agent's: NATS, the requests stream and its placement consumer) per this; 0: every probe checks")
 }
 
 // splitList splits a comma-separated setting, dropping blanks.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	njs "github.com/nats-io/nats.go/jetstream"
@@ -18,6 +19,7 @@ import (
 	"github.com/streamstack/streamstack/internal/ops"
 	"github.com/streamstack/streamstack/jetstream"
 	"github.com/streamstack/streamstack/metrics"
+	"github.com/streamstack/streamstack/subjects"
 )
 
 // addLimitsFlags registers the retention settings of the event stream and
@@ -96,7 +98,7 @@ func gatewayObservability(natsURL string, nc *nats.Conn, res *jetstream.Resource
 
 // runAgentServing runs the agent and, when addr is set, its metrics and
 // health listener, until ctx ends or either fails.
-func runAgentServing(ctx context.Context, ag *agent.Agent, nc *nats.Conn, js njs.JetStream, addr string, log *slog.Logger) error {
+func runAgentServing(ctx context.Context, ag *agent.Agent, nc *nats.Conn, js njs.JetStream, addr string, readyTTL time.Duration, log *slog.Logger) error {
 	if addr == "" {
 		return ag.Run(ctx)
 	}
@@ -112,7 +114,10 @@ func runAgentServing(ctx context.Context, ag *agent.Agent, nc *nats.Conn, js njs
 		return fmt.Errorf("metrics listener: %w", err)
 	}
 	log.Info("agent metrics", "url", "http://"+ln.Addr().String()+ops.PathMetrics)
-	h := ops.Handler(reg, ops.NATSReady(nc, js))
+	// Ready when it can take a placement request: NATS, the requests
+	// stream and the consumer agents pull it through answer.
+	h := ops.Handler(reg, ops.NewChecker(readyTTL, ops.Connected(nc),
+		ops.Stream(js, subjects.StreamRequests), ops.Consumer(js, subjects.StreamRequests, agent.PlacementConsumer)))
 	return runAll(ctx, ag.Run, func(ctx context.Context) error { return ops.Serve(ctx, ln, h, log) })
 }
 

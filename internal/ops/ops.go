@@ -7,20 +7,16 @@ package ops
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"slices"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	njs "github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"github.com/streamstack/streamstack/subjects"
 )
 
 // Paths the handler answers.
@@ -38,9 +34,10 @@ func Owns(path string) bool {
 // readyTimeout bounds one readiness check.
 const readyTimeout = 2 * time.Second
 
-// Handler serves metrics gathered from g, /healthz (the process answers)
-// and /readyz (ready returns nil; 503 with its error otherwise).
-func Handler(g prometheus.Gatherer, ready func(context.Context) error) http.Handler {
+// Handler serves metrics gathered from g, /healthz (the process answers:
+// liveness, which no dependency's outage fails) and /readyz (ready's
+// probes pass: 200, or 503 with a JSON Readiness naming what is missing).
+func Handler(g prometheus.Gatherer, ready *Checker) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET "+PathMetrics, promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET "+PathHealthz, func(w http.ResponseWriter, _ *http.Request) {
@@ -49,11 +46,15 @@ func Handler(g prometheus.Gatherer, ready func(context.Context) error) http.Hand
 	mux.HandleFunc("GET "+PathReadyz, func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 		defer cancel()
-		if err := ready(ctx); err != nil {
-			plain(w, http.StatusServiceUnavailable, "not ready: "+err.Error())
-			return
+		st := ready.Check(ctx)
+		code := http.StatusOK
+		if !st.Ready {
+			code = http.StatusServiceUnavailable
 		}
-		plain(w, http.StatusOK, "ok")
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(code)
+		_ = json.NewEncoder(w).Encode(st)
 	})
 	return mux
 }
@@ -63,33 +64,6 @@ func plain(w http.ResponseWriter, code int, msg string) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
 	fmt.Fprintln(w, msg)
-}
-
-// ErrNotReady: NATS is not connected or a stream is missing.
-var ErrNotReady = errors.New("not ready")
-
-// NATSReady checks the connection is up and the streams exist, with one
-// JetStream request: the names of the streams over streamstack's subjects.
-func NATSReady(nc *nats.Conn, js njs.JetStream) func(context.Context) error {
-	return func(ctx context.Context) error {
-		if st := nc.Status(); st != nats.CONNECTED {
-			return fmt.Errorf("%w: NATS is %s", ErrNotReady, st)
-		}
-		lister := js.StreamNames(ctx, njs.WithStreamListSubject(subjects.Prefix+".>"))
-		var have []string
-		for name := range lister.Name() {
-			have = append(have, name)
-		}
-		if err := lister.Err(); err != nil {
-			return fmt.Errorf("%w: JetStream: %w", ErrNotReady, err)
-		}
-		for _, want := range []string{subjects.StreamRequests, subjects.StreamEvents, subjects.StreamSignal} {
-			if !slices.Contains(have, want) {
-				return fmt.Errorf("%w: stream %s missing", ErrNotReady, want)
-			}
-		}
-		return nil
-	}
 }
 
 // Serve answers h on ln until ctx ends, then shuts down within a few
