@@ -30,6 +30,7 @@ func commands() []command {
 		{"probe", "create or join a session like a client would and report what arrives", runProbe},
 		{"bench", "measure time to first frame, relay round trip and session creation; --density: sessions per host against ffmpeg", runBench},
 		{"settings", "print every setting as a Markdown table", runSettings},
+		{"dev-cluster", "run a 3-node NATS cluster (built from the pinned module), two gateways and two agents on this machine (what `go tool task cluster` starts)", runDevCluster},
 	}
 }
 

@@ -61,6 +61,8 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 			return nil, fmt.Errorf("natscluster: %w", err)
 		}
 		c.ownDir = true
+	} else if err := os.MkdirAll(c.dir, 0o700); err != nil {
+		return nil, fmt.Errorf("natscluster: %w", err)
 	}
 	ports, err := freePorts(2 * opts.Nodes)
 	if err != nil {
