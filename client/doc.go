@@ -8,4 +8,10 @@
 // It reaches a streamer through a Signaler: the gateway's websocket
 // (DialWebsocket) or JetStream directly (NATSSignaler). It must not know
 // about the gateway's HTTP API: callers pass the websocket URL it returns.
+//
+// Failover is the exception that uses the API: given several gateways of
+// one cluster, it joins a session again through the next one when a
+// connection fails before it streams (a gateway killed mid-signaling, ICE
+// failing), with a jittered exponential backoff, until the session ends
+// or the caller's context does.
 package client

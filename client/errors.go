@@ -17,6 +17,9 @@ var (
 	// of Options.PreferredCodecs; the client tells the streamer with an
 	// error frame.
 	ErrNoCommonCodec = errors.New("client: no common video codec")
+	// ErrSignalingLost reports a signaler (the gateway's websocket) that
+	// closed before the peer connection connected: a Failover joins again.
+	ErrSignalingLost = errors.New("client: signaling lost before the peer connected")
 	// ErrClosed reports use of a closed peer or signaler.
 	ErrClosed = errors.New("client: closed")
 )

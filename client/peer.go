@@ -321,6 +321,13 @@ func (p *Peer) recvLoop() {
 		b, err := p.sig.Recv(p.ctx)
 		if err != nil {
 			p.log.Debug("signaling ended", "err", err)
+			// Before the peer connects, signaling that ends (a gateway
+			// killed, the network gone) ends this connection's chance:
+			// Connect says so now instead of waiting for its deadline.
+			// After it, closing the websocket is normal.
+			if p.ctx.Err() == nil {
+				p.fail(fmt.Errorf("%w: %w", ErrSignalingLost, err))
+			}
 			return
 		}
 		m, err := protocol.Decode(b)
