@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	njs "github.com/nats-io/nats.go/jetstream"
 
 	"github.com/streamstack/streamstack/subjects"
@@ -23,28 +23,60 @@ var ErrNoChange = errors.New("no change")
 const maxCASAttempts = 32
 
 // Store reads and writes session records and publishes their events.
+// Its writes are retried under a deadline (StoreConfig); their events go
+// out through an outbox (outbox.go), so Close it to publish what is left.
 type Store struct {
 	js     njs.JetStream
 	kv     njs.KeyValue
 	source string
 	log    *slog.Logger
+	cfg    StoreConfig
+	events *outbox
 }
 
-// NewStore returns a store over the sessions bucket. source names the
-// component in the events it publishes (for example "gateway/host1").
+// NewStore returns a store over the sessions bucket with the default
+// StoreConfig. source names the component in the events it publishes
+// (for example "gateway/host1").
 func NewStore(js njs.JetStream, kv njs.KeyValue, source string, log *slog.Logger) *Store {
+	st, _ := NewStoreWithConfig(DefaultStoreConfig(), js, kv, source, log)
+	return st
+}
+
+// NewStoreWithConfig is NewStore with cfg, which it validates.
+func NewStoreWithConfig(cfg StoreConfig, js njs.JetStream, kv njs.KeyValue, source string, log *slog.Logger) (*Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Store{js: js, kv: kv, source: source, log: log}
+	return &Store{js: js, kv: kv, source: source, log: log, cfg: cfg, events: newOutbox(js, cfg, log)}, nil
 }
 
-// Create stores a new session, publishes session.created and queues its
-// placement request. The caller fills ID (NewID) and the requested fields.
+// Close publishes the events still queued, until ctx ends; what is left
+// then is dropped, and so is every event of a write after Close.
+func (st *Store) Close(ctx context.Context) error {
+	return st.events.close(ctx)
+}
+
+// Flush waits until every queued event is published or given up, or ctx
+// ends.
+func (st *Store) Flush(ctx context.Context) error { return st.events.flush(ctx) }
+
+// OutboxStats reports the events waiting for the events stream and those
+// dropped.
+func (st *Store) OutboxStats() OutboxStats { return st.events.stats() }
+
+// Create stores a new session, queues its session.created event and
+// queues its placement request. The caller fills ID (NewID) and the
+// requested fields. The writes are retried under the caller's deadline
+// (or WriteTimeout); the event does not wait for the events stream.
 func (st *Store) Create(ctx context.Context, s *Session) error {
 	if !subjects.ValidToken(s.ID) {
 		return fmt.Errorf("%w: id %q", ErrInvalid, s.ID)
 	}
+	ctx, cancel := st.writeContext(ctx)
+	defer cancel()
 	now := time.Now().UTC()
 	s.Status = StatusCreated
 	if s.StatusMessage == "" {
@@ -55,17 +87,42 @@ func (st *Store) Create(ctx context.Context, s *Session) error {
 	if err != nil {
 		return fmt.Errorf("session: encode: %w", err)
 	}
-	rev, err := st.kv.Create(ctx, s.ID, data)
+	rev, err := st.createRecord(ctx, s.ID, data)
 	if err != nil {
 		return fmt.Errorf("session: create %s: %w", s.ID, err)
 	}
-	st.publishEvent(ctx, nil, s, rev)
+	st.queueEvent(nil, s, rev)
 	req, _ := json.Marshal(Request{SessionID: s.ID, CreatedAt: now})
 	subj, _ := subjects.Request(s.ID)
-	if _, err := st.js.Publish(ctx, subj, req, njs.WithMsgID(s.ID)); err != nil {
+	// The message id makes a retried request one request.
+	err = st.retry(ctx, s.ID, "queue request", func(ctx context.Context) error {
+		_, err := st.js.Publish(ctx, subj, req, njs.WithMsgID(s.ID))
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("session: queue request %s: %w", s.ID, err)
 	}
 	return nil
+}
+
+// createRecord stores a new record, retrying. A try after one whose answer
+// was lost may find the key taken by that one: the same bytes are this
+// write's (the record holds its creation time), anything else is not.
+func (st *Store) createRecord(ctx context.Context, id string, data []byte) (uint64, error) {
+	var rev uint64
+	tried := false
+	err := st.retry(ctx, id, "create", func(ctx context.Context) error {
+		r, err := st.kv.Create(ctx, id, data)
+		if err != nil && tried && isWrongRevision(err) {
+			if e, gerr := st.kv.Get(ctx, id); gerr == nil && bytes.Equal(e.Value(), data) {
+				r, err = e.Revision(), nil
+			}
+		}
+		tried = true
+		rev = r
+		return err
+	})
+	return rev, err
 }
 
 // Get returns the record and its KV revision.
@@ -86,7 +143,11 @@ func (st *Store) entry(ctx context.Context, id string) (njs.KeyValueEntry, error
 	if !subjects.ValidToken(id) {
 		return nil, fmt.Errorf("%w: %q", ErrNotFound, id)
 	}
-	e, err := st.kv.Get(ctx, id)
+	var e njs.KeyValueEntry
+	err := st.retry(ctx, id, "get", func(ctx context.Context) (err error) {
+		e, err = st.kv.Get(ctx, id)
+		return err
+	})
 	if errors.Is(err, njs.ErrKeyNotFound) {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
@@ -107,8 +168,12 @@ func decode(b []byte) (*Session, error) {
 // Update applies fn to the current record and writes it back with a
 // compare-and-set on the revision, retrying when another writer got there
 // first. fn sees a copy; it returns ErrNoChange to write nothing. Ended
-// sessions are final: Update returns ErrEnded without calling fn.
+// sessions are final: Update returns ErrEnded without calling fn. A write
+// that fails for want of NATS (a timeout, no responders, a reconnect) is
+// tried again under the caller's deadline (or WriteTimeout).
 func (st *Store) Update(ctx context.Context, id string, fn func(*Session) error) (*Session, error) {
+	ctx, cancel := st.writeContext(ctx)
+	defer cancel()
 	for range maxCASAttempts {
 		before, rev, err := st.Get(ctx, id)
 		if err != nil {
@@ -129,17 +194,38 @@ func (st *Store) Update(ctx context.Context, id string, fn func(*Session) error)
 		if err != nil {
 			return nil, fmt.Errorf("session: encode: %w", err)
 		}
-		newRev, err := st.kv.Update(ctx, id, data, rev)
+		newRev, err := st.updateRecord(ctx, id, data, rev)
 		if err != nil {
 			if isWrongRevision(err) {
 				continue
 			}
 			return nil, fmt.Errorf("session: update %s: %w", id, err)
 		}
-		st.publishEvent(ctx, before, &after, newRev)
+		st.queueEvent(before, &after, newRev)
 		return &after, nil
 	}
 	return nil, fmt.Errorf("%w: %s", ErrConflict, id)
+}
+
+// updateRecord writes data over revision rev, retrying. A try after one
+// whose answer was lost finds the revision moved on: when the record now
+// holds these very bytes (their UpdatedAt is this write's), the move was
+// this write's, and fn must not be applied again.
+func (st *Store) updateRecord(ctx context.Context, id string, data []byte, rev uint64) (uint64, error) {
+	var newRev uint64
+	tried := false
+	err := st.retry(ctx, id, "update", func(ctx context.Context) error {
+		r, err := st.kv.Update(ctx, id, data, rev)
+		if err != nil && tried && isWrongRevision(err) {
+			if e, gerr := st.kv.Get(ctx, id); gerr == nil && bytes.Equal(e.Value(), data) {
+				r, err = e.Revision(), nil
+			}
+		}
+		tried = true
+		newRev = r
+		return err
+	})
+	return newRev, err
 }
 
 func isWrongRevision(err error) bool {
@@ -150,10 +236,10 @@ func isWrongRevision(err error) bool {
 	return errors.Is(err, njs.ErrKeyExists)
 }
 
-// publishEvent publishes the event for one revision. The message id is the
-// session id and revision, so a retried publish is deduplicated and every
-// change is in the stream exactly once.
-func (st *Store) publishEvent(ctx context.Context, before, after *Session, rev uint64) {
+// queueEvent queues the event of one revision for the outbox. The message
+// id is the session id and revision, so a retried publish is deduplicated
+// and every change is in the stream exactly once.
+func (st *Store) queueEvent(before, after *Session, rev uint64) {
 	typ := eventType(before, after)
 	subj, err := subjects.Event(after.ID, strings.TrimSuffix(typ, ".v1"))
 	if err != nil {
@@ -165,22 +251,7 @@ func (st *Store) publishEvent(ctx context.Context, before, after *Session, rev u
 		st.log.Error("event encode", "session", after.ID, "err", err)
 		return
 	}
-	if err := st.publish(ctx, subj, data, fmt.Sprintf("%s-%d", after.ID, rev)); err != nil {
-		st.log.Error("event publish", "session", after.ID, "type", typ, "err", err)
-	}
-}
-
-// publish retries a little: the message id makes a retry harmless.
-func (st *Store) publish(ctx context.Context, subj string, data []byte, msgID string) error {
-	msg := nats.NewMsg(subj)
-	msg.Data = data
-	var err error
-	for attempt := 0; attempt < 3; attempt++ {
-		if _, err = st.js.PublishMsg(ctx, msg, njs.WithMsgID(msgID)); err == nil {
-			return nil
-		}
-	}
-	return err
+	st.events.add(outboxEvent{subject: subj, msgID: fmt.Sprintf("%s-%d", after.ID, rev), session: after.ID, typ: typ, data: data})
 }
 
 // statsEventSubject is where a session's stats events go.
@@ -188,9 +259,11 @@ func statsEventSubject(id string) (string, error) {
 	return subjects.Event(id, strings.TrimSuffix(EventStats, ".v1"))
 }
 
-// PublishStats publishes a streamer's report on a running session as an
-// EventStats event; seq numbers a streamer's reports, for deduplication.
-func (st *Store) PublishStats(ctx context.Context, id string, seq uint64, data any) error {
+// PublishStats queues a streamer's report on a running session as an
+// EventStats event for the outbox, behind the session's record events,
+// so they stay in order; seq numbers a streamer's reports, for
+// deduplication. It answers only an error of the report itself.
+func (st *Store) PublishStats(_ context.Context, id string, seq uint64, data any) error {
 	subj, err := statsEventSubject(id)
 	if err != nil {
 		return err
@@ -199,9 +272,7 @@ func (st *Store) PublishStats(ctx context.Context, id string, seq uint64, data a
 	if err != nil {
 		return fmt.Errorf("session: encode stats: %w", err)
 	}
-	if err := st.publish(ctx, subj, ev, fmt.Sprintf("%s-stats-%d", id, seq)); err != nil {
-		return fmt.Errorf("session: publish stats: %w", err)
-	}
+	st.events.add(outboxEvent{subject: subj, msgID: fmt.Sprintf("%s-stats-%d", id, seq), session: id, typ: EventStats, data: ev})
 	return nil
 }
 
