@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	njs "github.com/nats-io/nats.go/jetstream"
@@ -81,8 +82,9 @@ type Options struct {
 
 // Tokens manages API tokens and signs session tokens.
 type Tokens struct {
-	kv  njs.KeyValue
-	key []byte
+	kv    njs.KeyValue
+	key   []byte
+	cache atomic.Pointer[tokenCache] // nil: every lookup reads the bucket (cache.go)
 }
 
 // New loads the session signing key, creating it on first start. Two
@@ -162,22 +164,56 @@ func (t *Tokens) Verify(ctx context.Context, token string) (Info, error) {
 		return Info{}, ErrUnauthorized
 	}
 	h := hash(token)
-	e, err := t.kv.Get(ctx, keyPrefix+h[:16])
-	if errors.Is(err, njs.ErrKeyNotFound) {
+	info, err := t.lookup(ctx, h[:16])
+	if errors.Is(err, errNoToken) {
 		return Info{}, ErrUnauthorized
 	}
 	if err != nil {
-		return Info{}, fmt.Errorf("auth: lookup: %w", err)
-	}
-	var info Info
-	if err := json.Unmarshal(e.Value(), &info); err != nil {
-		return Info{}, fmt.Errorf("auth: decode: %w", err)
+		return Info{}, err
 	}
 	if subtle.ConstantTimeCompare([]byte(info.Hash), []byte(h)) != 1 {
 		return Info{}, ErrUnauthorized
 	}
 	if !info.ExpiresAt.IsZero() && !time.Now().Before(info.ExpiresAt) {
 		return Info{}, fmt.Errorf("%w: expired at %s", ErrUnauthorized, info.ExpiresAt.Format(time.RFC3339))
+	}
+	return info, nil
+}
+
+// errNoToken: the bucket holds no token of that id.
+var errNoToken = errors.New("no such token")
+
+// lookup reads token id's info: from the cache when it holds it within
+// its TTL, else from the bucket (caching it), else, when the bucket does
+// not answer, from the cache however old. errNoToken when there is none.
+func (t *Tokens) lookup(ctx context.Context, id string) (Info, error) {
+	c := t.cache.Load()
+	var gen uint64
+	if c != nil {
+		var info Info
+		var ok bool
+		if info, ok, gen = c.fresh(id, time.Now()); ok {
+			return info, nil
+		}
+	}
+	e, err := t.kv.Get(ctx, keyPrefix+id)
+	if errors.Is(err, njs.ErrKeyNotFound) || errors.Is(err, njs.ErrInvalidKey) {
+		return Info{}, errNoToken
+	}
+	if err != nil {
+		if c != nil {
+			if info, ok := c.staleInfo(id); ok {
+				return info, nil
+			}
+		}
+		return Info{}, fmt.Errorf("auth: lookup: %w", err)
+	}
+	var info Info
+	if err := json.Unmarshal(e.Value(), &info); err != nil {
+		return Info{}, fmt.Errorf("auth: decode: %w", err)
+	}
+	if c != nil {
+		c.put(id, info, gen, time.Now())
 	}
 	return info, nil
 }
@@ -212,6 +248,10 @@ func (t *Tokens) Revoke(ctx context.Context, id string) error {
 	}
 	if err := t.kv.Delete(ctx, keyPrefix+id); err != nil {
 		return fmt.Errorf("auth: revoke: %w", err)
+	}
+	// Here at once; other processes drop it as their watch sees the delete.
+	if c := t.cache.Load(); c != nil {
+		c.invalidate(id)
 	}
 	return nil
 }

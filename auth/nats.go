@@ -3,12 +3,9 @@ package auth
 import (
 	"context"
 	"crypto/hmac"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
-
-	njs "github.com/nats-io/nats.go/jetstream"
 )
 
 // CheckNATS verifies the API token a NATS client connected with and
@@ -27,16 +24,12 @@ func (t *Tokens) CheckNATS(ctx context.Context, token string) (string, time.Time
 // (revoked) or expired, so that a NATS connection opened with a token that
 // was revoked since can do nothing more.
 func (t *Tokens) Get(ctx context.Context, id string) (Info, error) {
-	e, err := t.kv.Get(ctx, keyPrefix+id)
-	if errors.Is(err, njs.ErrKeyNotFound) || errors.Is(err, njs.ErrInvalidKey) {
+	info, err := t.lookup(ctx, id)
+	if errors.Is(err, errNoToken) {
 		return Info{}, fmt.Errorf("%w: token %s revoked", ErrUnauthorized, id)
 	}
 	if err != nil {
-		return Info{}, fmt.Errorf("auth: lookup: %w", err)
-	}
-	var info Info
-	if err := json.Unmarshal(e.Value(), &info); err != nil {
-		return Info{}, fmt.Errorf("auth: decode: %w", err)
+		return Info{}, err
 	}
 	if !info.ExpiresAt.IsZero() && !time.Now().Before(info.ExpiresAt) {
 		return Info{}, fmt.Errorf("%w: expired at %s", ErrUnauthorized, info.ExpiresAt.Format(time.RFC3339))
