@@ -35,6 +35,7 @@ import (
 func runGateway(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
 	c, gcfg := addCommon(fs), addGatewayFlags(fs)
+	nf, admin := addNATSClientFlags(fs), addAdminTokenFlags(fs)
 	tf := addTURNFlags(fs, false)
 	limits := addLimitsFlags(fs)
 	wf := addWebFlags(fs)
@@ -57,12 +58,25 @@ func runGateway(ctx context.Context, args []string) error {
 		return err
 	}
 	log := c.logger()
-	_, nc, res, err := localstack.Connect(ctx, c.NATSURL, jetstream.ServerConfig{}, "streamstack-gateway", limits, jetstream.WithLog(log))
+	if err := admin.settleAdminToken(fs, args, log); err != nil {
+		return err
+	}
+	natsAuth, err := nf.read(c.NATSURL, os.Getenv)
+	if err != nil {
+		return err
+	}
+	warnURLCredentials(fs, args, c.NATSURL, log)
+	_, nc, res, err := localstack.Dial(ctx, localstack.ConnectOptions{URL: c.NATSURL, Name: "streamstack-gateway", Limits: limits,
+		Setup: []jetstream.SetupOption{jetstream.WithLog(log)}, NATS: natsAuth.opts, StartTimeout: nf.startTimeout, Log: log})
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
 	tokens, err := auth.New(ctx, res.Tokens)
+	if err != nil {
+		return err
+	}
+	newToken, err := ensureAdminToken(ctx, tokens, admin.adminToken)
 	if err != nil {
 		return err
 	}
@@ -72,7 +86,7 @@ func runGateway(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	reg, proj, err := gatewayObservability(c.NATSURL, nc, res, log)
+	reg, proj, err := gatewayObservability(c.NATSURL, natsAuth.opts, nc, res, log)
 	if err != nil {
 		return err
 	}
@@ -88,7 +102,10 @@ func runGateway(ctx context.Context, args []string) error {
 	if gcfg.TLSCertFile != "" {
 		scheme = "https://"
 	}
-	log.Info("gateway ready", "url", scheme+ln.Addr().String()+"/", "nats", redactNATSURL(c.NATSURL))
+	log.Info("gateway ready", "url", scheme+ln.Addr().String()+"/", "nats", redactNATSURL(c.NATSURL), "nats_auth", natsAuth.describe())
+	if newToken != "" {
+		fmt.Fprintf(os.Stderr, "\nAdmin API token (shown once; only its hash is stored):\n\n    %s\n\n", newToken)
+	}
 	runs := []func(context.Context) error{proj.Run, func(ctx context.Context) error { return gw.Serve(ctx, ln) }}
 	if rcfg.Interval > 0 {
 		// Gateways contend for the reconciler's lease too: with every
@@ -106,6 +123,7 @@ func runGateway(ctx context.Context, args []string) error {
 func runAgent(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("agent", flag.ContinueOnError)
 	c, acfg := addCommon(fs), addAgentFlags(fs)
+	nf := addNATSClientFlags(fs)
 	fs.StringVar(&acfg.StateDir, "state-dir", "", "the agent's directory on this host: the default --agent-id derives from it, and it holds the lock that keeps a second agent of that id off it; empty: $XDG_STATE_HOME/streamstack or ~/.local/state/streamstack")
 	tf := addTURNFlags(fs, false)
 	ice := streamer.DefaultConfig() // only to register the ICE flags streamers get
@@ -128,14 +146,28 @@ func runAgent(ctx context.Context, args []string) error {
 		return errors.New("--nats-url is required (use serve for an embedded NATS)")
 	}
 	log := c.logger()
-	_, nc, res, err := localstack.Connect(ctx, c.NATSURL, jetstream.ServerConfig{}, "streamstack-agent", limits, jetstream.WithLog(log))
+	natsAuth, err := nf.read(c.NATSURL, os.Getenv)
+	if err != nil {
+		return err
+	}
+	warnURLCredentials(fs, args, c.NATSURL, log)
+	_, nc, res, err := localstack.Dial(ctx, localstack.ConnectOptions{URL: c.NATSURL, Name: "streamstack-agent", Limits: limits,
+		Setup: []jetstream.SetupOption{jetstream.WithLog(log)}, NATS: natsAuth.opts, StartTimeout: nf.startTimeout, Log: log})
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	acfg.NATSURL, acfg.Apps = c.NATSURL, catalog
-	if acfg.StreamerNATSURL, err = streamerUsers(ctx, c.NATSURL, res.Tokens); err != nil {
-		return err
+	log.Info("agent connected to NATS", "nats", redactNATSURL(c.NATSURL), "nats_auth", natsAuth.describe())
+	// Streamers get this agent's credentials: user and password or token
+	// in the URL they read on a pipe, a .creds file by path.
+	acfg.NATSURL, acfg.Apps = natsAuth.streamerURL(c.NATSURL), catalog
+	acfg.StreamerEnv = append(acfg.StreamerEnv, natsAuth.streamerEnv()...)
+	// With credentials of the operator's NATS, its users are its own: no
+	// per-session streamer users to probe for.
+	if natsAuth.what == "" {
+		if acfg.StreamerNATSURL, err = streamerUsers(ctx, c.NATSURL, res.Tokens); err != nil {
+			return err
+		}
 	}
 	if acfg.StreamerNATSURL != nil {
 		log.Info("streamers connect as their session's own NATS user")
@@ -191,15 +223,17 @@ func streamerUsers(ctx context.Context, natsURL string, tokensKV njs.KeyValue) (
 }
 
 type streamerFlags struct {
-	common *common
-	cfg    streamer.Config
-	iceTCP bool
-	natsFD int
+	common    *common
+	cfg       streamer.Config
+	iceTCP    bool
+	natsFD    int
+	natsCreds string
 }
 
 func newStreamerFlags(fs *flag.FlagSet) *streamerFlags {
 	f := &streamerFlags{common: addCommon(fs), cfg: streamer.DefaultConfig()}
 	fs.StringVar(&f.cfg.SessionID, "session-id", "", "the session to stream (set by the agent)")
+	fs.StringVar(&f.natsCreds, "nats-creds", "", "NATS credentials file (.creds) to connect with (set by an agent given --nats-creds)")
 	fs.IntVar(&f.natsFD, "nats-credentials-fd", 0, "file descriptor to read the NATS URL from, credentials included, once at start, instead of --nats-url (set by the agent, which keeps the credentials out of the streamer's environment); 0: none")
 	fs.DurationVar(&f.cfg.DisconnectGrace, "disconnect-grace", f.cfg.DisconnectGrace, "how long an ephemeral session outlives its client's stream::disconnect")
 	fs.DurationVar(&f.cfg.ConnectTimeout, "connect-timeout", f.cfg.ConnectTimeout, "how long a client connection may take to reach ICE connected")
@@ -235,7 +269,11 @@ func runStreamer(ctx context.Context, args []string) error {
 	if !subjects.ValidToken(f.cfg.SessionID) {
 		return fmt.Errorf("--session-id %q is not a session id", f.cfg.SessionID)
 	}
-	nc, res, err := localstack.ConnectStreamer(ctx, f.common.NATSURL, f.cfg.SessionID)
+	var natsOpts []nats.Option
+	if f.natsCreds != "" {
+		natsOpts = append(natsOpts, nats.UserCredentials(f.natsCreds))
+	}
+	nc, res, err := localstack.ConnectStreamer(ctx, f.common.NATSURL, f.cfg.SessionID, natsOpts...)
 	if err != nil {
 		return err
 	}

@@ -84,13 +84,13 @@ func addMetricsAddrFlag(fs *flag.FlagSet) *string {
 // gatewayObservability makes a gateway process's registry (its NATS
 // connection and the metrics projector; the gateway adds its own) and the
 // projector to run beside it.
-func gatewayObservability(natsURL string, nc *nats.Conn, res *jetstream.Resources, log *slog.Logger) (*prometheus.Registry, *metrics.Projector, error) {
+func gatewayObservability(natsURL string, natsOpts []nats.Option, nc *nats.Conn, res *jetstream.Resources, log *slog.Logger) (*prometheus.Registry, *metrics.Projector, error) {
 	reg := metrics.NewRegistry()
 	if err := reg.Register(metrics.NewNATSCollector(map[string]*nats.Conn{"main": nc})); err != nil {
 		return nil, nil, err
 	}
 	cfg := metrics.DefaultProjectorConfig()
-	cfg.Events.URL = natsURL
+	cfg.Events.URL, cfg.Events.NATSOptions = natsURL, natsOpts
 	cfg.JS, cfg.Sessions, cfg.Log = res.JS, res.Sessions, log
 	proj, err := metrics.NewProjector(reg, cfg)
 	return reg, proj, err

@@ -29,8 +29,8 @@ type serveFlags struct {
 	stateDir   string
 	natsListen string
 	natsTLS    string
-	adminToken string
-	tokenFile  string
+	*adminTokenFlags
+	natsClient *natsClientFlags
 	turn       *turnFlags
 	limits     *jetstream.Limits
 	natsLimits *jetstream.ServerConfig // only its budgets: the embedded server's
@@ -45,8 +45,8 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.StringVar(&f.stateDir, "state-dir", "", "where the embedded NATS keeps its JetStream files, and the agent's directory: its default --agent-id derives from it, so serve restarted on it finds what its previous run left; empty: $XDG_STATE_HOME/streamstack or ~/.local/state/streamstack")
 	fs.StringVar(&f.natsListen, "nats-listen", "127.0.0.1:4222", "where the embedded NATS listens for clients (streamers, tools, NATS users)")
 	fs.StringVar(&f.natsTLS, "nats-tls", "remote", "TLS of the embedded NATS: remote (with --tls-cert: offered to every client with the gateway's certificate, and required from every client not on loopback, which is refused without it; without --tls-cert there is none, and serve warns when --nats-listen is not loopback) or off")
-	fs.StringVar(&f.adminToken, "admin-token", "", "API token to register at start (at least 16 characters); every local user sees a flag in ps, so set it with the environment variable or --admin-token-file; with neither, the first start makes one and prints it once")
-	fs.StringVar(&f.tokenFile, "admin-token-file", "", "file holding the API token to register at start (its trailing newline dropped), instead of --admin-token; refused when group or others may read or change it")
+	f.adminTokenFlags = addAdminTokenFlags(fs)
+	f.natsClient = addNATSClientFlags(fs)
 	f.turn = addTURNFlags(fs, true)
 	f.limits = addLimitsFlags(fs)
 	f.natsLimits = addNATSLimitFlags(fs)
@@ -153,6 +153,18 @@ func runServe(ctx context.Context, args []string) error {
 	}
 	srv.MaxMemory, srv.MaxStore, srv.MaxConsumers = f.natsLimits.MaxMemory, f.natsLimits.MaxStore, f.natsLimits.MaxConsumers
 	srv.Sync = f.natsLimits.Sync
+	natsAuth, err := f.natsClient.read(f.common.NATSURL, os.Getenv)
+	if err != nil {
+		return err
+	}
+	warnURLCredentials(fs, args, f.common.NATSURL, log)
+	if f.common.NATSURL != "" {
+		f.agent.StreamerEnv = append(f.agent.StreamerEnv, natsAuth.streamerEnv()...)
+		if natsAuth.secret != "" {
+			url := natsAuth.streamerURL(f.common.NATSURL)
+			f.agent.StreamerNATSURL = func(string) string { return url }
+		}
+	}
 	credsPath := credentialsPath(f.stateDir)
 	if f.common.NATSURL == "" {
 		creds, err := jetstream.LoadOrCreateCredentials(credsPath)
@@ -172,7 +184,7 @@ func runServe(ctx context.Context, args []string) error {
 	host, _ := os.Hostname()
 	var tokenErr error
 	st, err := localstack.Start(ctx, localstack.Options{
-		NATSURL: f.common.NATSURL, Server: srv,
+		NATSURL: f.common.NATSURL, Server: srv, NATSOptions: natsAuth.opts, StartTimeout: f.natsClient.startTimeout,
 		Gateway: *f.gateway, Agent: *f.agent, TURN: turnOpts, Limits: *f.limits,
 		Source: "serve/" + host, Log: log, InProcessStreamers: inProcess, WebClient: webClient,
 		Ready: func(st *localstack.Stack) {
@@ -205,9 +217,22 @@ func runServe(ctx context.Context, args []string) error {
 	return st.Close()
 }
 
+// adminTokenFlags are the API token serve and gateway register at start.
+type adminTokenFlags struct {
+	adminToken string
+	tokenFile  string
+}
+
+func addAdminTokenFlags(fs *flag.FlagSet) *adminTokenFlags {
+	f := &adminTokenFlags{}
+	fs.StringVar(&f.adminToken, "admin-token", "", "API token to register at start (at least 16 characters); every local user sees a flag in ps, so set it with the environment variable or --admin-token-file; with neither, the first start makes one and prints it once")
+	fs.StringVar(&f.tokenFile, "admin-token-file", "", "file holding the API token to register at start (its trailing newline dropped), instead of --admin-token; refused when group or others may read or change it")
+	return f
+}
+
 // settleAdminToken reads --admin-token-file into adminToken, or warns when
 // --admin-token was given on the command line, where ps shows it.
-func (f *serveFlags) settleAdminToken(fs *flag.FlagSet, args []string, log *slog.Logger) error {
+func (f *adminTokenFlags) settleAdminToken(fs *flag.FlagSet, args []string, log *slog.Logger) error {
 	if f.tokenFile == "" {
 		if onCommandLine(fs, args, "admin-token") {
 			log.Warn("--admin-token is visible in ps to every local user: set STREAMSTACK_ADMIN_TOKEN or use --admin-token-file instead")

@@ -9,11 +9,9 @@ package localstack
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"sync"
 	"time"
 
@@ -37,6 +35,12 @@ import (
 type Options struct {
 	// NATSURL of an external NATS; empty starts the embedded server.
 	NATSURL string
+	// NATSOptions are extra options of the connection to an external NATS:
+	// its credentials (ConnectOptions.NATS).
+	NATSOptions []nats.Option
+	// StartTimeout bounds the start against an external NATS, tries
+	// repeated while it is down or elects (ConnectOptions.StartTimeout).
+	StartTimeout time.Duration
 	// WebClient is what the gateway serves outside its API (the web
 	// client and SDK); nil: web.Handler().
 	WebClient http.Handler
@@ -96,76 +100,13 @@ type Stack struct {
 	errs   chan error
 }
 
-// Connect connects to NATS (starting the embedded server when natsURL is
-// empty) and creates or updates every stream and bucket with limits; with
-// limits nil it only binds to them, for short-lived processes and tools
-// (which must not reset the operator's retention settings). setup goes to
-// jetstream.Setup (WithLog: where it warns of replicas it lowers).
-func Connect(ctx context.Context, natsURL string, server jetstream.ServerConfig, name string, limits *jetstream.Limits, setup ...jetstream.SetupOption) (*jetstream.Server, *nats.Conn, *jetstream.Resources, error) {
-	var srv *jetstream.Server
-	var nc *nats.Conn
-	var err error
-	if natsURL == "" {
-		if limits != nil {
-			// The streams' budgets must fit the server's, or Setup fails
-			// with nats-server's vaguer "insufficient resources".
-			if err := server.CheckLimits(*limits); err != nil {
-				return nil, nil, nil, err
-			}
-		}
-		if srv, err = jetstream.StartServer(server); err != nil {
-			return nil, nil, nil, err
-		}
-		nc, err = srv.Connect(name)
-	} else {
-		nc, err = nats.Connect(natsURL, nats.Name(name), nats.MaxReconnects(-1))
-	}
-	fail := func(err error) (*jetstream.Server, *nats.Conn, *jetstream.Resources, error) {
-		if nc != nil {
-			nc.Close()
-		}
-		if srv != nil {
-			srv.Shutdown()
-		}
-		return nil, nil, nil, err
-	}
-	if err != nil {
-		return fail(connectError(err))
-	}
-	js, err := njs.New(nc)
-	if err != nil {
-		return fail(err)
-	}
-	setupCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	var res *jetstream.Resources
-	if limits != nil {
-		res, err = jetstream.Setup(setupCtx, js, *limits, setup...)
-	} else {
-		res, err = jetstream.Bind(setupCtx, js)
-	}
-	if err != nil {
-		return fail(err)
-	}
-	return srv, nc, res, nil
-}
-
-// connectError wraps a failed NATS connect without the URL a parse error
-// quotes, password and all.
-func connectError(err error) error {
-	var bad *url.Error
-	if errors.As(err, &bad) {
-		err = fmt.Errorf("a URL does not parse: %w", bad.Err)
-	}
-	return fmt.Errorf("connect to NATS: %w", err)
-}
-
 // ConnectStreamer connects the streamer of session id to natsURL and binds
 // the streams and buckets: its replies and deliveries come under its own
 // inbox prefix, the only one its NATS user may read on the embedded server.
-func ConnectStreamer(ctx context.Context, natsURL, id string) (*nats.Conn, *jetstream.Resources, error) {
-	nc, err := nats.Connect(natsURL, nats.Name("streamstack-streamer-"+id), nats.MaxReconnects(-1),
-		nats.CustomInboxPrefix(subjects.StreamerInbox(id)))
+// opts are extra nats.Options, as credentials of ConnectOptions.NATS.
+func ConnectStreamer(ctx context.Context, natsURL, id string, opts ...nats.Option) (*nats.Conn, *jetstream.Resources, error) {
+	nc, err := nats.Connect(natsURL, append([]nats.Option{nats.Name("streamstack-streamer-" + id), nats.MaxReconnects(-1),
+		nats.CustomInboxPrefix(subjects.StreamerInbox(id))}, opts...)...)
 	if err != nil {
 		return nil, nil, connectError(err)
 	}
@@ -194,7 +135,9 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	if limits == (jetstream.Limits{}) {
 		limits = jetstream.DefaultLimits()
 	}
-	srv, nc, res, err := Connect(ctx, opts.NATSURL, opts.Server, "streamstack-"+opts.Source, &limits, jetstream.WithLog(log))
+	srv, nc, res, err := Dial(ctx, ConnectOptions{URL: opts.NATSURL, Server: opts.Server, Name: "streamstack-" + opts.Source,
+		Limits: &limits, Setup: []jetstream.SetupOption{jetstream.WithLog(log)}, NATS: opts.NATSOptions,
+		StartTimeout: opts.StartTimeout, Log: log})
 	if err != nil {
 		return nil, err
 	}

@@ -27,7 +27,7 @@ func (s *Stack) startMetrics(opts Options, log *slog.Logger) error {
 	if s.Server != nil {
 		cfg.Events.Dial = func(o ...nats.Option) (*nats.Conn, error) { return s.Server.Connect(cfg.Events.Name, o...) }
 	} else {
-		cfg.Events.URL = opts.NATSURL
+		cfg.Events.URL, cfg.Events.NATSOptions = opts.NATSURL, opts.NATSOptions
 	}
 	var err error
 	s.proj, err = metrics.NewProjector(s.Metrics, cfg)
