@@ -58,6 +58,12 @@ type Config struct {
 	WriteTimeout time.Duration
 	// RequestTimeout bounds the NATS work of one API call.
 	RequestTimeout time.Duration
+	// TokenCacheTTL is how long an API token's lookup is reused (auth's
+	// cache). A watch on the tokens bucket drops a revoked token at once,
+	// so this only bounds what a missed watch keeps; it takes each token's
+	// read off all but one call in TokenCacheTTL, and a cached token is
+	// served past it while the bucket does not answer. 0: no cache.
+	TokenCacheTTL time.Duration
 	// MetricsAuth is who may read /metrics: MetricsAuthToken (the
 	// default: any valid API token, read scope is enough; Prometheus sends
 	// it with its scrape config's authorization) or MetricsAuthNone (open,
@@ -179,6 +185,7 @@ func DefaultConfig() Config {
 		PublishTimeout:     5 * time.Second,
 		WriteTimeout:       10 * time.Second,
 		RequestTimeout:     10 * time.Second,
+		TokenCacheTTL:      5 * time.Second,
 		MetricsAuth:        MetricsAuthToken,
 		ReadyCacheTTL:      time.Second,
 
@@ -233,6 +240,9 @@ func (c Config) Validate() error {
 	}
 	if c.FrameBurst < 1 {
 		bad("FrameBurst must be at least 1, got %d", c.FrameBurst)
+	}
+	if c.TokenCacheTTL < 0 {
+		bad("TokenCacheTTL must not be negative, got %s", c.TokenCacheTTL)
 	}
 	for _, d := range []struct {
 		name string

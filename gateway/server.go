@@ -119,6 +119,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	// Serve runs the cache's revocation watch (startBackground).
+	deps.Tokens.EnableCache(cfg.TokenCacheTTL)
 	if cfg.MaxActiveSessionsPerToken > 0 {
 		if deps.Resources.Sessions == nil {
 			return nil, fmt.Errorf("%w: Resources.Sessions (for MaxActiveSessionsPerToken)", ErrDeps)

@@ -9,8 +9,8 @@ import (
 )
 
 // startBackground starts the gateway's own loops (the sweeper of ended
-// records, the quota index) and returns the func that stops them and
-// waits for them to return.
+// records, the quota index, the token cache's revocation watch) and
+// returns the func that stops them and waits for them to return.
 func (s *Server) startBackground() (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -20,11 +20,18 @@ func (s *Server) startBackground() (stop func()) {
 	if s.index != nil {
 		wg.Go(func() { s.index.run(ctx) })
 	}
+	if s.cfg.TokenCacheTTL > 0 {
+		wg.Go(func() { _ = s.tokens.WatchRevocations(ctx, tokenWatchRetry) })
+	}
 	return func() {
 		cancel()
 		wg.Wait()
 	}
 }
+
+// tokenWatchRetry is how soon a token watch that could not start or
+// stopped is tried again; meanwhile Config.TokenCacheTTL bounds the cache.
+const tokenWatchRetry = time.Second
 
 // runSweeper removes ended sessions' records past Config.EndedRetention
 // every SweepInterval, until ctx ends. Each sweep reads at most

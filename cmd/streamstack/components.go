@@ -35,6 +35,7 @@ import (
 func runGateway(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
 	c, gcfg := addCommon(fs), addGatewayFlags(fs)
+	scfg := addStoreFlags(fs)
 	nf, admin := addNATSClientFlags(fs), addAdminTokenFlags(fs)
 	tf := addTURNFlags(fs, false)
 	limits := addLimitsFlags(fs)
@@ -81,7 +82,11 @@ func runGateway(ctx context.Context, args []string) error {
 		return err
 	}
 	host, _ := os.Hostname()
-	store := session.NewStore(res.JS, res.Sessions, "gateway/"+host, log)
+	store, err := newStore(scfg, res, "gateway/"+host, log)
+	if err != nil {
+		return err
+	}
+	defer closeStore(store, scfg, log)
 	iceServers, err := tf.gatewayICEServers(ctx, res.Tokens)
 	if err != nil {
 		return err
@@ -123,6 +128,7 @@ func runGateway(ctx context.Context, args []string) error {
 func runAgent(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("agent", flag.ContinueOnError)
 	c, acfg := addCommon(fs), addAgentFlags(fs)
+	scfg := addStoreFlags(fs)
 	nf := addNATSClientFlags(fs)
 	fs.StringVar(&acfg.StateDir, "state-dir", "", "the agent's directory on this host: the default --agent-id derives from it, and it holds the lock that keeps a second agent of that id off it; empty: $XDG_STATE_HOME/streamstack or ~/.local/state/streamstack")
 	tf := addTURNFlags(fs, false)
@@ -183,7 +189,11 @@ func runAgent(ctx context.Context, args []string) error {
 		}
 	}
 	acfg.StreamerEnv = append(acfg.StreamerEnv, passDownEnv(fs, append(append(streamerICEFlags, "turn-urls", "turn-credential-ttl", "apps-file", "gamepad-uinput", "encoder-stall-timeout"), mediaFlags...)...)...)
-	store := session.NewStore(res.JS, res.Sessions, "agent/"+acfg.ID, log)
+	store, err := newStore(scfg, res, "agent/"+acfg.ID, log)
+	if err != nil {
+		return err
+	}
+	defer closeStore(store, scfg, log)
 	ag, err := agent.New(*acfg, agent.Deps{JS: res.JS, Agents: res.Agents, Sessions: store, Log: log})
 	if err != nil {
 		return err
@@ -286,6 +296,9 @@ func runStreamer(ctx context.Context, args []string) error {
 	}
 	defer closeNAT()
 	store := session.NewStore(res.JS, res.Sessions, f.cfg.Source, log)
+	// Its last changes' events go out before the streamer exits.
+	scfg := session.DefaultStoreConfig()
+	defer closeStore(store, &scfg, log)
 	defer removeRuntimeDir(f.cfg.RuntimeDir, f.cfg.SessionID, log)
 	return streamer.Run(ctx, f.cfg, streamer.Deps{Conn: nc, JS: res.JS, Sessions: store, Log: log})
 }

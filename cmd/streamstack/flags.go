@@ -112,6 +112,7 @@ func addGatewayFlags(fs *flag.FlagSet) *gateway.Config {
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest HTTP request body")
 	fs.Int64Var(&c.MaxFrameBytes, "max-frame-bytes", c.MaxFrameBytes, "largest signaling websocket frame")
 	fs.Float64Var(&c.MaxFramesPerSecond, "max-frames-per-second", c.MaxFramesPerSecond, "signaling frames per second one websocket may send")
+	fs.DurationVar(&c.TokenCacheTTL, "token-cache-ttl", c.TokenCacheTTL, "how long a gateway reuses an API token's lookup in the tokens bucket: a watch on the bucket drops a revoked token at once on every gateway, so this only bounds what a missed watch keeps; a token that is not there is never cached, and a cached one is served past it while the bucket does not answer; 0: every call reads the bucket")
 	fs.DurationVar(&c.SessionTokenTTL, "session-token-ttl", c.SessionTokenTTL, "how long a session's websocket URL stays valid")
 	fs.DurationVar(&c.HTTPReadTimeout, "http-read-timeout", c.HTTPReadTimeout, "longest a client may take to send a whole HTTP request, headers and body; a slower one is cut (408 when its body is late); websockets are exempt once open")
 	fs.DurationVar(&c.HTTPWriteTimeout, "http-write-timeout", c.HTTPWriteTimeout, "longest from the end of an HTTP request's headers to the last byte of its answer, the API's NATS work (up to 10s) and the client's reading included; websockets are exempt once open")

@@ -19,6 +19,7 @@ import (
 	"github.com/streamstack/streamstack/internal/certfile"
 	"github.com/streamstack/streamstack/internal/localstack"
 	"github.com/streamstack/streamstack/jetstream"
+	"github.com/streamstack/streamstack/session"
 	"github.com/streamstack/streamstack/streamer"
 )
 
@@ -38,6 +39,7 @@ type serveFlags struct {
 	iceTCP     bool
 	inProcess  bool
 	web        *webFlags
+	store      *session.StoreConfig
 }
 
 func newServeFlags(fs *flag.FlagSet) *serveFlags {
@@ -55,6 +57,7 @@ func newServeFlags(fs *flag.FlagSet) *serveFlags {
 	addGamepadFlag(fs, &f.ice.GamepadUinput)
 	addMediaFlags(fs, &f.ice)
 	f.web = addWebFlags(fs)
+	f.store = addStoreFlags(fs)
 	fs.BoolVar(&f.inProcess, "streamer-in-process", false, "run each session's streamer on a goroutine of this process instead of a child process: fewer per-session costs (BENCHMARKS.md, Density), but a crash of one streamer ends every session")
 	return f
 }
@@ -186,7 +189,7 @@ func runServe(ctx context.Context, args []string) error {
 	st, err := localstack.Start(ctx, localstack.Options{
 		NATSURL: f.common.NATSURL, Server: srv, NATSOptions: natsAuth.opts, StartTimeout: f.natsClient.startTimeout,
 		Gateway: *f.gateway, Agent: *f.agent, TURN: turnOpts, Limits: *f.limits,
-		Source: "serve/" + host, Log: log, InProcessStreamers: inProcess, WebClient: webClient,
+		Source: "serve/" + host, Store: f.store, Log: log, InProcessStreamers: inProcess, WebClient: webClient,
 		Ready: func(st *localstack.Stack) {
 			var newToken string
 			if newToken, tokenErr = ensureAdminToken(ctx, st.Tokens, f.adminToken); tokenErr != nil {

@@ -67,6 +67,8 @@ type Options struct {
 	Limits jetstream.Limits
 	// Source names this host in events.
 	Source string
+	// Store configures the session store; nil: session.DefaultStoreConfig.
+	Store *session.StoreConfig
 	// Ready, when set, is called once everything is bound and before any
 	// component serves, so the caller's ready line is the first one logged.
 	Ready func(*Stack)
@@ -91,13 +93,14 @@ type Stack struct {
 	// /metrics: the gateway's, the agent's and the projector's metrics.
 	Metrics *prometheus.Registry
 
-	gw     *gateway.Server
-	ag     *agent.Agent
-	proj   *metrics.Projector
-	ln     net.Listener
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	errs   chan error
+	gw       *gateway.Server
+	ag       *agent.Agent
+	storeCfg session.StoreConfig
+	proj     *metrics.Projector
+	ln       net.Listener
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	errs     chan error
 }
 
 // ConnectStreamer connects the streamer of session id to natsURL and binds
@@ -158,7 +161,14 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		srv.SetTokenCheck(s.Tokens.CheckNATS)
 		srv.SetStreamerCheck(s.Tokens.CheckStreamer)
 	}
-	s.Store = session.NewStore(res.JS, res.Sessions, opts.Source, log)
+	storeCfg := session.DefaultStoreConfig()
+	if opts.Store != nil {
+		storeCfg = *opts.Store
+	}
+	s.storeCfg = storeCfg
+	if s.Store, err = session.NewStoreWithConfig(storeCfg, res.JS, res.Sessions, opts.Source, log); err != nil {
+		return fail(err)
+	}
 	if err := s.startTURN(ctx, opts.TURN, log); err != nil {
 		return fail(err)
 	}
@@ -210,10 +220,15 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 }
 
 // Close stops the gateway and the agent (which ends its sessions and their
-// streamers), then NATS, and returns the first error either stopped with.
+// streamers), publishes the events the store still holds (for as long as
+// one record write may take), then stops NATS, and returns the first error
+// either stopped with.
 func (s *Stack) Close() error {
 	s.cancel()
 	s.wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), s.storeCfg.WriteTimeout)
+	_ = s.Store.Close(ctx) // what it drops, it logs
+	cancel()
 	close(s.errs)
 	var first error
 	for err := range s.errs {
