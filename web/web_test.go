@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -101,5 +102,31 @@ func TestConditionalAndErrors(t *testing.T) {
 	rec := get(t, h, http.MethodPost, "/")
 	if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != "GET, HEAD" {
 		t.Errorf("POST answered %d, Allow %q", rec.Code, rec.Header().Get("Allow"))
+	}
+}
+
+// The gateways an operator names reach the page twice: its CSP lets it
+// connect to them, and a meta tag tells app.js to fail over to them.
+func TestGatewaysInPolicyAndPage(t *testing.T) {
+	h, err := NewHandler(Options{FrameAncestors: DefaultFrameAncestors, Gateways: []string{"https://b.example.com", "http://127.0.0.1:8081/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := get(t, h, http.MethodGet, "/")
+	csp := rec.Header().Get("Content-Security-Policy")
+	if !strings.Contains(csp, "connect-src 'self' https://b.example.com http://127.0.0.1:8081 ws: wss:;") {
+		t.Fatalf("CSP %q", csp)
+	}
+	if body := rec.Body.String(); !strings.Contains(body, `<meta name="streamstack-gateways" content="https://b.example.com http://127.0.0.1:8081">`) {
+		t.Fatalf("page without the gateways: %.400s", body)
+	}
+	plain := get(t, Handler(), http.MethodGet, "/")
+	if strings.Contains(plain.Body.String(), "streamstack-gateways") || plain.Header().Get("ETag") == rec.Header().Get("ETag") {
+		t.Fatal("a page without gateways names some, or shares the ETag of one with them")
+	}
+	for _, bad := range []string{"ftp://x", "https://x/path", "https://x?q", "https://a b", "https://x;script-src *", "x.example.com", `https://x"><script>`} {
+		if _, err := NewHandler(Options{FrameAncestors: DefaultFrameAncestors, Gateways: []string{bad}}); !errors.Is(err, ErrBadOptions) {
+			t.Errorf("gateway %q: %v, want ErrBadOptions", bad, err)
+		}
 	}
 }

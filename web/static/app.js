@@ -4,7 +4,7 @@
 // it, then removed from the address bar), session (join that session), app, autostart=1 (start at
 // once), joinable=0|1, idle (minutes a joinable session waits for its
 // client), codec (preferred video codec), width, height, fps, stats=0,
-// pointerlock=1.
+// pointerlock=1, debug=1 (the SDK logs to the console).
 
 import { StreamstackClient, ErrorCode } from "./sdk/streamstack.js";
 
@@ -28,6 +28,12 @@ if (params.has("token")) {
   history.replaceState(null, "", location.pathname + (q ? "?" + q : "") + location.hash);
 }
 const token = () => localStorage.getItem(TOKEN_KEY) || "";
+
+// The cluster's other gateways, to join the session through when this one
+// fails: named by the operator (--web-gateways), who also lets this page
+// reach them (its CSP), never by a link, since they get the API token.
+const gateways = (document.querySelector('meta[name="streamstack-gateways"]')?.content || "")
+  .split(/\s+/).filter(Boolean);
 
 const video = $("video");
 let client = null;
@@ -186,6 +192,7 @@ async function start(opts) {
   try {
     client = new StreamstackClient({
       url: location.origin,
+      urls: gateways,
       token: token(),
       app: opts.app || params.get("app") || DEFAULT_APPS[0],
       sessionId: opts.sessionId,
@@ -194,6 +201,7 @@ async function start(opts) {
       preferredCodecs: codec ? [codec] : [],
       screen: Object.keys(screen).length ? screen : undefined,
       resume: opts.resume !== false,
+      debug: params.get("debug") === "1",
     });
   } catch (e) {
     showError(e);

@@ -32,6 +32,8 @@ export declare class StreamstackError extends Error {
   readonly status: number;
   /** The session's reason, for a session that ended ("no capacity", …). */
   readonly reason: string;
+  /** The request reached no gateway (refused, reset): another may serve it. */
+  readonly unreachable: boolean;
 }
 
 export interface Screen {
@@ -67,8 +69,15 @@ export interface Session {
 export interface ClientOptions {
   /** API token, sent as "Authorization: Macaroon root=<token>". */
   token: string;
-  /** Gateway base URL; default: this page's origin. */
+  /** Gateway base URL; default: this page's origin (or urls[0]). */
   url?: string;
+  /**
+   * Other gateways of the same cluster: when a connection fails before or
+   * after it streams (the gateway died mid-signaling, ICE failed), the
+   * session is joined again through the next one, in turn. A failed create
+   * that reached no gateway goes to the next one too. They get the token.
+   */
+  urls?: string[];
   /** Application to start; default "test-pattern". */
   app?: string;
   appVersion?: number;
@@ -97,8 +106,18 @@ export interface ClientOptions {
    * sessionStorage, while its idle window lasts. Default true.
    */
   resume?: boolean;
-  /** Join a joinable session again when the connection drops. Default true. */
+  /**
+   * Join the session again (every kind) when its connection fails or drops,
+   * before or after media flowed. Default true.
+   */
   reconnect?: boolean;
+  /**
+   * Milliseconds before reconnect attempt n: initial × 2^(n-1) up to max,
+   * drawn between half and all of it. Default {initial: 250, max: 8000}.
+   */
+  reconnectBackoff?: { initial?: number; max?: number };
+  /** Milliseconds of failed reconnect attempts before giving up. Default 120000. */
+  reconnectTimeout?: number;
   /** Milliseconds from the websocket opening to ICE connected. Default 30000. */
   connectTimeout?: number;
   storageKey?: string;
@@ -137,7 +156,7 @@ export interface ClientEvents {
   /** The session ignores input of type `what` ("input::gamepad-button", …); once per type and connection. */
   unsupported: { what: string; reason: string };
   data: { channel: string; data: string | ArrayBuffer | Blob };
-  reconnecting: { attempt: number };
+  reconnecting: { attempt: number; gateway: string; error: StreamstackError };
   error: StreamstackError;
   close: { reason: string; sessionEnded: boolean; code?: ErrorCodeValue; sessionReason?: string };
 }
@@ -164,6 +183,8 @@ export declare class StreamstackClient extends EventTarget {
   readonly state: ClientState;
   readonly session: Session | null;
   readonly sessionId: string;
+  /** The gateway base URL in use: url, or the one of urls a failover moved to. */
+  readonly gateway: string;
   readonly screen: Screen;
   readonly stream: MediaStream | null;
   readonly stats: Stats | null;

@@ -62,6 +62,9 @@ export class StreamstackError extends Error {
     this.hint = extra.hint || "";
     this.status = extra.status || 0;
     this.reason = extra.reason || "";
+    // The request never reached a gateway (refused, reset, DNS): another
+    // gateway may serve it.
+    this.unreachable = !!extra.unreachable;
   }
 }
 
@@ -100,9 +103,19 @@ export class StreamstackClient extends EventTarget {
   constructor(options = {}) {
     super();
     if (!options.token) throw new StreamstackError(ErrorCode.INVALID_ARGUMENT, "token is required");
-    const base = (options.url || globalThis.location?.origin || "").replace(/\/+$/, "");
-    if (!/^https?:\/\//.test(base)) {
-      throw new StreamstackError(ErrorCode.INVALID_ARGUMENT, "url must be the gateway's http(s) base URL");
+    const base = (options.url || options.urls?.[0] || globalThis.location?.origin || "").replace(/\/+$/, "");
+    // Every gateway of the cluster this client may go through: url first,
+    // then urls. The record in NATS is a session's only state, so any of
+    // them serves a join.
+    const gateways = [base];
+    for (const u of options.urls || []) {
+      const g = String(u).replace(/\/+$/, "");
+      if (!gateways.includes(g)) gateways.push(g);
+    }
+    for (const g of gateways) {
+      if (!/^https?:\/\//.test(g)) {
+        throw new StreamstackError(ErrorCode.INVALID_ARGUMENT, "url and urls must be gateways' http(s) base URLs");
+      }
     }
     this.options = {
       app: "test-pattern",
@@ -115,11 +128,15 @@ export class StreamstackClient extends EventTarget {
       statsInterval: 1000,
       resume: true,
       reconnect: true,
+      reconnectBackoff: { initial: 250, max: 8000 },
+      reconnectTimeout: 120000,
       connectTimeout: 30000,
       storageKey: "streamstack.session",
       ...options,
       url: base,
+      urls: gateways,
     };
+    this._gw = 0; // the index in urls of the gateway in use
     this.state = "idle";
     this.session = null;
     this.stream = null;
@@ -157,6 +174,11 @@ export class StreamstackClient extends EventTarget {
     return () => this.removeEventListener(type, h);
   }
 
+  /** The gateway base URL in use: options.url, or the one of options.urls a failover moved to. */
+  get gateway() {
+    return this.options.urls[this._gw];
+  }
+
   get sessionId() {
     return this.session?.id || "";
   }
@@ -189,7 +211,14 @@ export class StreamstackClient extends EventTarget {
       const info = await this._openSession();
       this._mark("session");
       this._adopt(info);
-      await this._signal(info);
+      try {
+        await this._signal(info);
+      } catch (e) {
+        // Signaling that failed before media flowed (the gateway died
+        // mid-signaling, ICE failed): join again, through the next gateway.
+        if (this._closing) throw e;
+        await this._retry(this._asError(e));
+      }
       return this.session;
     } catch (e) {
       const err = this._asError(e);
@@ -329,13 +358,14 @@ export class StreamstackClient extends EventTarget {
     const doFetch = this.options.fetch || globalThis.fetch.bind(globalThis);
     let resp;
     try {
-      resp = await doFetch(this.options.url + path, {
+      resp = await doFetch(this.gateway + path, {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (e) {
-      throw new StreamstackError(ErrorCode.SESSION_FAILED, `cannot reach the gateway at ${this.options.url}`, {
+      throw new StreamstackError(ErrorCode.SESSION_FAILED, `cannot reach the gateway at ${this.gateway}`, {
+        unreachable: true,
         hint: "Check the URL and the network. A page on another origin needs that origin in the gateway's --allowed-origins.",
         cause: e,
       });
@@ -371,7 +401,19 @@ export class StreamstackClient extends EventTarget {
     if (o.idleTimeMin !== undefined) req.idle_time_min = o.idleTimeMin;
     if (o.appVersion !== undefined) req.app_version = o.appVersion;
     if (o.extraData !== undefined) req.extra_data = o.extraData;
-    return this._api("POST", "/1.0/sessions/", req);
+    // A create that reached no gateway created nothing: the next may take it.
+    for (let tried = 1; ; tried++) {
+      try {
+        return await this._api("POST", "/1.0/sessions/", req);
+      } catch (e) {
+        if (!e.unreachable || tried >= o.urls.length) throw e;
+        this._nextGateway();
+      }
+    }
+  }
+
+  _nextGateway() {
+    this._gw = (this._gw + 1) % this.options.urls.length;
   }
 
   async _join(id) {
@@ -476,7 +518,7 @@ export class StreamstackClient extends EventTarget {
         if (this._connected || pending.done) return;
         // Closed before ICE connected: the session ended (no capacity, say)
         // or the gateway refused the socket. The record says which.
-        this._explainEarlyClose(ev);
+        this._explainEarlyClose(ev, pending);
       };
     });
   }
@@ -674,8 +716,10 @@ export class StreamstackClient extends EventTarget {
     }
   }
 
-  async _explainEarlyClose(ev) {
+  async _explainEarlyClose(ev, pending) {
     const rec = await this._fetchSession();
+    // A later attempt may have begun meanwhile: this one is over.
+    if (pending !== this._pending || pending.done) return;
     if (rec && ENDED_STATUSES.has(rec.status)) {
       this._failPending(endedError(rec));
       return;
@@ -737,42 +781,64 @@ export class StreamstackClient extends EventTarget {
         this._finish(err.message, true, { code: err.code, sessionReason: rec.reason || "" });
         return;
       }
-      if (this.session?.joinable && this.options.reconnect) {
-        await this._reconnect();
-        return;
+      try {
+        await this._retry(new StreamstackError(ErrorCode.CONNECTION_LOST, `lost the connection to the streamer (${why})`, { hint: ICE_HINT }));
+      } catch (e) {
+        if (this._closing) return;
+        const err = this._asError(e);
+        const ended = err.code === ErrorCode.SESSION_ENDED || err.code === ErrorCode.NOT_FOUND;
+        if (ended) this._forget();
+        this._emit("error", err);
+        this._finish(err.message, ended, { code: err.code, sessionEnded: ended, sessionReason: err.reason });
       }
-      this._emit("error", new StreamstackError(ErrorCode.CONNECTION_LOST, `lost the connection to the streamer (${why})`, { hint: ICE_HINT }));
-      this._finish("connection lost", false, { code: ErrorCode.CONNECTION_LOST });
     } finally {
       this._lostBusy = false;
     }
   }
 
-  // Joins the same session again with a fresh peer connection.
-  async _reconnect() {
-    const maxAttempts = 5;
-    while (!this._closing) {
-      this._attempt++;
+  // Joins the session again, for every session kind, through the next
+  // gateway of options.urls each time, after a jittered exponential wait
+  // (options.reconnectBackoff), until a new connection streams. It gives up,
+  // throwing the error that stops it, when the session has ended, on an
+  // answer no retry changes, when options.reconnect is off, or when
+  // options.reconnectTimeout passed since cause without a connection.
+  async _retry(cause) {
+    const o = this.options;
+    const since = performance.now();
+    let err = cause;
+    for (let attempt = 1; ; attempt++) {
+      if (this._closing) throw err;
+      if (!o.reconnect || !o.urls.length || !this.sessionId || FINAL_CODES.has(err.code) ||
+        performance.now() - since >= o.reconnectTimeout) {
+        throw await this._whyEnded(err);
+      }
+      this._attempt = attempt;
       this._setState("reconnecting");
-      this._emit("reconnecting", { attempt: this._attempt });
       this._teardownPeer();
+      const wait = backoffWait(o.reconnectBackoff, attempt);
+      this._nextGateway();
+      this._log("reconnecting", attempt, "through", this.gateway, "in", wait, "ms after", err.message);
+      this._emit("reconnecting", { attempt, gateway: this.gateway, error: err });
+      await new Promise((r) => this._after(wait, r));
+      if (this._closing) throw err;
       try {
         const info = await this._join(this.sessionId);
         this._adopt({ ...this.session, ...info });
         await this._signal(info);
         return;
       } catch (e) {
-        const err = this._asError(e);
-        if (err.code === ErrorCode.NOT_FOUND || err.code === ErrorCode.SESSION_ENDED || err.code === ErrorCode.NO_CAPACITY ||
-          err.code === ErrorCode.UNAUTHORIZED || this._attempt >= maxAttempts) {
-          this._forget();
-          this._emit("error", err);
-          this._finish(err.message, false, { code: err.code, sessionEnded: err.code === ErrorCode.SESSION_ENDED });
-          return;
-        }
-        await new Promise((r) => this._after(Math.min(1000 * 2 ** (this._attempt - 1), 8000), r));
+        err = this._asError(e);
       }
     }
+  }
+
+  // A join refused because the session ended says so; the record says why
+  // (the streamer ends an ephemeral session whose only client's ICE
+  // failed: that is an ICE failure to the person, not an ended session).
+  async _whyEnded(err) {
+    if (err.code !== ErrorCode.SESSION_ENDED && err.code !== ErrorCode.NOT_FOUND) return err;
+    const rec = await this._fetchSession();
+    return rec && ENDED_STATUSES.has(rec.status) ? endedError(rec) : err;
   }
 
   _finish(reason, sessionEnded, extra = {}) {
@@ -968,6 +1034,18 @@ export class StreamstackClient extends EventTarget {
   _log(...args) {
     if (this.options.debug) console.debug("[streamstack]", ...args);
   }
+}
+
+// Errors no retry changes: the session is gone or refused to this client.
+const FINAL_CODES = new Set([ErrorCode.NOT_FOUND, ErrorCode.SESSION_ENDED, ErrorCode.NO_CAPACITY, ErrorCode.UNAUTHORIZED,
+  ErrorCode.FORBIDDEN, ErrorCode.INVALID_ARGUMENT, ErrorCode.STREAMER_ERROR]);
+
+// backoffWait is the wait before reconnect attempt n: initial doubling up
+// to max, drawn between half and all of it so that the clients of a
+// gateway that died do not all come back in the same instant.
+function backoffWait({ initial = 250, max = 8000 } = {}, n) {
+  const full = Math.min(initial * 2 ** (n - 1), max);
+  return full / 2 + Math.random() * (full / 2);
 }
 
 function httpError(status, msg) {
