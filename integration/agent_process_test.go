@@ -9,9 +9,11 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/streamstack/streamstack/agent"
 	"github.com/streamstack/streamstack/client"
 	"github.com/streamstack/streamstack/internal/natstest"
 	"github.com/streamstack/streamstack/internal/promtest"
@@ -137,5 +139,25 @@ func TestAgentProcessMetricsAndLimits(t *testing.T) {
 	}
 	st.waitStatus(t, info.ID, func(s *session.Session) bool { return s.Status.Ended() })
 	units(0)
+	// Without the placement consumer the agent can take nothing: its
+	// /readyz names the consumer, its /healthz stays 200.
+	if err := st.Res.JS.DeleteConsumer(ctx, subjects.StreamRequests, agent.PlacementConsumer); err != nil {
+		t.Fatal(err)
+	}
+	natstest.CheckFor(t, 20*time.Second, 20*time.Millisecond, func() error {
+		code, r, err := readyz(base)
+		if err != nil {
+			return err
+		}
+		if code != http.StatusServiceUnavailable || !slices.Contains(r.Missing, "consumer "+subjects.StreamRequests+"/"+agent.PlacementConsumer) {
+			return fmt.Errorf("readyz %d %+v without the placement consumer", code, r)
+		}
+		return nil
+	})
+	if resp, err := http.Get(base + "/healthz"); err != nil {
+		t.Fatal(err)
+	} else if resp.Body.Close(); resp.StatusCode != http.StatusOK {
+		t.Fatalf("healthz %d", resp.StatusCode)
+	}
 	stop()
 }

@@ -3,6 +3,7 @@ package integration
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +24,7 @@ import (
 	"github.com/streamstack/streamstack/internal/localstack"
 	"github.com/streamstack/streamstack/internal/natscluster"
 	"github.com/streamstack/streamstack/internal/natstest"
+	"github.com/streamstack/streamstack/internal/ops"
 	"github.com/streamstack/streamstack/jetstream"
 	"github.com/streamstack/streamstack/subjects"
 )
@@ -277,4 +280,69 @@ func (g *gatewayProcess) stop(t *testing.T) string {
 		t.Errorf("gateway: %v\n%s", err, g.log())
 	}
 	return g.log()
+}
+
+// readyz answers a gateway's /readyz: its status and body.
+func readyz(base string) (int, ops.Readiness, error) {
+	var r ops.Readiness
+	resp, err := http.Get(strings.TrimSuffix(base, "/") + ops.PathReadyz)
+	if err != nil {
+		return 0, r, err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		return resp.StatusCode, r, err
+	}
+	return resp.StatusCode, r, nil
+}
+
+// On a real cluster at R1, kill -9 of the node holding the requests stream
+// leaves a gateway on another node unable to create: its /readyz says 503
+// and names the stream (it said 200 before issue 15), while /healthz stays
+// 200; with the node back, it is ready again.
+func TestGatewayReadyzWhenItsRequestsStreamIsLost(t *testing.T) {
+	checkLeaks(t)
+	c := natscluster.StartTest(t, natscluster.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	limits := jetstream.DefaultLimits()
+	limits.Replicas = 1
+	const token = "readyz-test-token-0123456789"
+	gw := startClusterGateway(t, c.Node(0), limits, token)
+	leader := c.NodeNamed(streamInfo(t, ctx, gw.st.Res.JS, subjects.StreamRequests).Cluster.Leader)
+	if leader == nil {
+		t.Fatal("the requests stream has no leader")
+	}
+	if leader == gw.node {
+		gw = startClusterGateway(t, c.Node(1), limits, token)
+	}
+	want := func(code int, missing bool) func() error {
+		return func() error {
+			got, r, err := readyz(gw.st.URL)
+			if err != nil {
+				return err
+			}
+			if got != code || slices.Contains(r.Missing, "stream "+subjects.StreamRequests) != missing {
+				return fmt.Errorf("readyz %d %+v, want %d", got, r, code)
+			}
+			return nil
+		}
+	}
+	natstest.CheckFor(t, 30*time.Second, 50*time.Millisecond, want(http.StatusOK, false))
+	if err := c.Kill(leader); err != nil {
+		t.Fatal(err)
+	}
+	natstest.CheckFor(t, time.Minute, 50*time.Millisecond, want(http.StatusServiceUnavailable, true))
+	resp, err := http.Get(gw.st.URL + "healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("healthz %d while a stream is lost", resp.StatusCode)
+	}
+	if err := c.Restart(ctx, leader); err != nil {
+		t.Fatal(err)
+	}
+	natstest.CheckFor(t, time.Minute, 50*time.Millisecond, want(http.StatusOK, false))
 }
