@@ -1,8 +1,3 @@
-// Package ops serves what operators' tools poll: Prometheus metrics from a
-// component's own registry at /metrics, liveness at /healthz and readiness
-// at /readyz. The gateway mounts the handler on its listener; an agent
-// serves it on a listener of its own. It must not register metrics itself
-// nor touch the default registry.
 package ops
 
 import (
