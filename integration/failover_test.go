@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"os"
+	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -115,6 +118,25 @@ func gatewayKilledMidSignaling(t *testing.T, joinable bool) {
 	}
 	st.waitStatus(t, info.ID, func(s *session.Session) bool { return s.Status.Ended() })
 	waitNothingLeft(t, info.ID)
+
+	// `streamstack probe` given both gateways, the dead one first: it
+	// creates through the one that answers, streams, and deletes there.
+	probe := exec.CommandContext(ctx, binary, "probe", "--url", gwA.BaseURL+","+gwB.BaseURL, "--json", "--duration", "500ms",
+		"--width", "640", "--height", "360", "--joinable="+strconv.FormatBool(joinable))
+	probe.Env = append(os.Environ(), "STREAMSTACK_TOKEN="+st.token)
+	out, err := probe.Output()
+	if err != nil {
+		t.Fatalf("probe through a dead and a live gateway: %v: %s", err, out)
+	}
+	var res struct {
+		Session       string `json:"session"`
+		FramesDecoded int    `json:"frames_decoded"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil || res.FramesDecoded == 0 {
+		t.Fatalf("probe answered %s (%v)", out, err)
+	}
+	st.waitStatus(t, res.Session, func(s *session.Session) bool { return s.Status.Ended() })
+	waitNothingLeft(t, res.Session)
 }
 
 // killOnOffer runs kill when the streamer's offer arrives, before the

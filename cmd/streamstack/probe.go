@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -24,7 +25,7 @@ type probeFlags struct {
 
 func newProbeFlags(fs *flag.FlagSet) *probeFlags {
 	f := &probeFlags{}
-	fs.StringVar(&f.url, "url", "http://localhost:8080", "gateway URL")
+	fs.StringVar(&f.url, "url", "http://localhost:8080", "gateway URL; several, comma-separated, are one cluster's gateways: the session is created through the first that answers, and a connection that fails before it streams joins again through the next (client.Failover)")
 	fs.StringVar(&f.token, "token", "", "API token")
 	fs.StringVar(&f.app, "app", "test-pattern", "application to start")
 	fs.StringVar(&f.sessionID, "session-id", "", "join this session instead of creating one")
@@ -51,7 +52,16 @@ func runProbe(ctx context.Context, args []string) error {
 	if f.token == "" {
 		return errors.New("--token (or STREAMSTACK_TOKEN) is required")
 	}
-	api := &client.Gateway{BaseURL: f.url, Token: f.token}
+	var gws []*client.Gateway
+	for u := range strings.SplitSeq(f.url, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			gws = append(gws, &client.Gateway{BaseURL: u, Token: f.token})
+		}
+	}
+	if len(gws) == 0 {
+		return errors.New("--url names no gateway")
+	}
+	api := gws[0]
 	screen := session.Screen{Width: f.width, Height: f.height, FPS: f.fps}
 	ctx, cancel := context.WithTimeout(ctx, f.duration+30*time.Second)
 	defer cancel()
@@ -59,31 +69,39 @@ func runProbe(ctx context.Context, args []string) error {
 	start := time.Now()
 	var info *client.SessionInfo
 	var err error
-	if f.sessionID != "" {
-		info, err = api.Join(ctx, f.sessionID, screen)
-	} else {
-		info, err = api.Create(ctx, client.CreateRequest{App: f.app, Joinable: f.joinable, Screen: &screen})
+	for i, gw := range gws {
+		api = gw
+		if f.sessionID != "" {
+			info, err = api.Join(ctx, f.sessionID, screen)
+		} else {
+			info, err = api.Create(ctx, client.CreateRequest{App: f.app, Joinable: f.joinable, Screen: &screen})
+		}
+		// Only a gateway that could not be reached leaves the call to the
+		// next: an answer, even a refusal, is the cluster's.
+		if err == nil || !errors.Is(err, client.ErrGateway) || i == len(gws)-1 {
+			break
+		}
 	}
 	if err != nil {
 		return err
 	}
 	created := time.Since(start)
 	if f.sessionID == "" && !f.keep {
-		defer func() { _ = api.Delete(context.WithoutCancel(ctx), info.ID) }()
+		defer func() {
+			// Through the first gateway that can be reached: the one that
+			// created it may be the one that died.
+			for _, gw := range append([]*client.Gateway{api}, gws...) {
+				if err := gw.Delete(context.WithoutCancel(ctx), info.ID); !errors.Is(err, client.ErrGateway) {
+					return
+				}
+			}
+		}()
 	}
-	sig, err := client.DialWebsocket(ctx, info.URL)
+	peer, err := probeConnect(ctx, f, gws, info)
 	if err != nil {
-		return err
-	}
-	peer, err := client.NewPeer(sig, probeOptions(f, info))
-	if err != nil {
-		_ = sig.Close()
-		return err
-	}
-	defer peer.Close()
-	if err := peer.Connect(ctx); err != nil {
 		return fmt.Errorf("session %s: %w", info.ID, connectError(f, info, err))
 	}
+	defer peer.Close()
 	if err := peer.WaitFrames(ctx, 1); err != nil {
 		return fmt.Errorf("session %s: no frame: %w", info.ID, err)
 	}
@@ -118,4 +136,35 @@ func runProbe(ctx context.Context, args []string) error {
 		fmt.Fprintf(w, "streamer error\t%s\n", e)
 	}
 	return w.Flush()
+}
+
+// probeConnect connects to the session: through its URL alone with one
+// gateway, so that a failure is reported as it happens; with several, a
+// client.Failover joins again through the next on a failure, a bounded
+// number of times (an ICE failure would fail through every gateway alike).
+func probeConnect(ctx context.Context, f *probeFlags, gws []*client.Gateway, info *client.SessionInfo) (*client.Peer, error) {
+	if len(gws) > 1 {
+		b := client.DefaultBackoff()
+		b.Attempts = 2 * len(gws)
+		fo := &client.Failover{Gateways: gws, Options: probeOptions(f, info), SessionICEServers: true, Backoff: b,
+			OnRetry: func(attempt int, err error) {
+				fmt.Fprintf(os.Stderr, "attempt %d failed, joining through the next gateway: %v\n", attempt, err)
+			}}
+		peer, _, err := fo.Connect(ctx, info)
+		return peer, err
+	}
+	sig, err := client.DialWebsocket(ctx, info.URL)
+	if err != nil {
+		return nil, err
+	}
+	peer, err := client.NewPeer(sig, probeOptions(f, info))
+	if err != nil {
+		_ = sig.Close()
+		return nil, err
+	}
+	if err := peer.Connect(ctx); err != nil {
+		_ = peer.Close()
+		return nil, err
+	}
+	return peer, nil
 }
