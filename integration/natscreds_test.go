@@ -3,8 +3,10 @@ package integration
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +15,9 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nkeys"
 
+	"github.com/streamstack/streamstack/client"
 	"github.com/streamstack/streamstack/internal/natstest"
+	"github.com/streamstack/streamstack/session"
 )
 
 // operatorServer starts a nats-server in operator (JWT) mode on loopback,
@@ -111,4 +115,49 @@ func TestGatewayProcessNATSCredsFile(t *testing.T) {
 	if err := bad.wait(ctx); err == nil {
 		t.Fatal("a gateway without credentials started on an operator-mode NATS")
 	}
+}
+
+// `streamstack agent --nats-user` with its password in the environment:
+// it places a session whose streamer process reaches NATS with those
+// credentials, handed over on its pipe, while neither the agent's nor the
+// streamer's command line, nor the streamer's environment, holds the
+// password.
+func TestAgentProcessNATSUserReachesItsStreamers(t *testing.T) {
+	checkLeaks(t)
+	st := startStack(t, stackOptions{noAgent: true, natsAuth: true})
+	ctx := testCtx(t)
+	internal, err := url.Parse(st.Server.InternalURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	password, _ := internal.User.Password()
+	a := startProc(t, `msg="agent ready"`, append(slices.Clone(agentEnv), "STREAMSTACK_NATS_PASSWORD="+password),
+		"agent", "--nats-url", "nats://"+internal.Host, "--nats-user", internal.User.Username(), "--metrics-addr", "",
+		"--state-dir", t.TempDir(), "--cores", "1", "--units-per-core", "2")
+	a.wait(t, ctx)
+	small := session.Screen{Width: 640, Height: 360, FPS: 30}
+	info, err := st.api.Create(ctx, client.CreateRequest{App: "test-pattern", Screen: &small})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.waitStatus(t, info.ID, func(s *session.Session) bool { return s.Status == session.StatusActive })
+	pid := streamerOf(info.ID)
+	if pid == 0 {
+		t.Fatal("no streamer process")
+	}
+	for _, f := range []string{fmt.Sprintf("/proc/%d/cmdline", pid), fmt.Sprintf("/proc/%d/environ", pid), fmt.Sprintf("/proc/%d/cmdline", a.cmd.Process.Pid)} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), password) {
+			t.Fatalf("the NATS password is in %s", f)
+		}
+	}
+	if err := st.api.Delete(ctx, info.ID); err != nil {
+		t.Fatal(err)
+	}
+	st.waitStatus(t, info.ID, func(s *session.Session) bool { return s.Status.Ended() })
+	waitNothingLeft(t, info.ID)
+	a.stop(t)
 }
