@@ -175,9 +175,12 @@ func runAgent(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	if acfg.StreamerNATSURL != nil {
+	switch {
+	case acfg.StreamerNATSURL != nil:
 		log.Info("streamers connect as their session's own NATS user")
-	} else {
+	case natsAuth.what != "":
+		log.Info("streamers connect with this agent's NATS credentials", "nats_auth", natsAuth.describe())
+	default:
 		log.Warn("this NATS has no per-session streamer users (it is not serve's embedded one): streamers get this agent's credentials")
 	}
 	acfg.StateDir = stateDirOrDefault(acfg.StateDir)
