@@ -139,6 +139,11 @@ func lifecycle(t *testing.T, st *session.Store, app string) (string, []string) {
 	update(func(r *session.Session) { r.ClientConnected = false })
 	update(func(r *session.Session) { r.Status = session.StatusTerminating })
 	update(func(r *session.Session) { r.Status, r.Reason = session.StatusTerminated, session.ReasonDeleted })
+	// Events leave through the store's outbox, in order for each session;
+	// the tests read several sessions' in the order they were made.
+	if err := st.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
 	return s.ID, []string{
 		session.EventCreated, session.EventPlaced, session.EventActive, session.EventClientConnected,
 		session.EventStats, session.EventClientDisconnected, session.EventTerminating, session.EventTerminated,
