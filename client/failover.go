@@ -66,7 +66,9 @@ func (b Backoff) wait(n int) time.Duration {
 // connected at once, for every session kind, and the record in NATS is the
 // only state: any gateway of the cluster serves the join. It stops when
 // the session has ended, on an answer no retry changes (401, 403, 404,
-// 409), when the attempts run out, or when ctx ends.
+// 409), when the attempts run out, or when ctx ends. A client without an
+// API token sets Resume: it rejoins with its websocket's resume
+// credential instead.
 type Failover struct {
 	// Gateways are the cluster's gateways, one API token; at least one.
 	Gateways []*Gateway
@@ -80,6 +82,11 @@ type Failover struct {
 	Backoff Backoff
 	// Screen is sent with each join; zero: the session's.
 	Screen session.Screen
+	// Resume is for a client that holds only the session URL, without an
+	// API token (Gateways' Token empty): each websocket asks its gateway
+	// for a resume credential, and the next attempt trades it for a
+	// fresh URL (Gateway.Resume) instead of joining.
+	Resume bool
 	// Dial opens an attempt's signaler from its websocket URL;
 	// nil: DialWebsocket.
 	Dial func(ctx context.Context, url string) (Signaler, error)
@@ -116,8 +123,12 @@ func (f *Failover) Connect(ctx context.Context, info *SessionInfo) (*Peer, *Sess
 	// answered info: the one most likely to have died.
 	next := (f.gatewayOf(info.URL) + 1) % len(f.Gateways)
 	var last error
+	var credential string // the last websocket's resume credential
 	for attempt := 1; ; attempt++ {
-		peer, err := f.attempt(ctx, info, log)
+		peer, cred, err := f.attempt(ctx, info, log)
+		if cred != "" {
+			credential = cred
+		}
 		if err == nil {
 			if attempt > 1 {
 				log.Info("connected after a retry", "attempt", attempt)
@@ -151,7 +162,7 @@ func (f *Failover) Connect(ctx context.Context, info *SessionInfo) (*Peer, *Sess
 			}
 			gw := f.Gateways[next]
 			next = (next + 1) % len(f.Gateways)
-			joined, err := gw.Join(ctx, info.ID, f.screen(info))
+			joined, err := f.rejoin(ctx, gw, info, credential)
 			if err == nil {
 				info = joined
 				break
@@ -168,19 +179,40 @@ func (f *Failover) Connect(ctx context.Context, info *SessionInfo) (*Peer, *Sess
 	}
 }
 
+// rejoin asks gw for a fresh URL of the session: a join, or with Resume
+// the trade of the last websocket's credential.
+func (f *Failover) rejoin(ctx context.Context, gw *Gateway, info *SessionInfo, credential string) (*SessionInfo, error) {
+	if !f.Resume {
+		return gw.Join(ctx, info.ID, f.screen(info))
+	}
+	if credential == "" {
+		return nil, ErrNoResumeCredential
+	}
+	return gw.Resume(ctx, info.ID, credential)
+}
+
+// ErrNoResumeCredential reports a Failover with Resume whose websocket
+// never got a resume credential: nothing can open the session again.
+var ErrNoResumeCredential = errors.New("client: no resume credential from the gateway")
+
 // attempt is one connection: dial, signal, connect. A failed one is
-// closed, and with it its goroutines and its websocket.
-func (f *Failover) attempt(ctx context.Context, info *SessionInfo, log *slog.Logger) (*Peer, error) {
+// closed, and with it its goroutines and its websocket; what it returns
+// besides is the resume credential its gateway sent, if any.
+func (f *Failover) attempt(ctx context.Context, info *SessionInfo, log *slog.Logger) (*Peer, string, error) {
 	if info.Status.Ended() {
-		return nil, fmt.Errorf("%w: %s is %s", session.ErrEnded, info.ID, info.Status)
+		return nil, "", fmt.Errorf("%w: %s is %s", session.ErrEnded, info.ID, info.Status)
 	}
 	dial := f.Dial
 	if dial == nil {
 		dial = DialWebsocket
 	}
-	sig, err := dial(ctx, info.URL)
+	u := info.URL
+	if f.Resume {
+		u = WithResume(u)
+	}
+	sig, err := dial(ctx, u)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	opts := f.Options
 	if opts.Log == nil {
@@ -192,13 +224,14 @@ func (f *Failover) attempt(ctx context.Context, info *SessionInfo, log *slog.Log
 	peer, err := NewPeer(sig, opts)
 	if err != nil {
 		_ = sig.Close()
-		return nil, err
+		return nil, "", err
 	}
 	if err := peer.Connect(ctx); err != nil {
+		cred := peer.ResumeCredential()
 		_ = peer.Close()
-		return nil, err
+		return nil, cred, err
 	}
-	return peer, nil
+	return peer, peer.ResumeCredential(), nil
 }
 
 func (f *Failover) screen(info *SessionInfo) session.Screen {
@@ -227,7 +260,8 @@ func (f *Failover) gatewayOf(u string) int {
 // not this token's, the token is refused, or the client cannot decode
 // what the streamer offers.
 func permanent(err error) bool {
-	if errors.Is(err, session.ErrEnded) || errors.Is(err, ErrNoCommonCodec) || errors.Is(err, ErrBadBackoff) {
+	if errors.Is(err, session.ErrEnded) || errors.Is(err, ErrNoCommonCodec) || errors.Is(err, ErrBadBackoff) ||
+		errors.Is(err, ErrNoResumeCredential) {
 		return true
 	}
 	var api *APIError

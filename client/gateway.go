@@ -89,7 +89,9 @@ func (g *Gateway) do(ctx context.Context, method, path string, body, out any) er
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Macaroon root="+g.Token)
+	if g.Token != "" { // a resume (URL-only client) has none
+		req.Header.Set("Authorization", "Macaroon root="+g.Token)
+	}
 	req.Header.Set("Content-Type", "application/json")
 	hc := g.HTTP
 	if hc == nil {

@@ -94,6 +94,7 @@ type Peer struct {
 	remoteSet      bool
 	remoteQueue    []webrtc.ICECandidateInit
 	stats          Stats
+	resume         string // the gateway's resume credential, if it sent one
 	firstFrameAt   time.Time
 	lastFrameAt    time.Time
 	lastKeyRequest time.Time
@@ -329,6 +330,10 @@ func (p *Peer) recvLoop() {
 				p.fail(fmt.Errorf("%w: %w", ErrSignalingLost, err))
 			}
 			return
+		}
+		if cred, ok := resumeCredential(b); ok {
+			p.update(func() { p.resume = cred })
+			continue
 		}
 		m, err := protocol.Decode(b)
 		if err != nil {

@@ -36,5 +36,7 @@ func (s *Server) routeTable() []route {
 
 		// The websocket carries its own session token in ?token=.
 		{http.MethodGet, pathSocket, s.handleClientSocket},
+		// A resume carries its own credential in its body (sockettoken.go).
+		{http.MethodPost, pathSessions + "/{id}/resume", s.handleResume},
 	}
 }

@@ -2,10 +2,13 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/streamstack/streamstack/auth"
 	"github.com/streamstack/streamstack/session"
@@ -26,6 +29,59 @@ import (
 // a fresh URL. Resuming a session through another gateway is a join
 // through that gateway; nothing here is tied to the gateway that minted
 // the token.
+
+// A client that holds only a session URL (no API token, so no join) can
+// still fail over: a websocket opened with ?resume=1 gets, as its first
+// frame and before anything the streamer sends, {"type":"gateway::resume",
+// "token":R}. R is signed like a URL token but names "resume-" plus the
+// token id the websocket used, so it is no URL token (the websocket's
+// check refuses it) and a URL token is no R. POST
+// /1.0/sessions/{id}/resume {"token":R} through any gateway does what a
+// join does (a new URL, replacing every earlier one) while the record's
+// token is still the one R names and was used; that replaces it, so R
+// works once, and any join retires it too. A leaked used URL opens and
+// resumes nothing: R travels only inside that websocket, never in a URL.
+// Clients that do not ask (the Anbox SDK) never see the frame.
+
+// resumePrefix marks a resume credential's token id.
+const resumePrefix = "resume-"
+
+// resumeFrame is the first frame of a websocket opened with ?resume=1.
+type resumeFrame struct {
+	Type  string `json:"type"`
+	Token string `json:"token"`
+}
+
+// typeResume is resumeFrame's type; the streamer never sends it.
+const typeResume = "gateway::resume"
+
+// resumeCredential is the credential that resumes session id after a
+// websocket used token tokenID.
+func (s *Server) resumeCredential(id, tokenID string) string {
+	return s.tokens.SessionToken(id, resumePrefix+tokenID, time.Now().Add(s.cfg.SessionTokenTTL))
+}
+
+// resumeSession checks credential for session id and records a new socket
+// token, as a join does: ErrUnauthorized for a credential that is no
+// resume credential of this session, ErrSocketTokenUsed for one that was
+// used or replaced by a join, session.ErrEnded for an ended session.
+func (s *Server) resumeSession(ctx context.Context, id, credential string) (*session.Session, error) {
+	tid, err := s.tokens.VerifySession(credential, id, time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("invalid resume token: %w", err)
+	}
+	tokenID, ok := strings.CutPrefix(tid, resumePrefix)
+	if !ok {
+		return nil, fmt.Errorf("%w: not a resume token (a session URL's token does not resume)", auth.ErrUnauthorized)
+	}
+	return s.sessions.Update(ctx, id, func(x *session.Session) error {
+		if t := x.Socket; t == nil || t.ID != tokenID || t.UsedAt.IsZero() {
+			return fmt.Errorf("%w: this resume token was used or replaced by a join; join the session for a new URL", ErrSocketTokenUsed)
+		}
+		x.Socket = newSocketToken()
+		return nil
+	})
+}
 
 // newSocketToken is a fresh token entry for a session record.
 func newSocketToken() *session.SocketToken {
@@ -106,4 +162,45 @@ func headerHasToken(h http.Header, key, token string) bool {
 		}
 	}
 	return false
+}
+
+// ResumeRequest is the body of POST /1.0/sessions/{id}/resume.
+type ResumeRequest struct {
+	// Token is the credential of a websocket's gateway::resume frame.
+	Token string `json:"token"`
+}
+
+// handleResume answers a fresh session URL to the holder of a resume
+// credential, through any gateway; it takes no API token.
+func (s *Server) handleResume(w http.ResponseWriter, r *http.Request) {
+	var req ResumeRequest
+	if err := decodeBody(w, r, s.cfg.MaxBodyBytes, &req, false); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if req.Token == "" {
+		s.fail(w, r, badRequest("token is required: the credential of the websocket's gateway::resume frame"))
+		return
+	}
+	ctx, cancel := s.requestCtx(r)
+	defer cancel()
+	sess, err := s.resumeSession(ctx, r.PathValue("id"), req.Token)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.log.Info("session resumed", "session", sess.ID)
+	writeSync(w, http.StatusOK, s.withURL(r, sess))
+}
+
+// sendResume writes the resume credential frame of a websocket that used
+// token tokenID (see resumePrefix).
+func (s *Server) sendResume(c *websocket.Conn, id, tokenID string) error {
+	frame, err := json.Marshal(resumeFrame{Type: typeResume, Token: s.resumeCredential(id, tokenID)})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
+	defer cancel()
+	return c.Write(ctx, websocket.MessageText, frame)
 }

@@ -131,6 +131,14 @@ func (s *Server) handleClientSocket(w http.ResponseWriter, r *http.Request) {
 	}
 	b.live.touch()
 	c.SetReadLimit(s.cfg.MaxFrameBytes)
+	if r.URL.Query().Get("resume") == "1" {
+		// Before the relay starts, so before any frame of the streamer's.
+		if err := s.sendResume(c, id, tokenID); err != nil {
+			log.Info("websocket: resume credential not sent", "err", err)
+			_ = c.CloseNow()
+			return
+		}
+	}
 	s.metrics.websockets.Inc()
 	defer s.metrics.websockets.Dec()
 	b.run(c)

@@ -20,18 +20,16 @@ import (
 // client signals through the first; kill -9 of that gateway when the
 // streamer's offer reaches the client (mid-signaling): the client's
 // websocket drops, it joins through the other gateway, finishes signaling
-// there and streams, for an ephemeral session as for a joinable one.
+// there and streams, for an ephemeral session as for a joinable one. A
+// client that holds only the session URL does the same with the resume
+// credential its first websocket got, and no API token.
 func TestGatewayKilledMidSignaling(t *testing.T) {
-	for _, joinable := range []bool{false, true} {
-		name := "ephemeral"
-		if joinable {
-			name = "joinable"
-		}
-		t.Run(name, func(t *testing.T) { gatewayKilledMidSignaling(t, joinable) })
-	}
+	t.Run("ephemeral", func(t *testing.T) { gatewayKilledMidSignaling(t, false, false) })
+	t.Run("joinable", func(t *testing.T) { gatewayKilledMidSignaling(t, true, false) })
+	t.Run("url only", func(t *testing.T) { gatewayKilledMidSignaling(t, false, true) })
 }
 
-func gatewayKilledMidSignaling(t *testing.T, joinable bool) {
+func gatewayKilledMidSignaling(t *testing.T, joinable, urlOnly bool) {
 	checkLeaks(t)
 	st := startStack(t, stackOptions{})
 	ctx := testCtx(t)
@@ -54,8 +52,13 @@ func gatewayKilledMidSignaling(t *testing.T, joinable bool) {
 		retries []error
 	)
 	var frames frameLog
+	gateways := []*client.Gateway{gwA, gwB}
+	if urlOnly {
+		gateways = []*client.Gateway{{BaseURL: gwA.BaseURL}, {BaseURL: gwB.BaseURL}}
+	}
 	f := &client.Failover{
-		Gateways: []*client.Gateway{gwA, gwB},
+		Gateways: gateways,
+		Resume:   urlOnly,
 		Options:  client.Options{OnFrame: frames.onFrame, IncludeLoopback: true, Log: slog.New(slog.DiscardHandler)},
 		Backoff:  client.Backoff{Initial: 50 * time.Millisecond, Max: 500 * time.Millisecond},
 		Dial: func(ctx context.Context, url string) (client.Signaler, error) {
@@ -118,6 +121,9 @@ func gatewayKilledMidSignaling(t *testing.T, joinable bool) {
 	}
 	st.waitStatus(t, info.ID, func(s *session.Session) bool { return s.Status.Ended() })
 	waitNothingLeft(t, info.ID)
+	if urlOnly {
+		return
+	}
 
 	// `streamstack probe` given both gateways, the dead one first: it
 	// creates through the one that answers, streams, and deletes there.
