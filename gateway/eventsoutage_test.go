@@ -8,6 +8,7 @@ import (
 
 	njs "github.com/nats-io/nats.go/jetstream"
 
+	"github.com/streamstack/streamstack/internal/promtest"
 	"github.com/streamstack/streamstack/jetstream"
 	"github.com/streamstack/streamstack/session"
 	"github.com/streamstack/streamstack/subjects"
@@ -26,6 +27,10 @@ func TestCreatesAnswerThroughEventsOutage(t *testing.T) {
 	want := map[string]bool{}
 	for range 3 {
 		want[g.create(nil).ID] = true
+	}
+	m := promtest.Scrape(t, g.base+"/metrics?api_token="+g.token)
+	if v, ok := m.Value("streamstack_session_events_pending"); !ok || v < 1 {
+		t.Fatalf("streamstack_session_events_pending %v (%v) with the events stream gone", v, ok)
 	}
 	if _, err := jetstream.Setup(ctx, g.env.JS, jetstream.DefaultLimits()); err != nil {
 		t.Fatal(err)

@@ -147,6 +147,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if s.metrics, err = newMetrics(reg); err != nil {
 		return nil, err
 	}
+	if err := s.registerStoreMetrics(reg); err != nil {
+		return nil, err
+	}
 	s.ops = s.newOps(reg)
 	s.routes = s.routeTable()
 	s.mux = http.NewServeMux()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/streamstack/streamstack/auth"
 	"github.com/streamstack/streamstack/internal/natstest"
+	"github.com/streamstack/streamstack/internal/promtest"
 	"github.com/streamstack/streamstack/subjects"
 )
 
@@ -66,5 +67,11 @@ func TestCachedTokenThroughTokensOutage(t *testing.T) {
 	g.call(http.MethodGet, "/1.0/sessions", nil).ok(t, http.StatusOK, nil)
 	if a := g.call(http.MethodGet, "/1.0/sessions", nil, "Authorization", "Bearer sst_a-token-never-seen-here"); a.code != http.StatusServiceUnavailable {
 		t.Fatalf("an unseen token during the outage answered %d: %s", a.code, a.raw)
+	}
+	m := promtest.Scrape(t, g.base+"/metrics?api_token="+g.token)
+	hits, _ := m.Value("streamstack_gateway_token_cache_hits_total")
+	stale, _ := m.Value("streamstack_gateway_token_cache_stale_total")
+	if hits+stale < 1 {
+		t.Fatalf("token cache hits %v, stale %v: the outage was not served from the cache", hits, stale)
 	}
 }
