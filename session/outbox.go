@@ -67,10 +67,14 @@ func (o *outbox) add(ev outboxEvent) {
 	o.mu.Lock()
 	if o.closed || o.pending >= o.cfg.OutboxSize {
 		o.dropped++
-		closed := o.closed
+		closed, dropped := o.closed, o.dropped
 		o.mu.Unlock()
-		o.log.Error("event dropped: the outbox is full (the events stream has not taken events for a while) or the store closed",
-			"session", ev.session, "type", ev.typ, "outbox_size", o.cfg.OutboxSize, "closed", closed)
+		// A long outage drops many: the first and every thousandth say so
+		// (streamstack_session_events_dropped_total counts them all).
+		if dropped == 1 || dropped%1000 == 0 {
+			o.log.Error("event dropped: the outbox is full (the events stream has not taken events for a while) or the store closed",
+				"session", ev.session, "type", ev.typ, "outbox_size", o.cfg.OutboxSize, "closed", closed, "dropped", dropped)
+		}
 		return
 	}
 	o.shards[i] = append(o.shards[i], ev)
