@@ -301,11 +301,11 @@ func (a *Agent) terminate(p *streamerProc) {
 	<-p.done
 }
 
-// finish records how the session ended once its streamer is gone.
+// finish records how the session ended once its streamer is gone. The
+// store bounds the write (--record-write-timeout, longer than a cluster's
+// election), retrying a NATS blip, so the end is not lost to one.
 func (a *Agent) finish(id string, exitErr error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_, err := a.deps.Sessions.Update(ctx, id, func(s *session.Session) error {
+	_, err := a.deps.Sessions.Update(context.Background(), id, func(s *session.Session) error {
 		if s.Status == session.StatusTerminating || exitErr == nil {
 			s.Status = session.StatusTerminated
 			if s.Reason == "" {
