@@ -171,11 +171,7 @@ func (st *Store) keys(ctx context.Context) ([]string, error) {
 
 // getSized is Get with the record's encoded size.
 func (st *Store) getSized(ctx context.Context, id string) (*Session, int, error) {
-	e, err := st.entry(ctx, id)
-	if err != nil {
-		return nil, 0, err
-	}
-	s, err := decode(e.Value())
+	s, e, err := st.getEntry(ctx, id)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -127,15 +127,24 @@ func (st *Store) createRecord(ctx context.Context, id string, data []byte) (uint
 
 // Get returns the record and its KV revision.
 func (st *Store) Get(ctx context.Context, id string) (*Session, uint64, error) {
-	e, err := st.entry(ctx, id)
-	if err != nil {
-		return nil, 0, err
-	}
-	s, err := decode(e.Value())
+	s, e, err := st.getEntry(ctx, id)
 	if err != nil {
 		return nil, 0, err
 	}
 	return s, e.Revision(), nil
+}
+
+// getEntry reads and decodes the record, with the entry it came in.
+func (st *Store) getEntry(ctx context.Context, id string) (*Session, njs.KeyValueEntry, error) {
+	e, err := st.entry(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := decode(e.Value())
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, e, nil
 }
 
 // entry reads the record's KV entry.

@@ -62,13 +62,7 @@ func runGateway(ctx context.Context, args []string) error {
 	if err := admin.settleAdminToken(fs, args, log); err != nil {
 		return err
 	}
-	natsAuth, err := nf.read(c.NATSURL, os.Getenv)
-	if err != nil {
-		return err
-	}
-	warnURLCredentials(fs, args, c.NATSURL, log)
-	_, nc, res, err := localstack.Dial(ctx, localstack.ConnectOptions{URL: c.NATSURL, Name: "streamstack-gateway", Limits: limits,
-		Setup: []jetstream.SetupOption{jetstream.WithLog(log)}, NATS: natsAuth.opts, StartTimeout: nf.startTimeout, Log: log})
+	natsAuth, nc, res, err := dialNATS(ctx, fs, args, c.NATSURL, nf, "streamstack-gateway", limits, log)
 	if err != nil {
 		return err
 	}
@@ -152,13 +146,7 @@ func runAgent(ctx context.Context, args []string) error {
 		return errors.New("--nats-url is required (use serve for an embedded NATS)")
 	}
 	log := c.logger()
-	natsAuth, err := nf.read(c.NATSURL, os.Getenv)
-	if err != nil {
-		return err
-	}
-	warnURLCredentials(fs, args, c.NATSURL, log)
-	_, nc, res, err := localstack.Dial(ctx, localstack.ConnectOptions{URL: c.NATSURL, Name: "streamstack-agent", Limits: limits,
-		Setup: []jetstream.SetupOption{jetstream.WithLog(log)}, NATS: natsAuth.opts, StartTimeout: nf.startTimeout, Log: log})
+	natsAuth, nc, res, err := dialNATS(ctx, fs, args, c.NATSURL, nf, "streamstack-agent", limits, log)
 	if err != nil {
 		return err
 	}
@@ -202,6 +190,24 @@ func runAgent(ctx context.Context, args []string) error {
 		return err
 	}
 	return runAgentServing(ctx, ag, nc, res.JS, *metricsAddr, readyTTL, log)
+}
+
+// dialNATS connects a gateway or an agent to the NATS at natsURL with the
+// credentials nf names, waiting out --start-timeout while it elects, and
+// sets its streams and buckets up to limits.
+func dialNATS(ctx context.Context, fs *flag.FlagSet, args []string, natsURL string, nf *natsClientFlags, name string,
+	limits *jetstream.Limits, log *slog.Logger) (natsAuth, *nats.Conn, *jetstream.Resources, error) {
+	auth, err := nf.read(natsURL, os.Getenv)
+	if err != nil {
+		return natsAuth{}, nil, nil, err
+	}
+	warnURLCredentials(fs, args, natsURL, log)
+	_, nc, res, err := localstack.Dial(ctx, localstack.ConnectOptions{URL: natsURL, Name: name, Limits: limits,
+		Setup: []jetstream.SetupOption{jetstream.WithLog(log)}, NATS: auth.opts, StartTimeout: nf.startTimeout, Log: log})
+	if err != nil {
+		return natsAuth{}, nil, nil, err
+	}
+	return auth, nc, res, nil
 }
 
 // streamerUsers answers the per-session streamer URLs of natsURL when that
