@@ -31,10 +31,7 @@ func probeIsolation(ctx context.Context, cfg Config) (state string, inv containe
 	if cfg.AppIsolation == isolationNone {
 		return isolationNone, container.Inventory{}
 	}
-	slots := cfg.AppSlots
-	if slots.Dir == "" {
-		slots = container.DefaultSlots()
-	}
+	slots := appSlots(cfg)
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	inv = cfg.Containers.Probe(ctx, slots, os.TempDir())
@@ -42,6 +39,29 @@ func probeIsolation(ctx context.Context, cfg Config) (state string, inv containe
 		return isolationUnavailble, inv
 	}
 	return isolationContainer, inv
+}
+
+// appSlots are the uid ranges of the apps' containers.
+func appSlots(cfg Config) container.Slots {
+	if cfg.AppSlots.Dir == "" {
+		return container.DefaultSlots()
+	}
+	return cfg.AppSlots
+}
+
+// removeStaleFilters deletes the outbound filter tables that apps'
+// networks of a previous run left (their holders died with it).
+func (a *Agent) removeStaleFilters(ctx context.Context) {
+	if a.isolation != isolationContainer {
+		return
+	}
+	n, err := appSlots(a.cfg).RemoveStaleFilters(ctx)
+	switch {
+	case err != nil:
+		a.log.Warn("remove the outbound filters a previous run left", "err", err)
+	case n > 0:
+		a.log.Info("removed the outbound filters a previous run left", "tables", n)
+	}
 }
 
 // Isolation is what the agent found of app containers at start.

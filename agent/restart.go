@@ -88,6 +88,9 @@ func (a *Agent) reconcileOwn(ctx context.Context) error {
 	if len(mine) > 0 {
 		a.log.Info("reconciled sessions of a previous run", "ended", ended, "seen", len(mine))
 	}
+	// Their apps' networks' filters: the sessions do not say which uid
+	// slot each had, so every table of a slot nobody holds goes.
+	a.removeStaleFilters(ctx)
 	return nil
 }
 

@@ -471,7 +471,10 @@ var refusedV6 = func() []netip.Prefix {
 
 // filterTable is uid's table: one per uid, so that a table a killed
 // caller left is replaced by the next network on that uid.
-func filterTable(uid uint32) string { return fmt.Sprintf("streamstack_net_%d", uid) }
+func filterTable(uid uint32) string { return filterTablePrefix + strconv.FormatUint(uint64(uid), 10) }
+
+// filterTablePrefix starts every filter table's name.
+const filterTablePrefix = "streamstack_net_"
 
 // filterRules is the nft script that makes (or replaces, at once) uid's
 // table: packets of uid's sockets to a refused destination are counted
