@@ -86,3 +86,17 @@ func TestResumeCredential(t *testing.T) {
 		t.Fatalf("resume of a deleted session: %d %s", a.code, a.raw)
 	}
 }
+
+// Resumes need no API token, so each address gets the create rate: a flood
+// of them, good credentials or not, is refused with 429.
+func TestResumeRateLimitedPerAddress(t *testing.T) {
+	g := newTestGW(t, func(c *Config) { c.CreatesPerIPPerSecond, c.CreateBurstPerIP = 0.001, 2 })
+	c := g.create(map[string]any{"app": "x"})
+	var last answer
+	for range 3 {
+		last = g.resume(c.ID, "not-a-credential")
+	}
+	if last.code != http.StatusTooManyRequests {
+		t.Fatalf("the third resume from one address answered %d, want 429", last.code)
+	}
+}

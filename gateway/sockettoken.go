@@ -173,6 +173,13 @@ type ResumeRequest struct {
 // handleResume answers a fresh session URL to the holder of a resume
 // credential, through any gateway; it takes no API token.
 func (s *Server) handleResume(w http.ResponseWriter, r *http.Request) {
+	// No API token guards it, so each address gets the create rate: a
+	// resume mints a URL as a create does.
+	if host := s.clientAddr(r); s.quotas.perIP != nil && !s.quotas.perIP.allow(host, time.Now()) {
+		s.fail(w, r, fmt.Errorf("%w: more than %g session creates and resumes a second from %s (--creates-per-ip-per-second)",
+			ErrQuota, s.cfg.CreatesPerIPPerSecond, host))
+		return
+	}
 	var req ResumeRequest
 	if err := decodeBody(w, r, s.cfg.MaxBodyBytes, &req, false); err != nil {
 		s.fail(w, r, err)

@@ -96,7 +96,7 @@ func addGatewayFlags(fs *flag.FlagSet) *gateway.Config {
 	fs.StringVar(&c.TLSCertFile, "tls-cert", "", "PEM certificate (chain) for the gateway to serve HTTPS and wss itself, with --tls-key; reloaded when the file changes; empty: plain HTTP (put a TLS proxy in front)")
 	fs.StringVar(&c.TLSKeyFile, "tls-key", "", "PEM private key of --tls-cert")
 	fs.Var(prefixListFlag{&c.TrustedProxies}, "trusted-proxies", "reverse proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-Proto, -Host and -For the gateway believes, for websocket URLs, the same-origin check and the client address of the create quotas; empty: none, the headers are ignored")
-	fs.Float64Var(&c.CreatesPerIPPerSecond, "creates-per-ip-per-second", c.CreatesPerIPPerSecond, "session creates one client address may make a second with non-admin API tokens, on each gateway (the TCP peer's address); 0: no limit")
+	fs.Float64Var(&c.CreatesPerIPPerSecond, "creates-per-ip-per-second", c.CreatesPerIPPerSecond, "session creates one client address may make a second with non-admin API tokens, and resumes (which need no API token) it may make, on each gateway (the TCP peer's address); 0: no limit")
 	fs.IntVar(&c.CreateBurstPerIP, "create-burst-per-ip", c.CreateBurstPerIP, "creates one client address may make at once before --creates-per-ip-per-second applies")
 	fs.IntVar(&c.CreatesPerTokenPerMinute, "creates-per-token-per-minute", c.CreatesPerTokenPerMinute, "session creates a non-admin API token may make a minute, on each gateway; 0: no limit")
 	fs.IntVar(&c.MaxActiveSessionsPerToken, "max-sessions-per-token", c.MaxActiveSessionsPerToken, "sessions a non-admin API token may have that have not ended; 0: no limit")
