@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"time"
 
@@ -101,7 +102,47 @@ func (c *Cluster) WaitReady(ctx context.Context) error {
 			return fmt.Errorf("%w: %s: %w\n%s", ErrNotReady, n.Name, err, tail(n.Log(), 2000))
 		}
 	}
+	if err := c.waitPlacement(ctx); err != nil {
+		return fmt.Errorf("%w: %w", ErrNotReady, err)
+	}
 	return nil
+}
+
+// waitPlacement waits until the meta leader can place a stream on every
+// running node: it answers JetStream requests as soon as it is elected,
+// but "no suitable peers for placement" until it has heard from each
+// peer, so a test's first R3 stream could fail right after WaitReady.
+func (c *Cluster) waitPlacement(ctx context.Context) error {
+	var urls []string
+	for _, n := range c.nodes {
+		if n.running() {
+			urls = append(urls, n.URL)
+		}
+	}
+	nc, err := nats.Connect(strings.Join(urls, ","), nats.Name("natscluster-placement"))
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	js, err := njs.New(nc)
+	if err != nil {
+		return err
+	}
+	cfg := njs.StreamConfig{Name: "NATSCLUSTER_PROBE", Subjects: []string{"natscluster.probe"},
+		Storage: njs.MemoryStorage, Replicas: len(urls)}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		_, err := js.CreateOrUpdateStream(ctx, cfg)
+		if err == nil {
+			return js.DeleteStream(ctx, cfg.Name)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("placing an R%d stream: %w (last: %w)", len(urls), ctx.Err(), err)
+		case <-tick.C:
+		}
+	}
 }
 
 func (n *Node) waitReady(ctx context.Context) error {
