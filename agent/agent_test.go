@@ -98,7 +98,11 @@ func (f *fixture) waitFor(t *testing.T, id string, ok func(*session.Session) boo
 func (f *fixture) waitUsed(t *testing.T, want float64) {
 	t.Helper()
 	natstest.CheckFor(t, 5*time.Second, 10*time.Millisecond, func() error {
-		if u := f.usedUnits(t); u != want {
+		u, err := f.tryUsedUnits()
+		if err != nil {
+			return err
+		}
+		if u != want {
 			return fmt.Errorf("used %v, want %v", u, want)
 		}
 		return nil
@@ -106,11 +110,21 @@ func (f *fixture) waitUsed(t *testing.T, want float64) {
 }
 
 func (f *fixture) usedUnits(t *testing.T) float64 {
+	u, err := f.tryUsedUnits()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// tryUsedUnits reads the agent's heartbeat; between two beats on a busy
+// machine the bucket may hold none for a moment.
+func (f *fixture) tryUsedUnits() (float64, error) {
 	agents, err := fleet.List(context.Background(), f.env.Agents)
 	if err != nil || len(agents) != 1 {
-		t.Fatalf("agents %v %v", agents, err)
+		return 0, fmt.Errorf("agents %v %v", agents, err)
 	}
-	return agents[0].UsedUnits
+	return agents[0].UsedUnits, nil
 }
 
 func TestNeverOvercommitsAndEndsWithNoCapacity(t *testing.T) {
