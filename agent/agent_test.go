@@ -109,14 +109,6 @@ func (f *fixture) waitUsed(t *testing.T, want float64) {
 	})
 }
 
-func (f *fixture) usedUnits(t *testing.T) float64 {
-	u, err := f.tryUsedUnits()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u
-}
-
 // tryUsedUnits reads the agent's heartbeat; between two beats on a busy
 // machine the bucket may hold none for a moment.
 func (f *fixture) tryUsedUnits() (float64, error) {
