@@ -58,8 +58,28 @@ func ensureBucket(ctx context.Context, js njs.JetStream, cfg njs.KeyValueConfig,
 	switch {
 	case err == nil:
 		cfg.Replicas = o.applyReplicas(ctx, "KV_"+cfg.Bucket, s.CachedInfo().Config.Replicas, want)
+		if bucketUnchanged(s.CachedInfo().Config, cfg) {
+			return js.KeyValue(ctx, cfg.Bucket) // no update: see ensureStream
+		}
 	case !errors.Is(err, njs.ErrStreamNotFound):
 		return nil, err
 	}
 	return js.CreateOrUpdateKeyValue(ctx, cfg)
+}
+
+// bucketUnchanged reports whether the bucket's stream already has the
+// limits cfg asks for (as nats.go maps them: a zero size is -1, no history
+// is 1, no replicas 1).
+func bucketUnchanged(cur njs.StreamConfig, cfg njs.KeyValueConfig) bool {
+	orNeg := func(v int64) int64 {
+		if v == 0 {
+			return -1
+		}
+		return v
+	}
+	history := int64(max(cfg.History, 1))
+	replicas := max(cfg.Replicas, 1)
+	return cur.MaxBytes == orNeg(cfg.MaxBytes) && int64(cur.MaxMsgSize) == orNeg(int64(cfg.MaxValueSize)) &&
+		cur.MaxAge == cfg.TTL && cur.MaxMsgsPerSubject == history && cur.Storage == cfg.Storage &&
+		cur.Replicas == replicas && cur.Description == cfg.Description
 }

@@ -2,8 +2,10 @@ package jetstream
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"time"
 
 	njs "github.com/nats-io/nats.go/jetstream"
@@ -139,8 +141,61 @@ func ensureStream(ctx context.Context, js njs.JetStream, cfg njs.StreamConfig, w
 		return err
 	}
 	cfg.Replicas = o.applyReplicas(ctx, cfg.Name, s.CachedInfo().Config.Replicas, want)
+	if covers(s.CachedInfo().Config, cfg) {
+		// Nothing to change. An update is not free: nats-server 2.15.2
+		// rewrites the store's config under consumers being created on it
+		// (a race its race detector reports), and every component start
+		// would do it for nothing.
+		return nil
+	}
 	if _, err := js.UpdateStream(ctx, cfg); err != nil {
 		return fmt.Errorf("update: %w", err)
 	}
 	return nil
+}
+
+// covers reports whether cur already has every field want sets: each
+// field of want's JSON that is not a zero value has the same value in
+// cur's.
+func covers(cur, want any) bool {
+	var c, w map[string]any
+	cb, err1 := json.Marshal(cur)
+	wb, err2 := json.Marshal(want)
+	if err1 != nil || err2 != nil || json.Unmarshal(cb, &c) != nil || json.Unmarshal(wb, &w) != nil {
+		return false
+	}
+	for k, v := range w {
+		if unset(v) {
+			// Unset or no limit here: cur must have none either (a 0
+			// limit is the server's -1).
+			if cv := c[k]; !unset(cv) && cv != float64(-1) {
+				return false
+			}
+			continue
+		}
+		if !reflect.DeepEqual(c[k], v) {
+			return false
+		}
+	}
+	return true
+}
+
+// unset is a JSON value that sets nothing: absent, null, false, 0, "",
+// an empty list or map.
+func unset(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case bool:
+		return !x
+	case float64:
+		return x == 0
+	case string:
+		return x == ""
+	case []any:
+		return len(x) == 0
+	case map[string]any:
+		return len(x) == 0
+	}
+	return false
 }

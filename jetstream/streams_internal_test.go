@@ -1,8 +1,11 @@
 package jetstream
 
 import (
+	"context"
 	"testing"
 	"time"
+
+	njs "github.com/nats-io/nats.go/jetstream"
 )
 
 func TestReplicasFor(t *testing.T) {
@@ -73,5 +76,57 @@ func TestParseSync(t *testing.T) {
 		if _, err := ParseSync(in); err == nil {
 			t.Errorf("ParseSync(%q) took it", in)
 		}
+	}
+}
+
+// A second Setup with the same limits finds nothing to change: no stream
+// or bucket is updated (an update races consumers being created, inside
+// nats-server), while other limits still are.
+func TestSetupAgainChangesNothing(t *testing.T) {
+	srv, err := StartServer(DefaultServerConfig(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+	nc, err := srv.Connect("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := njs.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	l := DefaultLimits()
+	if _, err := Setup(ctx, js, l); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range streamConfigs(l) {
+		s, err := js.Stream(ctx, want.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want.Replicas = 1
+		if !covers(s.CachedInfo().Config, want) {
+			t.Errorf("stream %s: %+v does not cover %+v", want.Name, s.CachedInfo().Config, want)
+		}
+	}
+	for _, b := range bucketConfigs(l) {
+		s, err := js.Stream(ctx, "KV_"+b.cfg.Bucket)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bucketUnchanged(s.CachedInfo().Config, b.cfg) {
+			t.Errorf("bucket %s: %+v is not %+v", b.cfg.Bucket, s.CachedInfo().Config, b.cfg)
+		}
+	}
+	changed := streamConfigs(l)[0]
+	changed.MaxAge++
+	unlimited := streamConfigs(l)[0]
+	unlimited.MaxBytes = 0 // no limit: applied to a stream that has one
+	if covers(streamConfigs(l)[0], unlimited) {
+		t.Fatal("covers misses a limit lifted")
+	}
+	if covers(changed, streamConfigs(l)[0]) || !covers(streamConfigs(l)[0], streamConfigs(l)[0]) {
+		t.Fatal("covers misses a changed field")
 	}
 }
