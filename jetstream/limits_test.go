@@ -177,18 +177,8 @@ func TestSignalingBoundedForAnyPublisher(t *testing.T) {
 func TestServerLimitsInItsConfig(t *testing.T) {
 	cfg := jetstream.DefaultServerConfig(t.TempDir())
 	cfg.Listen = ""
-	srv, err := jetstream.StartServer(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	nc, err := srv.Connect("test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
+	_, _, js := startServer(t, cfg)
 	ctx := testCtx(t)
-	js, _ := njs.New(nc)
 	if _, err := jetstream.Setup(ctx, js, jetstream.DefaultLimits()); err != nil {
 		t.Fatalf("DefaultLimits do not fit DefaultServerConfig: %v", err)
 	}
@@ -211,22 +201,13 @@ func TestServerLimitsInItsConfig(t *testing.T) {
 // held to the server's memory: publishes beyond it are refused.
 func TestServerMemoryBoundsAStreamWithoutLimits(t *testing.T) {
 	cfg := jetstream.ServerConfig{StoreDir: t.TempDir(), MaxMemory: 4 << 20, MaxStore: 16 << 20, MaxConsumers: 2}
-	srv, err := jetstream.StartServer(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	nc, err := srv.Connect("test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
+	_, _, js := startServer(t, cfg)
 	ctx := testCtx(t)
-	js, _ := njs.New(nc)
 	if _, err := js.CreateStream(ctx, njs.StreamConfig{Name: "OLD", Subjects: []string{"old.>"}, Storage: njs.MemoryStorage}); err != nil {
 		t.Fatal(err)
 	}
 	frame := make([]byte, 512<<10)
+	var err error
 	var stored int
 	for ; stored < 64; stored++ {
 		if _, err = js.Publish(ctx, fmt.Sprintf("old.%d", stored), frame); err != nil {

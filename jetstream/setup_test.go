@@ -283,22 +283,30 @@ func authServer(t *testing.T) (*jetstream.Server, jetstream.Credentials, authRes
 		t.Fatal(err)
 	}
 	creds.Apply(&cfg)
-	srv, err := jetstream.StartServer(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	internal, err := srv.Connect("internal")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(internal.Close)
+	srv, internal, js := startServer(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	js, _ := njs.New(internal)
 	res, err := jetstream.Setup(ctx, js, jetstream.DefaultLimits())
 	if err != nil {
 		t.Fatal(err)
 	}
 	return srv, creds, authResources{Resources: res, Conn: internal}
+}
+
+// startServer starts an embedded server with cfg and connects to it as
+// its internal user; t's cleanup closes both.
+func startServer(t *testing.T, cfg jetstream.ServerConfig) (*jetstream.Server, *nats.Conn, njs.JetStream) {
+	t.Helper()
+	srv, err := jetstream.StartServer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	nc, err := srv.Connect("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, _ := njs.New(nc)
+	return srv, nc, js
 }
