@@ -46,14 +46,7 @@ func TestRevokeReachesEveryCache(t *testing.T) {
 	env := natstest.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	admin, err := auth.New(ctx, env.Tokens)
-	if err != nil {
-		t.Fatal(err)
-	}
-	secret, info, err := admin.Create(ctx, "ci")
-	if err != nil {
-		t.Fatal(err)
-	}
+	admin, secret, info := createToken(t, ctx, env)
 	// The watch starts after the create, whose change would drop the
 	// token from the cache whenever the watch sees it.
 	gw := cachedTokens(t, env, time.Hour)
@@ -114,14 +107,7 @@ func TestCachedTokensOutliveBucketOutage(t *testing.T) {
 	defer cancel()
 	// Made before the watch starts, which sees only later changes (a
 	// change drops the token from the cache).
-	admin, err := auth.New(ctx, env.Tokens)
-	if err != nil {
-		t.Fatal(err)
-	}
-	secret, info, err := admin.Create(ctx, "ci")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, secret, info := createToken(t, ctx, env)
 	// A TTL shorter than any lookup: every one goes to the bucket.
 	gw := cachedTokens(t, env, time.Nanosecond)
 	if _, err := gw.Verify(ctx, secret); err != nil {
@@ -139,8 +125,23 @@ func TestCachedTokensOutliveBucketOutage(t *testing.T) {
 	if s := gw.CacheStats(); s.Stale < 2 {
 		t.Fatalf("cache %+v: not answered from the stale entry", s)
 	}
-	_, err = gw.Verify(ctx, "sst_never-seen-token-during-outage")
+	_, err := gw.Verify(ctx, "sst_never-seen-token-during-outage")
 	if err == nil || errors.Is(err, auth.ErrUnauthorized) {
 		t.Fatalf("an uncached token during the outage: %v, want a lookup error", err)
 	}
+}
+
+// createToken makes a token through a store of its own, as another
+// process would.
+func createToken(t *testing.T, ctx context.Context, env *natstest.Env) (*auth.Tokens, string, auth.Info) {
+	t.Helper()
+	admin, err := auth.New(ctx, env.Tokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, info, err := admin.Create(ctx, "ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return admin, secret, info
 }
