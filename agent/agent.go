@@ -186,7 +186,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	loops.Go(func() { a.heartbeatLoop(ctx) })
 	if a.cfg.ReconcileInterval > 0 {
 		rc, err := reconcile.New(reconcile.Config{ID: a.cfg.ID, Interval: a.cfg.ReconcileInterval, FullScan: a.cfg.ReconcileFullScan},
-			reconcile.Deps{Agents: a.deps.Agents, Sessions: a.deps.Sessions, Log: a.log})
+			reconcile.Deps{JS: a.deps.JS, Agents: a.deps.Agents, Sessions: a.deps.Sessions, Log: a.log})
 		if err != nil {
 			return err
 		}
@@ -271,7 +271,7 @@ func (a *Agent) refreshPeers(ctx context.Context) {
 	if a.cfg.HardwareWait <= 0 {
 		return
 	}
-	peers, err := fleet.List(ctx, a.deps.Agents)
+	peers, err := fleet.List(ctx, a.deps.JS, a.deps.Agents)
 	if err != nil {
 		if ctx.Err() == nil {
 			a.log.Warn("list agents", "err", err)

@@ -112,7 +112,7 @@ func (f *fixture) waitUsed(t *testing.T, want float64) {
 // tryUsedUnits reads the agent's heartbeat; between two beats on a busy
 // machine the bucket may hold none for a moment.
 func (f *fixture) tryUsedUnits() (float64, error) {
-	agents, err := fleet.List(context.Background(), f.env.Agents)
+	agents, err := fleet.List(context.Background(), f.env.JS, f.env.Agents)
 	if err != nil || len(agents) != 1 {
 		return 0, fmt.Errorf("agents %v %v", agents, err)
 	}
@@ -204,7 +204,7 @@ func TestStopEndsEverySession(t *testing.T) {
 	if s.Status != session.StatusTerminated || s.Reason != session.ReasonAgentStopped {
 		t.Fatalf("%+v", s)
 	}
-	if agents, _ := fleet.List(context.Background(), f.env.Agents); len(agents) != 0 {
+	if agents, _ := fleet.List(context.Background(), f.env.JS, f.env.Agents); len(agents) != 0 {
 		t.Fatalf("heartbeat left behind: %v", agents)
 	}
 }

@@ -31,11 +31,19 @@ func (f *fixture) createApp(t *testing.T, app string) string {
 
 func (f *fixture) heartbeat(t *testing.T) fleet.Heartbeat {
 	t.Helper()
-	agents, err := fleet.List(context.Background(), f.env.Agents)
-	if err != nil || len(agents) != 1 {
-		t.Fatalf("agents %v %v", agents, err)
+	h, err := f.tryHeartbeat()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return agents[0]
+	return h
+}
+
+func (f *fixture) tryHeartbeat() (fleet.Heartbeat, error) {
+	agents, err := fleet.List(context.Background(), f.env.JS, f.env.Agents)
+	if err != nil || len(agents) != 1 {
+		return fleet.Heartbeat{}, fmt.Errorf("agents %v %v", agents, err)
+	}
+	return agents[0], nil
 }
 
 // TestAppMemoryRefusedPatternAdmitted: an agent whose app budget holds
@@ -83,7 +91,11 @@ func TestAppMemoryRefusedPatternAdmitted(t *testing.T) {
 	f.waitFor(t, pat, placed)
 	natstest.CheckFor(t, 5*time.Second, 10*time.Millisecond, held(1, 2048))
 	natstest.CheckFor(t, 5*time.Second, 10*time.Millisecond, func() error {
-		if h := f.heartbeat(t); h.AppCPUTotal != 4 || h.AppCPUFree != 3 || h.AppMemoryTotalMB != 3000 || h.AppMemoryFreeMB != 952 {
+		h, err := f.tryHeartbeat()
+		if err != nil {
+			return err
+		}
+		if h.AppCPUTotal != 4 || h.AppCPUFree != 3 || h.AppMemoryTotalMB != 3000 || h.AppMemoryFreeMB != 952 {
 			return fmt.Errorf("heartbeat app budget %v/%v cores, %d/%d MiB free", h.AppCPUFree, h.AppCPUTotal, h.AppMemoryFreeMB, h.AppMemoryTotalMB)
 		}
 		return nil

@@ -61,7 +61,7 @@ func TestTwoHardwarePools(t *testing.T) {
 		t.Fatalf("four sessions on %v, want two on each GPU", count)
 	}
 	natstest.CheckFor(t, 5*time.Second, 10*time.Millisecond, func() error {
-		hb, err := fleet.List(context.Background(), env.Agents)
+		hb, err := fleet.List(context.Background(), env.JS, env.Agents)
 		if err != nil || len(hb) != 1 {
 			return fmt.Errorf("agents %v %v", hb, err)
 		}

@@ -50,7 +50,7 @@ func TestFallbackDegradesPoolInHeartbeat(t *testing.T) {
 	backends := func(check func(nv, x264 fleet.Backend) error) {
 		t.Helper()
 		natstest.CheckFor(t, 5*time.Second, 10*time.Millisecond, func() error {
-			agents, err := fleet.List(ctx, f.env.Agents)
+			agents, err := fleet.List(ctx, f.env.JS, f.env.Agents)
 			if err != nil || len(agents) != 1 {
 				return fmt.Errorf("agents %v: %v", agents, err)
 			}

@@ -64,7 +64,7 @@ func TestTwoAgentsPlacement(t *testing.T) {
 	runAgent(t, env, store, "sw", []encoders.Status{declared("libvpx", 10)})
 	// Both heartbeats are out before the first request.
 	natstest.CheckFor(t, 5*time.Second, 10*time.Millisecond, func() error {
-		hb, err := fleet.List(context.Background(), env.Agents)
+		hb, err := fleet.List(context.Background(), env.JS, env.Agents)
 		if err != nil || len(hb) != 2 {
 			return fmt.Errorf("agents %v %v", hb, err)
 		}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	njs "github.com/nats-io/nats.go/jetstream"
+
+	"github.com/streamstack/streamstack/internal/kvkeys"
 )
 
 // Heartbeat is what an agent says about itself every interval.
@@ -137,19 +139,23 @@ func Remove(ctx context.Context, kv njs.KeyValue, id string) error {
 
 // List returns the live agents sorted by id. Keys with a dot, which no
 // agent id has, are other users' of the bucket (the reconciler's lease).
-func List(ctx context.Context, kv njs.KeyValue) ([]Heartbeat, error) {
-	lister, err := kv.ListKeys(ctx)
+//
+// The keys come from package kvkeys, not kv.ListKeys, which missed a
+// heartbeat being rewritten while it listed: a live fleet read as empty
+// and the gateway answered "no capacity".
+func List(ctx context.Context, js njs.JetStream, kv njs.KeyValue) ([]Heartbeat, error) {
+	keys, err := kvkeys.List(ctx, js, kv, "*")
 	if err != nil {
 		return nil, fmt.Errorf("fleet: list: %w", err)
 	}
 	var out []Heartbeat
-	for key := range lister.Keys() {
-		if strings.Contains(key, ".") {
-			continue // not an agent: a lease (package reconcile)
-		}
+	for _, key := range keys {
 		e, err := kv.Get(ctx, key)
+		if errors.Is(err, njs.ErrKeyNotFound) || errors.Is(err, njs.ErrKeyDeleted) {
+			continue // removed, or expired between the two reads
+		}
 		if err != nil {
-			continue // expired between list and get
+			return nil, fmt.Errorf("fleet: get %s: %w", key, err)
 		}
 		var h Heartbeat
 		if json.Unmarshal(e.Value(), &h) == nil {
@@ -161,8 +167,8 @@ func List(ctx context.Context, kv njs.KeyValue) ([]Heartbeat, error) {
 }
 
 // Regions returns the distinct regions live agents serve, sorted.
-func Regions(ctx context.Context, kv njs.KeyValue) ([]string, error) {
-	agents, err := List(ctx, kv)
+func Regions(ctx context.Context, js njs.JetStream, kv njs.KeyValue) ([]string, error) {
+	agents, err := List(ctx, js, kv)
 	if err != nil {
 		return nil, err
 	}

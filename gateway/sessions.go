@@ -240,7 +240,7 @@ func (s *Server) checkName(field, v string) error {
 // units free only on VP8 encoders are no use to a client that decodes
 // only H.264, and the agents would refuse it until the placement timeout.
 func (s *Server) checkCapacity(ctx context.Context, region string, codecs []string) error {
-	agents, err := fleet.List(ctx, s.res.Agents)
+	agents, err := fleet.List(ctx, s.res.JS, s.res.Agents)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}

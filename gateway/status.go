@@ -51,7 +51,7 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 			}
 			healthErr = err
 			st.Healthy = false
-		} else if agents, err := fleet.List(ctx, s.res.Agents); err != nil {
+		} else if agents, err := fleet.List(ctx, s.res.JS, s.res.Agents); err != nil {
 			healthErr = err
 			st.Healthy = false
 		} else {
@@ -87,7 +87,7 @@ type statusError struct {
 func (s *Server) handleRegions(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := s.requestCtx(r)
 	defer cancel()
-	regions, err := fleet.Regions(ctx, s.res.Agents)
+	regions, err := fleet.Regions(ctx, s.res.JS, s.res.Agents)
 	if err != nil {
 		s.fail(w, r, fmt.Errorf("%w: %w", ErrUnavailable, err))
 		return

@@ -181,7 +181,7 @@ func TestAgentKilledMidSession(t *testing.T) {
 	t.Logf("session of the killed agent ended %q %s after the kill", lost.Reason, time.Since(killed).Round(time.Millisecond))
 	st.waitStatus(t, queued, func(s *session.Session) bool { return s.Status == session.StatusActive && s.Agent == bID })
 	natstest.CheckFor(t, 10*time.Second, 20*time.Millisecond, func() error {
-		agents, err := fleet.List(ctx, st.Res.Agents)
+		agents, err := fleet.List(ctx, st.Res.JS, st.Res.Agents)
 		if err != nil {
 			return err
 		}

@@ -48,6 +48,7 @@ func (c Config) Validate() error {
 
 // Deps are the buckets a reconciler reads and writes.
 type Deps struct {
+	JS       njs.JetStream
 	Agents   njs.KeyValue
 	Sessions *session.Store
 	Log      *slog.Logger
@@ -71,8 +72,8 @@ func New(cfg Config, deps Deps) (*Reconciler, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if deps.Agents == nil || deps.Sessions == nil {
-		return nil, fmt.Errorf("%w: Deps needs Agents and Sessions", ErrConfig)
+	if deps.JS == nil || deps.Agents == nil || deps.Sessions == nil {
+		return nil, fmt.Errorf("%w: Deps needs JS, Agents and Sessions", ErrConfig)
 	}
 	log := deps.Log
 	if log == nil {
@@ -132,7 +133,7 @@ func (r *Reconciler) Tick(ctx context.Context) (int, error) {
 // this contender has not scanned since it took the lease, or FullScan
 // passed, ends every session whose agent is not among them.
 func (r *Reconciler) sweep(ctx context.Context) (int, error) {
-	agents, err := fleet.List(ctx, r.deps.Agents)
+	agents, err := fleet.List(ctx, r.deps.JS, r.deps.Agents)
 	if err != nil {
 		return 0, err
 	}

@@ -43,7 +43,7 @@ func TestLeaseHasOneHolder(t *testing.T) {
 		t.Fatalf("old holder: held %v, %v", held, err)
 	}
 	// The lease is no agent.
-	agents, err := fleet.List(ctx, env.Agents)
+	agents, err := fleet.List(ctx, env.JS, env.Agents)
 	if err != nil || len(agents) != 0 {
 		t.Fatalf("agents %v, %v", agents, err)
 	}
@@ -79,7 +79,7 @@ func newReconciler(t *testing.T, env *natstest.Env, store *session.Store, id str
 	t.Helper()
 	cfg := reconcile.DefaultConfig()
 	cfg.ID = id
-	r, err := reconcile.New(cfg, reconcile.Deps{Agents: env.Agents, Sessions: store})
+	r, err := reconcile.New(cfg, reconcile.Deps{JS: env.JS, Agents: env.Agents, Sessions: store})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func TestReconcilerRun(t *testing.T) {
 	store := session.NewStore(env.JS, env.Sessions, "test", nil)
 	cfg := reconcile.DefaultConfig()
 	cfg.ID, cfg.Interval = "slow", time.Minute
-	r, err := reconcile.New(cfg, reconcile.Deps{Agents: env.Agents, Sessions: store})
+	r, err := reconcile.New(cfg, reconcile.Deps{JS: env.JS, Agents: env.Agents, Sessions: store})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	njs "github.com/nats-io/nats.go/jetstream"
 
+	"github.com/streamstack/streamstack/internal/kvkeys"
 	"github.com/streamstack/streamstack/subjects"
 )
 
@@ -314,12 +315,15 @@ func (st *Store) LatestStats(ctx context.Context, id string) (*Event, error) {
 // accepts (nil keeps all). It reads the whole bucket: a request path
 // wants Page, which reads a bounded page.
 func (st *Store) List(ctx context.Context, keep func(*Session) bool) ([]*Session, error) {
-	lister, err := st.kv.ListKeys(ctx)
+	// Not kv.ListKeys: it missed records rewritten while it listed (see
+	// package kvkeys), and a restarting agent would leave such a session
+	// running unowned.
+	keys, err := kvkeys.List(ctx, st.js, st.kv, ">")
 	if err != nil {
 		return nil, fmt.Errorf("session: list: %w", err)
 	}
 	var out []*Session
-	for key := range lister.Keys() {
+	for _, key := range keys {
 		s, _, err := st.Get(ctx, key)
 		if errors.Is(err, ErrNotFound) {
 			continue

@@ -110,7 +110,7 @@ func runGateway(ctx context.Context, args []string) error {
 		// Gateways contend for the reconciler's lease too: with every
 		// agent gone, someone must still end their sessions.
 		rcfg.ID = "gateway/" + host
-		rc, err := reconcile.New(rcfg, reconcile.Deps{Agents: res.Agents, Sessions: store, Log: log})
+		rc, err := reconcile.New(rcfg, reconcile.Deps{JS: res.JS, Agents: res.Agents, Sessions: store, Log: log})
 		if err != nil {
 			return err
 		}
