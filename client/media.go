@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/streamstack/streamstack/internal/avcodec"
@@ -100,7 +101,18 @@ func openDecoder(mime string) (string, decoder, payloadFormat, error) {
 	return "", nil, nil, fmt.Errorf("%w: no decoder for %s", ErrProtocol, mime)
 }
 
-func (p *Peer) readVideo(t *webrtc.TrackRemote) {
+// captureTimeID is the id the video's abs-capture-time was negotiated
+// with; 0 when it was not.
+func captureTimeID(r *webrtc.RTPReceiver) uint8 {
+	for _, e := range r.GetParameters().HeaderExtensions {
+		if e.URI == protocol.AbsCaptureTimeURI && e.ID > 0 && e.ID < 256 {
+			return uint8(e.ID)
+		}
+	}
+	return 0
+}
+
+func (p *Peer) readVideo(t *webrtc.TrackRemote, captureID uint8) {
 	codec, dec, format, err := openDecoder(t.Codec().MimeType)
 	if err != nil {
 		p.log.Error("video decoder", "codec", t.Codec().MimeType, "err", err)
@@ -115,6 +127,12 @@ func (p *Peer) readVideo(t *webrtc.TrackRemote) {
 		pkt, _, err := t.ReadRTP()
 		if err != nil {
 			return
+		}
+		if p.opts.OnCaptureTime != nil && captureID != 0 {
+			var ext rtp.AbsCaptureTimeExtension
+			if b := pkt.GetExtension(captureID); b != nil && ext.Unmarshal(b) == nil {
+				p.opts.OnCaptureTime(pkt.Timestamp, ext.CaptureTime())
+			}
 		}
 		frame, key, lost := asm.push(pkt)
 		p.mu.Lock()

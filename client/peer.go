@@ -66,7 +66,13 @@ type Options struct {
 	// control channel (stream::unsupported, ...), as the SDK's "message"
 	// event does. It runs on the channel's goroutine, one at a time.
 	OnControl func(typ string, data json.RawMessage)
-	Log       *slog.Logger
+	// OnCaptureTime, when set, sees the abs-capture-time of every video
+	// packet that carries one (protocol.AbsCaptureTimeURI, which the
+	// client negotiates as a browser does): the packet's RTP timestamp and
+	// the frame's capture time on the streamer's clock. It runs on the
+	// video goroutine.
+	OnCaptureTime func(rtpTimestamp uint32, capture time.Time)
+	Log           *slog.Logger
 }
 
 // Peer is one client connection to a streamer.
@@ -152,6 +158,11 @@ func newAPI(opts Options, log *slog.Logger) (*webrtc.API, error) {
 			return nil, fmt.Errorf("client: codec: %w", err)
 		}
 	}
+	// Chromium accepts the streamer's abs-capture-time; so does the client.
+	if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: protocol.AbsCaptureTimeURI},
+		webrtc.RTPCodecTypeVideo); err != nil {
+		return nil, fmt.Errorf("client: abs-capture-time: %w", err)
+	}
 	reg := &interceptor.Registry{}
 	// NACK, RTCP reports and TWCC feedback: what a browser sends back.
 	if err := webrtc.RegisterDefaultInterceptors(m, reg); err != nil {
@@ -232,9 +243,9 @@ func (p *Peer) setup() error {
 			}
 		})
 	})
-	p.pc.OnTrack(func(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+	p.pc.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 		if t.Kind() == webrtc.RTPCodecTypeVideo {
-			p.spawn(func() { p.readVideo(t) })
+			p.spawn(func() { p.readVideo(t, captureTimeID(r)) })
 		} else {
 			p.spawn(func() { p.readAudio(t) })
 		}

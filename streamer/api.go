@@ -19,6 +19,9 @@ import (
 // settings and its interceptors, built once per streamer.
 type engine struct {
 	api *webrtc.API
+	// capture is the capture time of the video frame being sent, which
+	// every peer connection's packets carry (see capturetime.go).
+	capture *captureClock
 
 	// The cc interceptor reports each PeerConnection's bandwidth
 	// estimator through a callback while NewPeerConnection runs;
@@ -45,7 +48,7 @@ func audioCodec() webrtc.RTPCodecParameters {
 // this session (see videoCodecs). initialBps seeds the bandwidth
 // estimator.
 func newEngine(cfg Config, log *slog.Logger, initialBps int, video []videoCodec) (*engine, error) {
-	e := &engine{}
+	e := &engine{capture: &captureClock{}}
 	m := &webrtc.MediaEngine{}
 	for _, c := range video {
 		if err := m.RegisterCodec(c.params, webrtc.RTPCodecTypeVideo); err != nil {
@@ -104,6 +107,12 @@ func newEngine(cfg Config, log *slog.Logger, initialBps int, video []videoCodec)
 	if err := webrtc.ConfigureTWCCHeaderExtensionSender(m, reg); err != nil {
 		return nil, fmt.Errorf("streamer: twcc: %w", err)
 	}
+	// Last, so it is the outermost writer: it runs inside the video loop's
+	// WriteSample, before the pacer, and stamps that frame's packets.
+	if err := registerCaptureTime(m); err != nil {
+		return nil, fmt.Errorf("streamer: abs-capture-time: %w", err)
+	}
+	reg.Add(captureTimeFactory{clock: e.capture})
 
 	s, err := settingEngine(cfg, log)
 	if err != nil {

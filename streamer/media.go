@@ -68,6 +68,9 @@ type videoLoop struct {
 	// onFallback hears that the hardware encoder moved to software; it
 	// is called on the loop's goroutine and must not block.
 	onFallback func(encoderFallback)
+	// capture, when set, gets each frame's capture time before its
+	// packets are written: their abs-capture-time (capturetime.go).
+	capture *captureClock
 
 	// Owned by run's goroutine (or the caller before run starts).
 	codec string
@@ -242,6 +245,11 @@ func (v *videoLoop) frame(n uint32, d time.Duration, due time.Time) {
 		return
 	}
 	v.stats.encoded(len(out), key, time.Since(start))
+	if v.capture != nil {
+		// start is when the source drew or grabbed the picture: the
+		// strip's capture time too.
+		v.capture.set(start)
+	}
 	// One sample per frame: for H.264 the whole access unit, so a
 	// decoder never sees a frame's slices as separate pictures.
 	if err := v.track.WriteSample(media.Sample{Data: out, Duration: d}); err != nil {

@@ -201,6 +201,10 @@ func (s *server) attachChannel(p *peer, dc *webrtc.DataChannel) {
 			s.log.Debug("bad control message", "conn", p.connID, "err", err)
 			return
 		}
+		if ev.Type == protocol.StatsGlassToGlass {
+			s.stats.glassReport(ev.Glass, time.Now())
+			return
+		}
 		s.stats.input(ev.Type)
 		if ev.Type == protocol.StreamDisconnect {
 			s.post(peerEvent{peer: p, kind: evDisconnect})

@@ -142,6 +142,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 		return err
 	}
 	video.onFallback = fallbacks.report
+	video.capture = eng.capture
 	audio, err := newAudioLoop(cfg, log, s.stats, audioIn)
 	if err != nil {
 		video.closeEncoder()

@@ -1,6 +1,7 @@
 package streamer
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,6 +63,10 @@ type Stats struct {
 	PacketsLost     int64   `json:"packets_lost"`
 	JitterMillis    float64 `json:"jitter_ms"`
 
+	// GlassToGlass is what the client reported of capture → presentation
+	// (protocol.StatsGlassToGlass); nil before its first report.
+	GlassToGlass *GlassToGlass `json:"glass_to_glass,omitempty"`
+
 	Inputs          map[string]uint64 `json:"inputs"`
 	InputErrors     uint64            `json:"input_errors"`
 	ChannelMessages map[string]uint64 `json:"channel_messages"`
@@ -93,6 +98,8 @@ type counters struct {
 	signalingErrors atomic.Uint64
 
 	mu       sync.Mutex
+	glass    *GlassToGlass
+	glassAt  time.Time
 	codec    string
 	inputs   map[string]uint64
 	channels map[string]uint64
@@ -165,6 +172,11 @@ func (c *counters) snapshot() Stats {
 	}
 	c.mu.Lock()
 	s.Codec = c.codec
+	if c.glass != nil {
+		g := *c.glass
+		g.Buckets = slices.Clone(g.Buckets)
+		s.GlassToGlass = &g
+	}
 	s.Inputs = make(map[string]uint64, len(c.inputs))
 	for k, v := range c.inputs {
 		s.Inputs[k] = v

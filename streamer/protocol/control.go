@@ -28,7 +28,7 @@ const (
 var ControlTypes = []string{
 	InputMouseMove, InputMouseButton, InputMouseWheel, InputKey,
 	InputTouchStart, InputTouchMove, InputTouchEnd,
-	InputGamepadButton, InputGamepadAxes, StreamDisconnect,
+	InputGamepadButton, InputGamepadAxes, StreamDisconnect, StatsGlassToGlass,
 }
 
 // Limits of the values a control message may carry. Absolute positions are
@@ -48,7 +48,8 @@ const (
 // Input is one validated control message. Only the fields of its Type are
 // set: X/Y (absolute position or wheel delta), RX/RY (relative motion),
 // Button/Pressed, Code/Pressed (key), ID (touch point or gamepad), Last
-// (touch-end of the last point), Index/Pressed/Value (gamepad).
+// (touch-end of the last point), Index/Pressed/Value (gamepad), Glass
+// (StatsGlassToGlass).
 type Input struct {
 	Type    string
 	X, Y    int
@@ -60,6 +61,7 @@ type Input struct {
 	Pressed bool
 	Last    bool
 	Value   float64
+	Glass   *GlassReport
 }
 
 type controlIn struct {
@@ -135,6 +137,12 @@ func DecodeControl(msg []byte, width, height int) (Input, error) {
 		ev.Index = v.int("index", d.Index, 0, MaxGamepadAxis)
 		ev.Value = v.float("value", d.Value, -1, 1)
 	case StreamDisconnect:
+	case StatsGlassToGlass:
+		g, err := decodeGlass(in.Data)
+		if err != nil {
+			return Input{}, err
+		}
+		ev.Glass = g
 	case "":
 		return Input{}, fmt.Errorf("%w: control message without type", ErrMissingField)
 	default:

@@ -101,6 +101,7 @@ func FuzzDecodeControl(f *testing.F) {
 		`{"type":"input::touch-end","data":{"id":0,"last":true}}`,
 		`{"type":"input::gamepad-axes","data":{"id":0,"index":1,"value":0.5}}`,
 		`{"type":"stream::disconnect","data":{}}`,
+		`{"type":"stats::glass-to-glass","data":{"ms":[14.2,15,60000],"p50_ms":14.6,"p95_ms":17.9}}`,
 	} {
 		f.Add([]byte(s), uint16(1280), uint16(720))
 	}
@@ -122,6 +123,21 @@ func FuzzDecodeControl(f *testing.F) {
 			if ev.Code < 0 || ev.Code > MaxKeyCode {
 				t.Fatalf("key code %d", ev.Code)
 			}
+		}
+		if ev.Type == StatsGlassToGlass {
+			if ev.Glass == nil || len(ev.Glass.Millis) > MaxGlassSamples {
+				t.Fatalf("%s: glass report %+v", msg, ev.Glass)
+			}
+			for _, ms := range append(ev.Glass.Millis, ev.Glass.P50, ev.Glass.P95) {
+				if !(ms >= 0 && ms <= MaxGlassMillis) {
+					t.Fatalf("%s: %v ms", msg, ms)
+				}
+			}
+			if b := GlassBucket(ev.Glass.P50); b < 0 || b > len(GlassBucketsMillis) {
+				t.Fatalf("bucket %d", b)
+			}
+		} else if ev.Glass != nil {
+			t.Fatalf("%s: glass report on %s", msg, ev.Type)
 		}
 		if ev.RX < -MaxRelative || ev.RX > MaxRelative || ev.ID < 0 || ev.ID > MaxTouchID {
 			t.Fatalf("%s: %+v", msg, ev)
