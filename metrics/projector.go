@@ -68,6 +68,7 @@ type report struct {
 	at                      time.Time
 	frames, bytes, keyframe uint64
 	encodeAvgMicros         float64
+	glass                   *glassReport
 }
 
 // statsReport is the part of a session.stats event's data (streamer.Stats)
@@ -80,6 +81,9 @@ type statsReport struct {
 	RTTMillis       float64 `json:"rtt_ms"`
 	RTTMeasurements uint64  `json:"rtt_measurements"`
 	FractionLost    float64 `json:"fraction_lost"`
+	// GlassToGlass is what the session's client measured of capture →
+	// presentation (streamer.GlassToGlass).
+	GlassToGlass *glassReport `json:"glass_to_glass"`
 }
 
 // Projector keeps Prometheus metrics in step with the event stream.
@@ -100,6 +104,7 @@ type Projector struct {
 	encodeSeconds prometheus.Histogram
 	rtt           prometheus.Histogram
 	loss          prometheus.Histogram
+	glass         *glassHistogram
 
 	mu        sync.Mutex
 	live      map[string]*tracked
@@ -190,6 +195,7 @@ func NewProjector(reg prometheus.Registerer, cfg ProjectorConfig) (*Projector, e
 			Help:    "Fraction of video packets the client lost, from its last RTCP receiver report, per streamer report.",
 			Buckets: []float64{0, 0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1},
 		}),
+		glass:   newGlassHistogram(),
 		live:    map[string]*tracked{},
 		ended:   map[string]time.Time{},
 		reports: map[string]*report{},
@@ -198,7 +204,7 @@ func NewProjector(reg prometheus.Registerer, cfg ProjectorConfig) (*Projector, e
 		ready:   make(chan struct{}),
 	}
 	for _, c := range []prometheus.Collector{p.sessions, p.ttff, p.placement, p.eventsTotal, p.restarts,
-		p.frames, p.bytes, p.keyframes, p.fps, p.bitrate, p.encodeSeconds, p.rtt, p.loss} {
+		p.frames, p.bytes, p.keyframes, p.fps, p.bitrate, p.encodeSeconds, p.rtt, p.loss, p.glass} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("metrics: register: %w", err)
 		}
@@ -409,7 +415,8 @@ func (p *Projector) applyStats(d *events.Delivery) {
 		p.rtt.Observe(r.RTTMillis / 1000)
 		p.loss.Observe(r.FractionLost)
 	}
-	cur := &report{at: d.Time, frames: r.FramesEncoded, bytes: r.BytesEncoded, keyframe: r.Keyframes, encodeAvgMicros: r.EncodeMicrosAvg}
+	cur := &report{at: d.Time, frames: r.FramesEncoded, bytes: r.BytesEncoded, keyframe: r.Keyframes, encodeAvgMicros: r.EncodeMicrosAvg,
+		glass: r.GlassToGlass}
 	prev := p.reports[id]
 	p.reports[id] = cur
 	if prev == nil {
@@ -420,6 +427,9 @@ func (p *Projector) applyStats(d *events.Delivery) {
 	}
 	if cur.frames < prev.frames || cur.bytes < prev.bytes || cur.keyframe < prev.keyframe {
 		return // a new streamer process: a new baseline
+	}
+	if t := p.live[id]; t != nil {
+		p.glass.add(t.app, prev.glass, cur.glass)
 	}
 	df, db := cur.frames-prev.frames, cur.bytes-prev.bytes
 	p.frames.Add(float64(df))

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/streamstack/streamstack/internal/promtest"
 	"github.com/streamstack/streamstack/session"
 	"github.com/streamstack/streamstack/streamer"
+	"github.com/streamstack/streamstack/streamer/protocol"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -269,5 +271,58 @@ func TestStatsFieldsMatchStreamer(t *testing.T) {
 	var r statsReport
 	if err := json.Unmarshal(data, &r); err != nil || r != (statsReport{FramesEncoded: 1, Keyframes: 2, BytesEncoded: 3, EncodeMicrosAvg: 4}) {
 		t.Fatalf("%+v %v", r, err)
+	}
+}
+
+// A client's glass-to-glass counts, as the streamer reports them
+// cumulatively, become streamstack_glass_to_glass_seconds of the
+// session's app: the differences between reports, in seconds.
+func TestGlassToGlassByApp(t *testing.T) {
+	env := natstest.Start(t)
+	st := session.NewStore(env.JS, env.Sessions, "test", quiet)
+	s := stepper{t, st}
+	url, _ := runProjector(t, env)
+	id := s.create("game")
+	ctx := context.Background()
+	buckets := func(ms ...float64) []uint64 {
+		b := make([]uint64, len(protocol.GlassBucketsMillis)+1)
+		for _, v := range ms {
+			b[protocol.GlassBucket(v)]++
+		}
+		return b
+	}
+	for i, g := range []*streamer.GlassToGlass{
+		nil, // before the client's first report
+		{Frames: 2, SumMillis: 30, Buckets: buckets(12, 18)},
+		{Frames: 3, SumMillis: 2030, Buckets: buckets(12, 18, 2000)},
+	} {
+		rep := streamer.Stats{SessionID: id, FramesEncoded: uint64(30 * (i + 1)), GlassToGlass: g}
+		if err := st.PublishStats(ctx, id, uint64(i+1), rep); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := waitMetrics(t, url, func(f promtest.Families) error {
+		if n, _, _ := f.Histogram("streamstack_glass_to_glass_seconds", "app", "game"); n != 3 {
+			return fmt.Errorf("glass-to-glass count %d", n)
+		}
+		return nil
+	})
+	if _, sum, _ := f.Histogram("streamstack_glass_to_glass_seconds", "app", "game"); sum < 2.0299 || sum > 2.0301 {
+		t.Errorf("glass-to-glass sum %v s", sum)
+	}
+	h := f["streamstack_glass_to_glass_seconds"].GetMetric()[0].GetHistogram()
+	for _, b := range h.GetBucket() {
+		want := uint64(0)
+		switch {
+		case math.IsInf(b.GetUpperBound(), 1): // 2000 ms is above every bound
+			want = 3
+		case b.GetUpperBound() >= 0.02:
+			want = 2
+		case b.GetUpperBound() >= 0.016:
+			want = 1
+		}
+		if b.GetCumulativeCount() != want {
+			t.Errorf("bucket le=%v: %d frames, want %d", b.GetUpperBound(), b.GetCumulativeCount(), want)
+		}
 	}
 }

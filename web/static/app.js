@@ -48,6 +48,8 @@ window.streamstack = {
   get sessionId() { return client ? client.sessionId : ""; },
   get frames() { return client ? Math.max(client.framesRendered, client.stats?.framesDecoded || 0) : 0; },
   get firstFrameMs() { return client?.firstFrame ? client.firstFrame.sinceLoadMs : 0; },
+  // Capture → presentation, {p50Ms, p95Ms, frames} of the last frames, or null.
+  get glassToGlass() { return client ? client.glassToGlass : null; },
   get error() { return lastError ? { code: lastError.code, message: lastError.message } : null; },
 };
 
@@ -267,6 +269,8 @@ function renderStats(s) {
   set("loss", `${s.packetsLost} (${s.lossPercent.toFixed(2)} %)`);
   set("jitter", s.jitterMs.toFixed(1) + " ms");
   set("first-frame", s.firstFrameMs == null ? "–" : s.firstFrameMs + " ms");
+  const g = s.glassToGlass;
+  set("glass", g ? `${g.p50Ms.toFixed(1)} / ${g.p95Ms.toFixed(1)} ms` : "–");
 }
 
 // ---- toolbar ----

@@ -125,6 +125,13 @@ export interface ClientOptions {
   debug?: boolean;
 }
 
+export interface GlassToGlass {
+  p50Ms: number;
+  p95Ms: number;
+  /** Frames in the window. */
+  frames: number;
+}
+
 export interface Stats {
   codec: string;
   width: number;
@@ -141,6 +148,11 @@ export interface Stats {
   framesRendered: number;
   /** Milliseconds from page load to the first frame shown, once shown. */
   firstFrameMs: number | null;
+  /**
+   * Capture → presentation of the last frames shown (requestVideoFrameCallback's
+   * captureTime to expectedDisplayTime), null until the browser gives a captureTime.
+   */
+  glassToGlass: GlassToGlass | null;
   candidateType: string;
   audio: { codec: string; packetsReceived: number; packetsLost: number; jitterMs: number; level: number; totalEnergy: number } | null;
 }
@@ -190,6 +202,8 @@ export declare class StreamstackClient extends EventTarget {
   readonly stats: Stats | null;
   readonly framesRendered: number;
   readonly firstFrame: { sinceLoadMs: number; sinceConnectMs: number } | null;
+  /** Capture → presentation of the last frames shown; null until known. */
+  readonly glassToGlass: GlassToGlass | null;
   /**
    * When each step of the first connection happened, in ms since page load:
    * connect() called, session created or joined, websocket open, ICE

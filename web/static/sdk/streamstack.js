@@ -74,6 +74,22 @@ const ICE_HINT =
 
 const ENDED_STATUSES = new Set(["error", "terminated", "terminating"]);
 
+// Glass-to-glass (see _glassFrame). The report's type and limits are the
+// streamer's (streamer/protocol/glass.go: StatsGlassToGlass,
+// MaxGlassSamples, MaxGlassMillis).
+const GLASS_TYPE = "stats::glass-to-glass";
+const GLASS_REPORT_MAX = 240;
+const GLASS_MAX_MS = 60000;
+const GLASS_REPORT_MS = 1000;
+const GLASS_WINDOW = 120; // frames: 4 s at 30 fps
+
+// p50 and p95 of a window of milliseconds, and its size.
+function glassSummary(window) {
+  const sorted = [...window].sort((a, b) => a - b);
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return { p50Ms: at(0.5), p95Ms: at(0.95), frames: sorted.length };
+}
+
 function b64encode(s) {
   return btoa(s);
 }
@@ -143,6 +159,9 @@ export class StreamstackClient extends EventTarget {
     this.stats = null;
     this.framesRendered = 0;
     this.firstFrame = null;
+    /** Capture → presentation over the last GLASS_WINDOW frames, or null. */
+    this.glassToGlass = null;
+    this._glass = null;
     this.timing = {};
     this._pc = null;
     this._ws = null;
@@ -908,11 +927,44 @@ export class StreamstackClient extends EventTarget {
         if (this._framesWatched !== v) return;
         this.framesRendered = meta.presentedFrames;
         first();
+        this._glassFrame(meta);
         v.requestVideoFrameCallback(onFrame);
       };
       v.requestVideoFrameCallback(onFrame);
     } else {
       v.addEventListener("loadeddata", first, { once: true });
+    }
+  }
+
+  // ---- glass-to-glass ----
+  //
+  // Each frame's capture → presentation: Chromium gives a WebRTC frame its
+  // captureTime (the streamer's capture clock, mapped through its RTCP
+  // sender reports; the streamer also sends abs-capture-time) on the
+  // page's performance clock, and expectedDisplayTime says when the
+  // compositor shows it. captureTime appears once two sender reports came
+  // (about two seconds in). A rolling window gives p50/p95 for the stats;
+  // the frames since the last report go to the streamer (at most once a
+  // second, at most GLASS_REPORT_MAX of them) as stats::glass-to-glass, for
+  // the session's stats and /metrics.
+
+  _glassFrame(meta) {
+    if (typeof meta.captureTime !== "number" || !(meta.captureTime > 0)) return;
+    const shown = meta.expectedDisplayTime ?? meta.presentationTime;
+    // A clock estimate can put capture a hair after display: that is 0 ms.
+    const ms = Math.min(Math.max(shown - meta.captureTime, 0), GLASS_MAX_MS);
+    if (!Number.isFinite(ms)) return;
+    const g = (this._glass ??= { window: [], pending: [], lastSent: 0 });
+    g.window.push(ms);
+    if (g.window.length > GLASS_WINDOW) g.window.shift();
+    g.pending.push(Math.round(ms * 10) / 10);
+    if (g.pending.length > GLASS_REPORT_MAX) g.pending.shift();
+    this.glassToGlass = glassSummary(g.window);
+    const now = performance.now();
+    if (now - g.lastSent >= GLASS_REPORT_MS &&
+        this.sendControl(GLASS_TYPE, { ms: g.pending, p50_ms: this.glassToGlass.p50Ms, p95_ms: this.glassToGlass.p95Ms })) {
+      g.pending = [];
+      g.lastSent = now;
     }
   }
 
@@ -948,6 +1000,7 @@ export class StreamstackClient extends EventTarget {
       packetsReceived: 0, packetsLost: 0, lossPercent: 0, jitterMs: 0,
       framesDecoded: 0, framesDropped: 0, framesRendered: this.framesRendered,
       firstFrameMs: this.firstFrame ? Math.round(this.firstFrame.sinceLoadMs) : null,
+      glassToGlass: this.glassToGlass,
       audio: null, candidateType: "",
     };
     if (video) {
