@@ -67,6 +67,8 @@ type Agent struct {
 	// isolationUnavailble (then isolationInv.Reason says why).
 	isolation    string
 	isolationInv container.Inventory
+	// hosts run the streamers when Config.HostSessions is set; else nil.
+	hosts *hostPool
 }
 
 // New checks the config and returns an agent; Run starts it.
@@ -81,6 +83,13 @@ func New(cfg Config, deps Deps) (*Agent, error) {
 			return nil, fmt.Errorf("agent: find own binary: %w", err)
 		}
 		cfg.StreamerCommand = []string{exe, "streamer"}
+	}
+	if cfg.HostSessions > 0 && len(cfg.HostCommand) == 0 {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("agent: find own binary: %w", err)
+		}
+		cfg.HostCommand = []string{exe, "streamer-host"}
 	}
 	log := deps.Log
 	if log == nil {
@@ -121,6 +130,9 @@ func New(cfg Config, deps Deps) (*Agent, error) {
 		appTotal:  appTotal,
 		appHeld:   map[string]appNeed{},
 		beatNow:   make(chan struct{}, 1),
+	}
+	if cfg.HostSessions > 0 && cfg.RunStreamer == nil {
+		a.hosts = newHostPool(cfg, hostEnv(os.Environ(), cfg.StreamerEnv, cfg.NATSURL), a.log)
 	}
 	a.recheck = a.recheckPool
 	a.isolation, a.isolationInv = probeIsolation(context.Background(), cfg)
@@ -203,6 +215,9 @@ func (a *Agent) Run(ctx context.Context) error {
 			a.log.Info("encoder absent", "backend", st.Name, "reason", st.Reason)
 		}
 	}
+	if a.hosts != nil {
+		a.hosts.keepSpares() // the first session's host is running before it is asked for
+	}
 	a.log.Info("agent ready", "region", a.cfg.Region, "units", a.TotalUnits(), "max_sessions", a.cfg.MaxSessions,
 		"app_cpu", a.appTotal.cpu, "app_memory_mb", a.appTotal.memoryMB)
 	for {
@@ -219,6 +234,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	loops.Wait()
 	a.probes.Wait()
 	a.stopAll()
+	if a.hosts != nil {
+		a.hosts.close()
+	}
 	rmCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	_ = fleet.Remove(rmCtx, a.deps.Agents, a.cfg.ID)

@@ -117,6 +117,20 @@ type Config struct {
 	// environment (StreamerEnv, the session id, its runtime directory):
 	// read it as `streamstack streamer` does, so the two ways cannot drift.
 	RunStreamer func(ctx context.Context, sessionID string, env []string) error
+	// HostSessions, when positive, runs streamers on streamer hosts
+	// (HostCommand) of up to this many sessions each instead of a process
+	// per session: a session is handed to a host already running, so it
+	// waits for no process start and its streamer shares a Go runtime
+	// with a few others; a host that crashes ends at most this many
+	// sessions. Zero: StreamerCommand, a process per session.
+	HostSessions int
+	// HostSpares is how many hosts with a free slot the agent keeps
+	// running ahead of requests (HostSessions only); at least 1.
+	HostSpares int
+	// HostCommand starts a streamer host; the agent appends --sessions,
+	// --requests-fd and --events-fd. Defaults to this binary's
+	// "streamer-host" subcommand.
+	HostCommand []string
 	// StreamerNATSURL, when set, is the NATS URL the streamer of one session
 	// gets instead of NATSURL: the embedded server's per-session streamer
 	// user (jetstream.StreamerUser), so a streamer's credential reaches
@@ -176,6 +190,7 @@ func DefaultConfig() Config {
 		HeartbeatInterval: 2 * time.Second,
 		ReprobeInterval:   time.Minute,
 		StopTimeout:       5 * time.Second,
+		HostSpares:        1,
 	}
 }
 
@@ -252,6 +267,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: pull expiry %s must be at least 1s", ErrConfig, c.PullExpiry)
 	case c.ReconcileInterval < 0 || c.ReconcileInterval > 0 && c.ReconcileFullScan <= 0:
 		return fmt.Errorf("%w: reconcile interval must not be negative, and its full scan positive", ErrConfig)
+	case c.HostSessions < 0 || c.HostSessions > 0 && c.HostSpares < 1:
+		return fmt.Errorf("%w: streamer host sessions must not be negative, and hosts need a spare", ErrConfig)
 	case c.NATSURL == "":
 		return fmt.Errorf("%w: streamers need a NATS URL", ErrConfig)
 	}

@@ -27,6 +27,10 @@ var (
 		[]string{"agent"}, nil)
 	appMemoryBudgetDesc = prometheus.NewDesc("streamstack_agent_app_memory_budget_bytes",
 		"Memory the agent's X11 apps may have in total (--app-memory-mb).", []string{"agent"}, nil)
+	hostsDesc = prometheus.NewDesc("streamstack_agent_streamer_hosts",
+		"Streamer host processes the agent runs (--streamer-host-sessions), busy or spare.", []string{"agent"}, nil)
+	hostFreeSlotsDesc = prometheus.NewDesc("streamstack_agent_streamer_host_free_slots",
+		"Sessions the agent's running streamer hosts can take now, without a process start.", []string{"agent"}, nil)
 	fallbacksDesc = prometheus.NewDesc("streamstack_encoder_fallbacks_total",
 		"Sessions whose hardware encoder failed or stalled and that moved to software, by backend from and to.",
 		[]string{"agent", "from", "to"}, nil)
@@ -48,6 +52,8 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- appCPUBudgetDesc
 	ch <- appMemoryReservedDesc
 	ch <- appMemoryBudgetDesc
+	ch <- hostsDesc
+	ch <- hostFreeSlotsDesc
 }
 
 func (c collector) Collect(ch chan<- prometheus.Metric) {
@@ -75,4 +81,9 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(appCPUBudgetDesc, prometheus.GaugeValue, app.total.cpu, id)
 	ch <- prometheus.MustNewConstMetric(appMemoryReservedDesc, prometheus.GaugeValue, float64(app.used.memoryMB)*mib, id)
 	ch <- prometheus.MustNewConstMetric(appMemoryBudgetDesc, prometheus.GaugeValue, float64(app.total.memoryMB)*mib, id)
+	if a.hosts != nil {
+		hosts, free := a.hosts.stats()
+		ch <- prometheus.MustNewConstMetric(hostsDesc, prometheus.GaugeValue, float64(hosts), id)
+		ch <- prometheus.MustNewConstMetric(hostFreeSlotsDesc, prometheus.GaugeValue, float64(free), id)
+	}
 }

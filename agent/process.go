@@ -43,6 +43,9 @@ func (a *Agent) launch(ctx context.Context, s *session.Session) error {
 	if a.cfg.RunStreamer != nil {
 		return a.launchInProcess(ctx, s, dir, env)
 	}
+	if a.hosts != nil {
+		return a.launchOnHost(ctx, s, dir, env)
+	}
 	args := append(append([]string{}, a.cfg.StreamerCommand[1:]...), "--session-id", s.ID)
 	cmd := exec.Command(a.cfg.StreamerCommand[0], args...)
 	// The URL may carry NATS credentials, which neither argv (ps) nor the
@@ -146,6 +149,14 @@ func streamerEnv(inherited, extra []string, natsURL string) []string {
 	return env
 }
 
+// hostEnv is a streamer host's environment: a streamer process's, less
+// the descriptor of a NATS URL, which each session's run request carries.
+func hostEnv(inherited, extra []string, natsURL string) []string {
+	return slices.DeleteFunc(streamerEnv(inherited, extra, natsURL), func(e string) bool {
+		return strings.HasPrefix(e, "STREAMSTACK_NATS_CREDENTIALS_FD=")
+	})
+}
+
 // withoutUserinfo is a NATS URL, or a comma-separated list of them as
 // nats.Connect takes, without user, password or token; "" when a part
 // does not parse, as its credentials could not be told apart.
@@ -228,6 +239,30 @@ func (a *Agent) launchInProcess(ctx context.Context, s *session.Session, dir str
 	a.watch(watchCtx, s.ID, p, func() error {
 		defer cancelRun()
 		err := a.cfg.RunStreamer(runCtx, s.ID, env)
+		if rerr := os.RemoveAll(dir); rerr != nil {
+			log.Warn("remove session directory", "dir", dir, "err", rerr)
+		}
+		return err
+	}, log)
+	return nil
+}
+
+// launchOnHost hands the session's streamer to a streamer host (hosts.go)
+// with the environment a child would get and its own NATS credential.
+func (a *Agent) launchOnHost(ctx context.Context, s *session.Session, dir string, env []string) error {
+	h, ended, err := a.hosts.run(s.ID, env, a.streamerNATSURL(s.ID))
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return err
+	}
+	watchCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	p := &streamerProc{done: make(chan struct{}), stop: stop,
+		signal: func(sig syscall.Signal) { a.hosts.signal(h, s.ID, sig) }}
+	a.track(s.ID, p)
+	log := a.log.With("session", s.ID)
+	log.Info("streamer started", "host", h.id, "pid", h.pid)
+	a.watch(watchCtx, s.ID, p, func() error {
+		err := <-ended
 		if rerr := os.RemoveAll(dir); rerr != nil {
 			log.Warn("remove session directory", "dir", dir, "err", rerr)
 		}

@@ -141,11 +141,15 @@ func TestAgentProcessNATSUserReachesItsStreamers(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.waitStatus(t, info.ID, func(s *session.Session) bool { return s.Status == session.StatusActive })
-	pid := streamerOf(info.ID)
-	if pid == 0 {
-		t.Fatal("no streamer process")
+	streamers := streamersOf(a.cmd.Process.Pid)
+	if len(streamers) == 0 {
+		t.Fatal("no streamer process or host")
 	}
-	for _, f := range []string{fmt.Sprintf("/proc/%d/cmdline", pid), fmt.Sprintf("/proc/%d/environ", pid), fmt.Sprintf("/proc/%d/cmdline", a.cmd.Process.Pid)} {
+	files := []string{fmt.Sprintf("/proc/%d/cmdline", a.cmd.Process.Pid)}
+	for _, pid := range streamers {
+		files = append(files, fmt.Sprintf("/proc/%d/cmdline", pid), fmt.Sprintf("/proc/%d/environ", pid))
+	}
+	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

@@ -152,8 +152,9 @@ func TestAgentKilledMidSession(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.waitStatus(t, running, func(s *session.Session) bool { return s.Status == session.StatusActive && s.Agent == aID })
-	if streamerOf(running) == 0 {
-		t.Fatal("no streamer process for the running session")
+	streamers := streamersOf(a.cmd.Process.Pid)
+	if len(streamers) == 0 {
+		t.Fatal("no streamer process or host for the running session")
 	}
 	// The agent is full: this one waits in the queue.
 	queued := session.NewID()
@@ -163,7 +164,8 @@ func TestAgentKilledMidSession(t *testing.T) {
 
 	a.kill(t)
 	killed := time.Now()
-	waitNothingLeft(t, running) // the parent-death signal
+	waitGone(t, streamers) // the parent-death signal
+	waitNothingLeft(t, running)
 	b := startProc(t, ready, agentEnv, append(common, "--state-dir", t.TempDir())...)
 	bID := b.wait(t, ctx)[1]
 	if bID == aID {
@@ -237,11 +239,13 @@ func TestServeKilledAndRestarted(t *testing.T) {
 		}
 		return nil
 	})
-	if streamerOf(id) == 0 {
-		t.Fatal("no streamer process")
+	streamers := streamersOf(first.cmd.Process.Pid)
+	if len(streamers) == 0 {
+		t.Fatal("no streamer process or host")
 	}
 
 	first.kill(t)
+	waitGone(t, streamers)
 	waitNothingLeft(t, id)
 	second := startProc(t, ready, agentEnv, args...)
 	api.BaseURL = strings.TrimSuffix(second.wait(t, ctx)[1], "/")

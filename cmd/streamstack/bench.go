@@ -23,7 +23,7 @@ import (
 
 type benchFlags struct {
 	sessions, concurrency, relay, creates int
-	width, height, fps                    int
+	width, height, fps, hostSessions      int
 	density                               *densityFlags
 }
 
@@ -36,6 +36,7 @@ func newBenchFlags(fs *flag.FlagSet) *benchFlags {
 	fs.IntVar(&f.width, "width", 1280, "screen width")
 	fs.IntVar(&f.height, "height", 720, "screen height")
 	fs.IntVar(&f.fps, "fps", 30, "frames per second")
+	fs.IntVar(&f.hostSessions, "streamer-host-sessions", defaultHostSessions, "sessions per streamer host process, as the agent's setting; 0: a streamer process per session, started at its request")
 	f.density = newDensityFlags(fs)
 	return f
 }
@@ -70,6 +71,7 @@ func runBench(ctx context.Context, args []string) error {
 	acfg.MaxSessions = max(acfg.MaxSessions, f.concurrency)
 	acfg.UnitsPerCore = 64 // the bench measures the path, not the encoder's density
 	acfg.StreamerEnv = []string{"STREAMSTACK_LOG_LEVEL=error"}
+	acfg.HostSessions = f.hostSessions
 	st, err := localstack.Start(ctx, localstack.Options{Server: srv, Gateway: gcfg, Agent: acfg, Limits: limits, Source: "bench", Log: quiet})
 	if err != nil {
 		return err

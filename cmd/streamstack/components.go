@@ -173,6 +173,9 @@ func runAgent(ctx context.Context, args []string) error {
 	}
 	acfg.StateDir = stateDirOrDefault(acfg.StateDir)
 	applyIsolation(acfg, ice)
+	if iceTCP {
+		acfg.HostSessions = 0 // one TCP port per streamer process
+	}
 	if len(tf.urls) > 0 {
 		// Streamers read the secret from the cluster; store a chosen one.
 		if _, err := turn.LoadSecret(ctx, res.Tokens, tf.secret); err != nil {
@@ -288,6 +291,13 @@ func runStreamer(ctx context.Context, args []string) error {
 	if !subjects.ValidToken(f.cfg.SessionID) {
 		return fmt.Errorf("--session-id %q is not a session id", f.cfg.SessionID)
 	}
+	return streamSession(ctx, f, log)
+}
+
+// streamSession streams one session with its streamer's settings and NATS
+// URL (f.common.NATSURL): the whole life of a streamer process, or of one
+// session on a streamer host (streamerhost.go).
+func streamSession(ctx context.Context, f *streamerFlags, log *slog.Logger) error {
 	var natsOpts []nats.Option
 	if f.natsCreds != "" {
 		natsOpts = append(natsOpts, nats.UserCredentials(f.natsCreds))

@@ -60,6 +60,11 @@ func stateDirOrDefault(dir string) string {
 	return filepath.Join(os.TempDir(), "streamstack")
 }
 
+// defaultHostSessions: a crash of a streamer host ends at most this many
+// sessions, and its runtime's background cost is shared by as many
+// (BENCHMARKS.md, Density).
+const defaultHostSessions = 4
+
 func addAgentFlags(fs *flag.FlagSet) *agent.Config {
 	c := agent.DefaultConfig()
 	fs.StringVar(&c.ID, "agent-id", c.ID, "agent id in heartbeats and session records; empty: the host name and a digest of --state-dir, the same at every start, so a restarted agent ends what its previous run left (one agent of an id runs on a state dir at a time)")
@@ -79,6 +84,9 @@ func addAgentFlags(fs *flag.FlagSet) *agent.Config {
 	// The streamers' setting, passed down to them (passDownEnv).
 	fs.Duration("encoder-stall-timeout", streamer.DefaultConfig().EncoderStallTimeout, encoderStallTimeoutUsage)
 	fs.DurationVar(&c.StopTimeout, "stop-timeout", c.StopTimeout, "how long a streamer gets to exit before it is signalled")
+	c.HostSessions = defaultHostSessions
+	fs.IntVar(&c.HostSessions, "streamer-host-sessions", c.HostSessions, "sessions one streamer host process serves: the agent keeps hosts running ahead of requests, so a session waits for no process start, and a host that crashes ends at most this many sessions; 0: a streamer process per session, started at its request (needed by --ice-tcp)")
+	fs.IntVar(&c.HostSpares, "streamer-host-spares", c.HostSpares, "streamer hosts with a free slot the agent keeps running ahead of requests (with --streamer-host-sessions)")
 	return &c
 }
 

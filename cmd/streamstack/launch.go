@@ -17,6 +17,20 @@ import (
 // settings, the session, its runtime directory). An in-process streamer
 // gets it through this one reading, so the two cannot drift apart.
 func streamerConfigFromEnv(env []string) (streamer.Config, error) {
+	f, err := streamerFlagsFromEnv(env)
+	if err != nil {
+		return streamer.Config{}, err
+	}
+	if f.iceTCP {
+		return streamer.Config{}, errors.New("--ice-tcp needs streamer processes (one TCP port each); drop --streamer-in-process")
+	}
+	return f.cfg, nil
+}
+
+// streamerFlagsFromEnv reads all of a streamer's settings so, for a
+// session on a streamer host: its own flag set over this process's
+// environment and env.
+func streamerFlagsFromEnv(env []string) (*streamerFlags, error) {
 	fs := flag.NewFlagSet("streamer", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	f := newStreamerFlags(fs)
@@ -33,10 +47,7 @@ func streamerConfigFromEnv(env []string) (streamer.Config, error) {
 		return os.Getenv(k)
 	}
 	if err := flagenv.Parse(fs, nil, lookup); err != nil {
-		return streamer.Config{}, err
+		return nil, err
 	}
-	if f.iceTCP {
-		return streamer.Config{}, errors.New("--ice-tcp needs streamer processes (one TCP port each); drop --streamer-in-process")
-	}
-	return f.cfg, nil
+	return f, nil
 }

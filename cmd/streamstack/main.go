@@ -25,6 +25,7 @@ func commands() []command {
 		{"agent", "run an agent that places sessions and launches streamers against an external NATS", runAgent},
 		{"encoders", "probe this host's video encoders (test encode, calibration) and print each backend's codec, units, or why it is absent", runEncoders},
 		{"streamer", "stream one session (started by an agent)", runStreamer},
+		{"streamer-host", "stream up to --sessions sessions the agent hands over (started by an agent)", runStreamerHost},
 		{"token", "manage API tokens: token create NAME | token list | token revoke ID", runToken},
 		{"events", "tail lifecycle events, filtered by session, type or app (--json, --durable NAME, --from-start)", runEvents},
 		{"probe", "create or join a session like a client would and report what arrives", runProbe},

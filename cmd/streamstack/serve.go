@@ -147,6 +147,9 @@ func runServe(ctx context.Context, args []string) error {
 	}
 	f.agent.StreamerEnv = append(f.agent.StreamerEnv, passDownEnv(fs, append(append(streamerICEFlags, "apps-file", "gamepad-uinput", "encoder-stall-timeout"), mediaFlags...)...)...)
 	applyIsolation(f.agent, f.ice)
+	if f.iceTCP {
+		f.agent.HostSessions = 0 // one TCP port per streamer process
+	}
 	f.stateDir = stateDirOrDefault(f.stateDir)
 	f.agent.StateDir = f.stateDir
 	srv := jetstream.DefaultServerConfig(filepath.Join(f.stateDir, "nats"))

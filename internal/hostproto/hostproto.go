@@ -1,0 +1,130 @@
+package hostproto
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/streamstack/streamstack/subjects"
+)
+
+// MaxLine bounds one message: a request holds a session's environment
+// (the streamers' settings, some hundred bytes each) and a NATS URL.
+const MaxLine = 256 << 10
+
+// Ops of a Request.
+const (
+	// OpRun starts a session's streamer on the host.
+	OpRun = "run"
+	// OpStop asks it to end, as SIGTERM asks a streamer process.
+	OpStop = "stop"
+)
+
+// Request is what the agent asks of a host.
+type Request struct {
+	Op      string `json:"op"`
+	Session string `json:"session"`
+	// Env is the session's streamer environment (what a streamer process
+	// would get besides the host's own): OpRun only, no secrets.
+	Env []string `json:"env,omitempty"`
+	// NATSURL, with the session's own credential: OpRun only.
+	NATSURL string `json:"nats_url,omitempty"`
+}
+
+// Event is what a host tells the agent.
+type Event struct {
+	// Session has ended; Error is why, empty for a clean end.
+	Session string `json:"session"`
+	Error   string `json:"error,omitempty"`
+}
+
+// ErrBadMessage is a line that is not a valid message.
+var ErrBadMessage = errors.New("hostproto: bad message")
+
+// Validate checks a request before the host acts on it.
+func (r Request) Validate() error {
+	if !subjects.ValidToken(r.Session) {
+		return fmt.Errorf("%w: session %q", ErrBadMessage, r.Session)
+	}
+	switch r.Op {
+	case OpRun:
+		if r.NATSURL == "" {
+			return fmt.Errorf("%w: run without a NATS URL", ErrBadMessage)
+		}
+	case OpStop:
+	default:
+		return fmt.Errorf("%w: op %q", ErrBadMessage, r.Op)
+	}
+	return nil
+}
+
+// Reader reads messages, one per line, of at most MaxLine bytes.
+type Reader struct{ s *bufio.Scanner }
+
+// NewReader reads from r.
+func NewReader(r io.Reader) *Reader {
+	s := bufio.NewScanner(r)
+	s.Buffer(make([]byte, 0, 4096), MaxLine)
+	return &Reader{s: s}
+}
+
+// ReadRequest returns the next valid request, or io.EOF at the end.
+func (r *Reader) ReadRequest() (Request, error) {
+	var req Request
+	if err := r.next(&req); err != nil {
+		return Request{}, err
+	}
+	return req, req.Validate()
+}
+
+// ReadEvent returns the next event, or io.EOF at the end.
+func (r *Reader) ReadEvent() (Event, error) {
+	var ev Event
+	if err := r.next(&ev); err != nil {
+		return Event{}, err
+	}
+	if !subjects.ValidToken(ev.Session) {
+		return Event{}, fmt.Errorf("%w: session %q", ErrBadMessage, ev.Session)
+	}
+	return ev, nil
+}
+
+func (r *Reader) next(v any) error {
+	if !r.s.Scan() {
+		if err := r.s.Err(); err != nil {
+			return fmt.Errorf("%w: %w", ErrBadMessage, err)
+		}
+		return io.EOF
+	}
+	if err := json.Unmarshal(r.s.Bytes(), v); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadMessage, err)
+	}
+	return nil
+}
+
+// Writer writes messages, one per line; safe for concurrent use.
+type Writer struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+// NewWriter writes to w.
+func NewWriter(w io.Writer) *Writer { return &Writer{w: w} }
+
+// Write sends one message (a Request or an Event).
+func (w *Writer) Write(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if len(b) >= MaxLine {
+		return fmt.Errorf("hostproto: message of %d bytes over %d", len(b), MaxLine)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	_, err = w.w.Write(append(b, '\n'))
+	return err
+}
