@@ -82,6 +82,7 @@ const GLASS_REPORT_MAX = 240;
 const GLASS_MAX_MS = 60000;
 const GLASS_REPORT_MS = 1000;
 const GLASS_WINDOW = 120; // frames: 4 s at 30 fps
+const NTP_UNIX_MS = 2208988800000; // 1900 to 1970, the NTP epoch's lead
 
 // p50 and p95 of a window of milliseconds, and its size.
 function glassSummary(window) {
@@ -938,23 +939,43 @@ export class StreamstackClient extends EventTarget {
 
   // ---- glass-to-glass ----
   //
-  // Each frame's capture → presentation: Chromium gives a WebRTC frame its
-  // captureTime (the streamer's capture clock, mapped through its RTCP
-  // sender reports; the streamer also sends abs-capture-time) on the
-  // page's performance clock, and expectedDisplayTime says when the
-  // compositor shows it. captureTime appears once two sender reports came
-  // (about two seconds in). A rolling window gives p50/p95 for the stats;
-  // the frames since the last report go to the streamer (at most once a
-  // second, at most GLASS_REPORT_MAX of them) as stats::glass-to-glass, for
-  // the session's stats and /metrics.
+  // Each frame's capture → presentation. expectedDisplayTime says when the
+  // compositor shows the frame. Its capture time is the abs-capture-time
+  // the streamer puts on every video packet: Chromium hands it out as the
+  // video receiver's synchronization source captureTimestamp (NTP
+  // milliseconds on the streamer's clock) beside the rtpTimestamp of the
+  // frame, which requestVideoFrameCallback's metadata names too. That reads
+  // the streamer's wall clock against the page's: exact on one host, off by
+  // the clocks' skew elsewhere (NTP keeps it to a few ms). Where Chromium
+  // fills metadata.captureTime itself (it needs an RTCP round-trip time a
+  // receive-only peer does not get from pion), that is used instead. A
+  // rolling window gives p50/p95 for the stats; the frames since the last
+  // report go to the streamer (at most once a second, at most
+  // GLASS_REPORT_MAX of them) as stats::glass-to-glass, for the session's
+  // stats and /metrics.
+
+  _captureTime(meta) {
+    if (typeof meta.captureTime === "number" && meta.captureTime > 0) return meta.captureTime;
+    if (typeof meta.rtpTimestamp !== "number") return null;
+    const g = this._glass;
+    const r = this._pc?.getReceivers?.().find((x) => x.track?.kind === "video");
+    for (const src of r?.getSynchronizationSources?.() || []) {
+      if (src.captureTimestamp > 0 && !g.captures.has(src.rtpTimestamp)) {
+        g.captures.set(src.rtpTimestamp, src.captureTimestamp - NTP_UNIX_MS - performance.timeOrigin);
+        if (g.captures.size > 16) g.captures.delete(g.captures.keys().next().value);
+      }
+    }
+    return g.captures.get(meta.rtpTimestamp) ?? null;
+  }
 
   _glassFrame(meta) {
-    if (typeof meta.captureTime !== "number" || !(meta.captureTime > 0)) return;
+    const g = (this._glass ??= { window: [], pending: [], lastSent: 0, captures: new Map() });
+    const capture = this._captureTime(meta);
+    if (capture == null) return;
     const shown = meta.expectedDisplayTime ?? meta.presentationTime;
-    // A clock estimate can put capture a hair after display: that is 0 ms.
-    const ms = Math.min(Math.max(shown - meta.captureTime, 0), GLASS_MAX_MS);
+    // Clocks a hair apart can put capture after display: that is 0 ms.
+    const ms = Math.min(Math.max(shown - capture, 0), GLASS_MAX_MS);
     if (!Number.isFinite(ms)) return;
-    const g = (this._glass ??= { window: [], pending: [], lastSent: 0 });
     g.window.push(ms);
     if (g.window.length > GLASS_WINDOW) g.window.shift();
     g.pending.push(Math.round(ms * 10) / 10);
