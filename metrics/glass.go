@@ -40,7 +40,7 @@ func newGlassHistogram() *glassHistogram {
 	return &glassHistogram{
 		desc: prometheus.NewDesc("streamstack_glass_to_glass_seconds",
 			"Capture to presentation of the frames the sessions' browsers showed, per app, as the clients reported it "+
-				"(requestVideoFrameCallback captureTime to expectedDisplayTime; the streamer sends abs-capture-time).",
+				"(each frame's abs-capture-time, which the streamer sends, to its expectedDisplayTime).",
 			[]string{"app"}, nil),
 		apps: map[string]*glassCounts{},
 	}
