@@ -25,18 +25,34 @@ func selfCPU() time.Duration {
 }
 
 // childrenCPU sums the CPU time, user and system, of this process's
-// running children, from /proc (10 ms resolution).
-func childrenCPU() time.Duration {
+// running children whose command line match accepts, from /proc (10 ms
+// resolution). A child is told by its command line, not only its parent:
+// the agent of the bench's stack keeps streamer hosts running between the
+// ramps, which must count with the streamers and not with ffmpeg's.
+func childrenCPU(match func(cmdline []string) bool) time.Duration {
 	self := os.Getpid()
 	paths, _ := filepath.Glob("/proc/[0-9]*/stat")
 	var total time.Duration
 	for _, p := range paths {
 		ppid, cpu, err := procStat(p)
-		if err == nil && ppid == self {
+		if err != nil || ppid != self {
+			continue
+		}
+		if match(procCmdline(filepath.Join(filepath.Dir(p), "cmdline"))) {
 			total += cpu
 		}
 	}
 	return total
+}
+
+// procCmdline reads a /proc/<pid>/cmdline: its arguments, NUL-separated;
+// nil when the process is gone.
+func procCmdline(path string) []string {
+	b, err := os.ReadFile(path)
+	if err != nil || len(b) == 0 {
+		return nil
+	}
+	return strings.Split(strings.TrimSuffix(string(b), "\x00"), "\x00")
 }
 
 // procStat reads a /proc/<pid>/stat: the parent's pid and utime+stime.

@@ -6,5 +6,5 @@ import (
 	"time"
 )
 
-func selfCPU() time.Duration     { return 0 }
-func childrenCPU() time.Duration { return 0 }
+func selfCPU() time.Duration                                { return 0 }
+func childrenCPU(func(cmdline []string) bool) time.Duration { return 0 }

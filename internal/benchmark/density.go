@@ -396,7 +396,7 @@ func (l *Load) Sample(ctx context.Context) (LoadSample, error) {
 	l.mu.Lock()
 	ss := append([]*loadSession(nil), l.sessions...)
 	l.mu.Unlock()
-	s := LoadSample{At: time.Now(), Sessions: len(ss), Self: selfCPU(), Children: childrenCPU()}
+	s := LoadSample{At: time.Now(), Sessions: len(ss), Self: selfCPU(), Children: childrenCPU(IsStreamerProcess)}
 	if l.InProcess {
 		s.Children, s.Self = s.Self+s.Children, 0
 	}

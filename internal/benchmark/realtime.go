@@ -167,7 +167,7 @@ func (p *rtProc) close() error {
 // Sample sums the processes' counters, and their CPU time.
 func (l *FFmpegLoad) Sample(context.Context) (LoadSample, error) {
 	ps := l.snapshot()
-	s := LoadSample{At: time.Now(), Sessions: len(ps), Children: childrenCPU()}
+	s := LoadSample{At: time.Now(), Sessions: len(ps), Children: childrenCPU(isCommand(l.FFmpeg))}
 	for _, p := range ps {
 		s.Stats.FrameSlots += p.slots.Load()
 		s.Stats.LateFrames += p.late.Load()
