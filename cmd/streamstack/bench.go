@@ -4,26 +4,16 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
-	"path/filepath"
-	"runtime"
-	"strings"
-	"text/tabwriter"
 	"time"
-
-	"github.com/streamstack/streamstack/agent"
-	"github.com/streamstack/streamstack/client"
-	"github.com/streamstack/streamstack/gateway"
-	"github.com/streamstack/streamstack/internal/benchmark"
-	"github.com/streamstack/streamstack/internal/localstack"
-	"github.com/streamstack/streamstack/jetstream"
-	"github.com/streamstack/streamstack/session"
 )
 
 type benchFlags struct {
 	sessions, concurrency, relay, creates int
 	width, height, fps, hostSessions      int
+	all                                   bool
+	chromium                              string
+	browserLoads, glassFrames             int
 	density                               *densityFlags
 }
 
@@ -36,87 +26,56 @@ func newBenchFlags(fs *flag.FlagSet) *benchFlags {
 	fs.IntVar(&f.width, "width", 1280, "screen width")
 	fs.IntVar(&f.height, "height", 720, "screen height")
 	fs.IntVar(&f.fps, "fps", 30, "frames per second")
-	fs.IntVar(&f.hostSessions, "streamer-host-sessions", defaultHostSessions, "sessions per streamer host process, as the agent's setting; 0: a streamer process per session, started at its request")
+	fs.IntVar(&f.hostSessions, "streamer-host-sessions", defaultHostSessions, "sessions per streamer host process, as the agent's setting, in every run (density included); 0: a streamer process per session, started at its request")
+	fs.BoolVar(&f.all, "all", false, "measure everything in one run and print one Markdown table for BENCHMARKS.md: time to first frame one and --concurrency at a time, the relay, creates, the browser rows (with --chromium) and density at a short ramp (--density-window 3s and --density-settle 2s unless given)")
+	fs.StringVar(&f.chromium, "chromium", "/usr/bin/chromium", "chromium for --all's browser rows; absent: they are skipped")
+	fs.IntVar(&f.browserLoads, "browser-loads", 25, "page loads timed for --all's browser first-frame row")
+	fs.IntVar(&f.glassFrames, "browser-glass-frames", 90, "frames the web client's glass-to-glass row waits for (at most the SDK's window, 120)")
 	f.density = newDensityFlags(fs)
 	return f
 }
 
-// runBench starts a whole stack in a temp dir on loopback, with this binary
-// as the streamer, and measures it.
+// runBench measures a whole stack started in a temp dir on loopback, with
+// this binary as the streamer: by default the Go client's measures,
+// --density the density ramp in detail, --all everything as one table.
 func runBench(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	f := newBenchFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if f.density.on {
+	if err := f.validate(); err != nil {
+		return err
+	}
+	switch {
+	case f.all:
+		f.density.shortRamp(fs)
+		return runBenchAll(ctx, f, args)
+	case f.density.on:
 		return runDensity(ctx, f)
 	}
-	dir, err := os.MkdirTemp("", "streamstack-bench-")
+	start := time.Now()
+	run := newBenchRun(args, streamerMode{hostSessions: f.hostSessions})
+	rows, notes, err := clientMeasures(ctx, f, run.mode, false)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	srv := jetstream.DefaultServerConfig(filepath.Join(dir, "nats"))
-	srv.Listen = "127.0.0.1:-1"
-	gcfg := gateway.DefaultConfig()
-	gcfg.HTTPAddr = "127.0.0.1:0"
-	// The relay run sends back to back, far above what a client may.
-	gcfg.MaxFramesPerSecond, gcfg.FrameBurst = 1e6, 1e6
-	// And all on one connection, over a client's signaling budget.
-	limits := jetstream.DefaultLimits()
-	limits.SignalMaxMsgsPerSubject = max(limits.SignalMaxMsgsPerSubject, int64(f.relay)+64)
-	acfg := agent.DefaultConfig()
-	acfg.MaxSessions = max(acfg.MaxSessions, f.concurrency)
-	acfg.UnitsPerCore = 64 // the bench measures the path, not the encoder's density
-	acfg.StreamerEnv = []string{"STREAMSTACK_LOG_LEVEL=error"}
-	acfg.HostSessions = f.hostSessions
-	st, err := localstack.Start(ctx, localstack.Options{Server: srv, Gateway: gcfg, Agent: acfg, Limits: limits, Source: "bench", Log: quiet})
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	token, _, err := st.Tokens.Create(ctx, "bench")
-	if err != nil {
-		return err
-	}
-	api := &client.Gateway{BaseURL: strings.TrimSuffix(st.URL, "/"), Token: token}
-	screen := session.Screen{Width: f.width, Height: f.height, FPS: f.fps}
-	opts := client.Options{Log: quiet}
-
-	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(w, "measure\tn\tp50\tp99\t\n")
-	row := func(name string, d benchmark.Durations) {
-		fmt.Fprintf(w, "%s\t%d\t%s\t%s\t\n", name, len(d), ms(d.Percentile(50)), ms(d.Percentile(99)))
-	}
-	fmt.Fprintf(os.Stderr, "bench: %d CPUs, %dx%d@%d, time to first frame one at a time...\n", runtime.NumCPU(), f.width, f.height, f.fps)
-	seq, err := benchmark.TimeToFirstFrame(ctx, api, screen, f.sessions, 1, opts)
-	if err != nil {
-		return err
-	}
-	row("time to first frame, one at a time", seq)
-	fmt.Fprintf(os.Stderr, "bench: time to first frame, %d at a time...\n", f.concurrency)
-	conc, err := benchmark.TimeToFirstFrame(ctx, api, screen, f.sessions, f.concurrency, opts)
-	if err != nil {
-		return err
-	}
-	row(fmt.Sprintf("time to first frame, %d at a time", f.concurrency), conc)
-	fmt.Fprintf(os.Stderr, "bench: signaling relay round trips...\n")
-	relay, err := benchmark.RelayRoundTrip(ctx, api, st.Res.JS, f.relay)
-	if err != nil {
-		return err
-	}
-	row("signaling relay round trip", relay)
-	fmt.Fprintf(os.Stderr, "bench: session creation...\n")
-	rate, err := benchmark.CreateRate(ctx, api, f.creates, 4)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "sessions created per second (4 clients)\t%d\t%.0f/s\t\t\n", f.creates, rate)
-	return w.Flush()
+	fmt.Print(run.table(rows, notes, time.Since(start)).Markdown())
+	return nil
 }
 
-func ms(d time.Duration) string {
-	return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000)
+func (f *benchFlags) validate() error {
+	if _, err := newStreamerMode(false, f.hostSessions); err != nil {
+		return err
+	}
+	if f.sessions < 1 || f.concurrency < 1 || f.relay < 1 || f.creates < 1 || f.browserLoads < 1 || f.glassFrames < 1 {
+		return fmt.Errorf("bench: --sessions, --concurrency, --relay, --creates, --browser-loads and --browser-glass-frames must be at least 1")
+	}
+	return nil
+}
+
+// progress tells the person running the bench what it is doing; the
+// results go to stdout at the end.
+func progress(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
 }

@@ -4,12 +4,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/streamstack/streamstack/agent"
@@ -42,15 +40,28 @@ func newDensityFlags(fs *flag.FlagSet) *densityFlags {
 	fs.StringVar(&f.codecs, "density-codecs", "VP8,H264", "codecs the density run measures")
 	fs.StringVar(&f.ffmpeg, "ffmpeg", "/usr/bin/ffmpeg", "ffmpeg for the density run's raw encoder figures; absent: skipped")
 	fs.IntVar(&f.frames, "density-frames", 300, "test-pattern frames the raw encoders encode")
-	fs.IntVar(&f.start, "density-start", 0, "sessions the density ramp starts at; 0: 40% of our encoder's density")
+	fs.IntVar(&f.start, "density-start", 0, "sessions the density ramp starts at; 0: 70% of our encoder alone's real-time density, or without that ramp 40% of our encoder's density")
 	fs.IntVar(&f.maxN, "density-max", 64, "sessions the density ramp stops at")
 	fs.DurationVar(&f.settle, "density-settle", 3*time.Second, "wait after adding sessions before measuring")
 	fs.DurationVar(&f.window, "density-window", 10*time.Second, "measuring window per step of the density ramp")
 	fs.Float64Var(&f.late, "density-late", 0.01, "largest share of late frames a step may have")
 	fs.StringVar(&f.env, "density-streamer-env", "", "comma-separated KEY=VALUE added to the streamers' environment in the density run (GOMAXPROCS=2 to compare)")
 	fs.BoolVar(&f.realtime, "density-realtime", true, "also ramp, under the streamer's late-frame rule, ffmpeg processes fed at the frame rate and our encoder alone on goroutines of this process")
-	fs.BoolVar(&f.inProcess, "density-in-process", false, "run the streamers on goroutines of the bench's agent (serve --streamer-in-process) instead of one process each; their CPU is then counted with the receivers'")
+	fs.BoolVar(&f.inProcess, "density-in-process", false, "run the streamers on goroutines of the bench's agent (serve --streamer-in-process) instead of streamer hosts (--streamer-host-sessions); their CPU is then counted with the receivers'")
 	return f
+}
+
+// shortRamp is --all's density: a short window and settle unless given,
+// so that the whole table takes minutes, not the ramp's half hour.
+func (f *densityFlags) shortRamp(fs *flag.FlagSet) {
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	if !set["density-window"] {
+		f.window = 3 * time.Second
+	}
+	if !set["density-settle"] {
+		f.settle = 2 * time.Second
+	}
 }
 
 // rawRuns is how many times the encoders alone encode the frames, the
@@ -87,12 +98,39 @@ type rampLoad interface {
 	Sample(ctx context.Context) (benchmark.LoadSample, error)
 }
 
+// densityResult is a density run: a row per codec, and how its
+// streamers ran.
+type densityResult struct {
+	rows  []densityRow
+	mode  streamerMode
+	cores int
+	// ffmpeg is empty when there was none: its columns are skipped.
+	ffmpeg string
+}
+
+// runDensity is `bench --density`: the ramp, printed in detail.
 func runDensity(ctx context.Context, f *benchFlags) error {
-	d := f.density
-	cores := runtime.NumCPU()
-	dir, err := os.MkdirTemp("", "streamstack-density-")
+	r, err := measureDensity(ctx, f)
 	if err != nil {
 		return err
+	}
+	printDensity(r, f)
+	return nil
+}
+
+// measureDensity ramps, per codec, ffmpeg held to the streamer's rule, our
+// encoder alone under it, and our sessions on a stack whose agent runs the
+// streamers as serve would with the same settings.
+func measureDensity(ctx context.Context, f *benchFlags) (densityResult, error) {
+	d := f.density
+	cores := runtime.NumCPU()
+	mode, err := newStreamerMode(d.inProcess, f.hostSessions)
+	if err != nil {
+		return densityResult{}, err
+	}
+	dir, err := os.MkdirTemp("", "streamstack-density-")
+	if err != nil {
+		return densityResult{}, err
 	}
 	defer os.RemoveAll(dir)
 	ffmpeg := d.ffmpeg
@@ -104,11 +142,11 @@ func runDensity(ctx context.Context, f *benchFlags) error {
 	if ffmpeg != "" || d.realtime {
 		fmt.Fprintf(os.Stderr, "bench: writing %d frames of the %dx%d test pattern as I420...\n", d.frames, f.width, f.height)
 		if err := benchmark.WritePatternI420(raw, f.width, f.height, f.fps, d.frames); err != nil {
-			return err
+			return densityResult{}, err
 		}
 	}
 
-	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	quiet := quietLog()
 	srv := jetstream.DefaultServerConfig(filepath.Join(dir, "nats"))
 	srv.Listen = "127.0.0.1:-1"
 	gcfg := gateway.DefaultConfig()
@@ -125,19 +163,20 @@ func runDensity(ctx context.Context, f *benchFlags) error {
 	if d.env != "" {
 		acfg.StreamerEnv = append(acfg.StreamerEnv, strings.Split(d.env, ",")...)
 	}
+	mode.apply(&acfg)
 	var inProcess func([]string) (streamer.Config, error)
-	if d.inProcess {
+	if mode.inProcess {
 		inProcess = streamerConfigFromEnv // the bitrate pinned through StreamerEnv, as for children
 	}
 	st, err := localstack.Start(ctx, localstack.Options{Server: srv, Gateway: gcfg, Agent: acfg, Source: "bench", Log: quiet,
 		InProcessStreamers: inProcess})
 	if err != nil {
-		return err
+		return densityResult{}, err
 	}
 	defer st.Close()
 	token, _, err := st.Tokens.Create(ctx, "bench")
 	if err != nil {
-		return err
+		return densityResult{}, err
 	}
 	api := &client.Gateway{BaseURL: strings.TrimSuffix(st.URL, "/"), Token: token}
 	screen := session.Screen{Width: f.width, Height: f.height, FPS: f.fps}
@@ -149,13 +188,13 @@ func runDensity(ctx context.Context, f *benchFlags) error {
 		row := densityRow{codec: codec}
 		fmt.Fprintf(os.Stderr, "bench: %s: our encoder, %d frames on one thread, best of %d...\n", codec, d.frames, rawRuns)
 		if row.ours, err = benchmark.EncodeOnly(s, d.frames, rawRuns); err != nil {
-			return err
+			return densityResult{}, err
 		}
 		if ffmpeg != "" {
 			fmt.Fprintf(os.Stderr, "bench: %s: ffmpeg %s\n", codec, strings.Join(benchmark.FFmpegArgs(s, raw), " "))
 			r, err := benchmark.RawFFmpeg(ctx, ffmpeg, s, raw, d.frames, rawRuns, cores)
 			if err != nil {
-				return err
+				return densityResult{}, err
 			}
 			row.raw = &r
 			if d.realtime {
@@ -166,7 +205,7 @@ func runDensity(ctx context.Context, f *benchFlags) error {
 					err = cerr
 				}
 				if err != nil {
-					return err
+					return densityResult{}, err
 				}
 				row.realtime = &res
 			}
@@ -179,26 +218,33 @@ func runDensity(ctx context.Context, f *benchFlags) error {
 				err = cerr
 			}
 			if err != nil {
-				return err
+				return densityResult{}, err
 			}
 			row.alone = &res
 		}
 		start := d.start
-		if start <= 0 {
+		switch {
+		case start > 0:
+		case row.alone != nil && row.alone.density > 0:
+			// Ours is below the encoder alone: start under it.
+			start = max(1, int(0.7*float64(row.alone.density)))
+		default:
 			start = max(1, int(0.4*row.ours.FPSPerCore*float64(cores)/float64(f.fps)))
 		}
 		load := &benchmark.Load{API: api, NC: st.Conn, Screen: screen, Codec: codec, Opts: client.Options{Log: quiet},
-			InProcess: d.inProcess}
+			InProcess: mode.inProcess}
+		progress("%s: our sessions, %s...", codec, mode)
 		err := ramp(ctx, d, load, start, d.maxN, codec, &row.rampResult)
 		load.Close(context.WithoutCancel(ctx))
 		if err != nil {
-			return err
+			return densityResult{}, err
 		}
 		rows = append(rows, row)
-		time.Sleep(2 * time.Second) // let the streamers exit
+		if err := sleepCtx(ctx, 2*time.Second); err != nil { // let the streamers exit
+			return densityResult{}, err
+		}
 	}
-	printDensity(rows, cores, f)
-	return nil
+	return densityResult{rows: rows, mode: mode, cores: cores, ffmpeg: ffmpeg}, nil
 }
 
 // ramp adds sessions one at a time from start until a step's late frames
@@ -266,84 +312,4 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // defaultKbps is the streamer's starting bitrate (0.1 bit per pixel).
 func defaultKbps(w, h, fps int) int { return min(max(w*h*fps/10/1000, 300), 8000) }
 
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "load ?"
-	}
-	return "load " + strings.Join(strings.Fields(string(b))[:3], " ")
-}
-
-func printDensity(rows []densityRow, cores int, f *benchFlags) {
-	fmt.Printf("%dx%d@%d, %d cores, %s\n\n", f.width, f.height, f.fps, cores, loadAvg())
-	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(w, "codec\traw fps/core (ffmpeg, utime)\traw density\tffmpeg ×%d at once\tffmpeg real time (≤%.0f%% late)\tour encoder alone, real time\tour encode fps/core\tour density (≤%.0f%% late)\tratio\tof ffmpeg real time\tof encoder alone\tlate\tCPU-bound density\tratio\t\n", cores, 100*f.density.late, 100*f.density.late)
-	for _, r := range rows {
-		rawFPS, rawDensity, par, ratio, cpuRatio := "-", "-", "-", "-", "-"
-		rt, rtRatio := realtimeCells(r.realtime, r.density)
-		alone, aloneRatio := realtimeCells(r.alone, r.density)
-		// What the streamers' CPU per session allows, other load aside.
-		cpuDensity := float64(cores) / max(r.best.StreamersCPU/float64(max(r.best.Sessions, 1)), 1e-9)
-		if r.raw != nil {
-			rd := r.raw.FPSPerCore * float64(cores) / float64(f.fps)
-			rawFPS = fmt.Sprintf("%.0f", r.raw.FPSPerCore)
-			rawDensity = fmt.Sprintf("%.1f", rd)
-			par = fmt.Sprintf("%.0f fps = %.1f", r.raw.ParallelFPS, r.raw.ParallelFPS/float64(f.fps))
-			ratio = fmt.Sprintf("%.0f%%", 100*float64(r.density)/rd)
-			cpuRatio = fmt.Sprintf("%.0f%%", 100*cpuDensity/rd)
-		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%.0f\t%d\t%s\t%s\t%s\t%.2f%%\t%.1f\t%s\t\n", r.codec, rawFPS, rawDensity, par, rt, alone,
-			r.ours.FPSPerCore, r.density, ratio, rtRatio, aloneRatio, 100*r.best.LateRatio(), cpuDensity, cpuRatio)
-	}
-	_ = w.Flush()
-	fmt.Println()
-	w = tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(w, "codec\tsessions\tCPU ms/frame: draw\tencode\tpacketize+SRTP+send\tstreamer other\treceivers+stack\ttotal\tencode share\tstreamers\treceivers\tkbps ours/ffmpeg\t\n")
-	for _, r := range rows {
-		b := r.best
-		total := b.Draw + b.Encode + b.Send + b.StreamerOther + b.Receivers
-		rawKbps := "-"
-		if r.raw != nil {
-			rawKbps = fmt.Sprintf("%.0f", r.raw.Kbps)
-		}
-		fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%.0f%%\t%.2f cores\t%.2f cores\t%.0f/%s\t\n", r.codec, b.Sessions,
-			msf(b.Draw), msf(b.Encode), msf(b.Send), msf(b.StreamerOther), msf(b.Receivers), msf(total),
-			100*b.Encode.Seconds()/max(total.Seconds(), 1e-9), b.StreamersCPU, b.ReceiversCPU, b.Kbps, rawKbps)
-	}
-	_ = w.Flush()
-	for _, r := range rows {
-		if r.lastFail != nil {
-			fmt.Printf("%s: %d sessions: %.2f%% late\n", r.codec, r.lastFail.Sessions, 100*r.lastFail.LateRatio())
-		}
-		printRamp(r.codec+" ffmpeg real time", r.realtime)
-		printRamp(r.codec+" encoder alone", r.alone)
-	}
-}
-
-func msf(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d.Microseconds())/1000) }
-
-// realtimeCells are a real-time ramp's density and ours as a share of it.
-func realtimeCells(rt *rampResult, ours int) (density, ratio string) {
-	if rt == nil || rt.density == 0 {
-		return "-", "-"
-	}
-	return fmt.Sprintf("%d", rt.density), fmt.Sprintf("%.0f%%", 100*float64(ours)/float64(rt.density))
-}
-
-func printRamp(name string, rt *rampResult) {
-	if rt == nil {
-		return
-	}
-	fmt.Printf("%s: %d at %.2f%% late, %.2f cores", name, rt.best.Sessions, 100*rt.best.LateRatio(), rt.best.StreamersCPU)
-	if rt.best.Frames > 0 {
-		fmt.Printf(" (%s ms CPU/frame", msf(time.Duration(rt.best.StreamersCPU*rt.best.Elapsed.Seconds()*float64(time.Second))/time.Duration(rt.best.Frames)))
-		if rt.best.Encode > 0 {
-			fmt.Printf(", encode %s", msf(rt.best.Encode))
-		}
-		fmt.Print(")")
-	}
-	if rt.lastFail != nil {
-		fmt.Printf("; %d: %.2f%% late", rt.lastFail.Sessions, 100*rt.lastFail.LateRatio())
-	}
-	fmt.Println()
-}
+func loadAvg() string { return "load " + benchmark.LoadAverage() }
