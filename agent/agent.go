@@ -69,6 +69,15 @@ type Agent struct {
 	isolationInv container.Inventory
 	// hosts run the streamers when Config.HostSessions is set; else nil.
 	hosts *hostPool
+	// warm are the warm apps not yet taken (warm.go); warmKick wakes the
+	// loop that starts them; no refill before warmPause (a session met
+	// no app budget) nor an app's warmFailed (its start failed).
+	warm       []*warmApp
+	warmKick   chan struct{}
+	warmPause  time.Time
+	warmFailed map[string]time.Time
+	// warmTakenTotal counts the warm apps sessions took, by app.
+	warmTakenTotal map[string]float64
 }
 
 // New checks the config and returns an agent; Run starts it.
@@ -119,20 +128,24 @@ func New(cfg Config, deps Deps) (*Agent, error) {
 		return nil, err
 	}
 	a := &Agent{
-		cfg:       cfg,
-		deps:      deps,
-		log:       log.With("agent", cfg.ID),
-		inventory: inv,
-		now:       time.Now,
-		running:   map[string]*streamerProc{},
-		pools:     pools,
-		catalog:   catalog,
-		appTotal:  appTotal,
-		appHeld:   map[string]appNeed{},
-		beatNow:   make(chan struct{}, 1),
+		cfg:            cfg,
+		deps:           deps,
+		log:            log.With("agent", cfg.ID),
+		inventory:      inv,
+		now:            time.Now,
+		running:        map[string]*streamerProc{},
+		pools:          pools,
+		catalog:        catalog,
+		appTotal:       appTotal,
+		appHeld:        map[string]appNeed{},
+		beatNow:        make(chan struct{}, 1),
+		warmKick:       make(chan struct{}, 1),
+		warmFailed:     map[string]time.Time{},
+		warmTakenTotal: map[string]float64{},
 	}
 	if cfg.HostSessions > 0 && cfg.RunStreamer == nil {
 		a.hosts = newHostPool(cfg, hostEnv(os.Environ(), cfg.StreamerEnv, cfg.NATSURL), a.log)
+		a.hosts.onReady = a.warmReady
 	}
 	a.recheck = a.recheckPool
 	a.isolation, a.isolationInv = probeIsolation(context.Background(), cfg)
@@ -217,6 +230,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	if a.hosts != nil {
 		a.hosts.keepSpares() // the first session's host is running before it is asked for
+		if a.cfg.WarmMax > 0 {
+			loops.Go(func() { a.warmLoop(ctx) })
+		}
 	}
 	a.log.Info("agent ready", "region", a.cfg.Region, "units", a.TotalUnits(), "max_sessions", a.cfg.MaxSessions,
 		"app_cpu", a.appTotal.cpu, "app_memory_mb", a.appTotal.memoryMB)
@@ -374,14 +390,15 @@ func (a *Agent) handle(ctx context.Context, msg njs.Msg) {
 		// Said once per request, not at every redelivery.
 		log.Warn("app not in this agent's catalogue: charged the default limits", "app", s.App, "err", err)
 	}
-	n := need{units: units, codecs: s.VideoCodecs, region: s.Region, app: app}
+	n := need{units: units, codecs: s.VideoCodecs, region: s.Region, app: app,
+		appName: s.App, width: s.Screen.Width, height: s.Screen.Height}
 	waited := time.Since(req.CreatedAt)
 	if a.wouldTakeSoftware(n, waited) {
 		// Only software is free here: read the fleet now, not at the last
 		// tick, to see whether hardware is free elsewhere.
 		a.refreshPeers(ctx)
 	}
-	c, ok := a.reserve(s.ID, n, waited)
+	c, warm, ok := a.reserve(s.ID, n, waited)
 	if !ok {
 		_ = msg.NakWithDelay(a.cfg.RetryDelay)
 		return
@@ -396,6 +413,7 @@ func (a *Agent) handle(ctx context.Context, msg njs.Msg) {
 	})
 	if err != nil {
 		a.release(s.ID)
+		a.unclaimWarm(warm, n.app)
 		if errors.Is(err, session.ErrEnded) {
 			_ = msg.Ack()
 		} else {
@@ -406,8 +424,8 @@ func (a *Agent) handle(ctx context.Context, msg njs.Msg) {
 	}
 	_ = msg.Ack()
 	log.Info("placed", "units", units, "encoder", c.pool, "screen", fmt.Sprintf("%dx%d@%d", s.Screen.Width, s.Screen.Height, s.Screen.FPS),
-		"app", s.App, "app_cpu", app.cpu, "app_memory_mb", app.memoryMB)
-	if err := a.launch(ctx, placed); err != nil {
+		"app", s.App, "app_cpu", app.cpu, "app_memory_mb", app.memoryMB, "warm", warm != nil)
+	if err := a.launch(ctx, placed, warm); err != nil {
 		log.Error("launch streamer", "err", err)
 		a.release(s.ID)
 		_, _ = a.deps.Sessions.Update(context.WithoutCancel(ctx), s.ID, func(s *session.Session) error {

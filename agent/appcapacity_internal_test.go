@@ -57,28 +57,28 @@ func TestDecideRefusesAppOverBudgetAdmitsPattern(t *testing.T) {
 func TestReserveHoldsAppBudgetAndReleaseFreesIt(t *testing.T) {
 	a := appAgent(appNeed{cpu: 2, memoryMB: 2048})
 	for _, id := range []string{"x1", "x2"} {
-		if _, ok := a.reserve(id, need{units: 1, app: xterm}, 0); !ok {
+		if _, _, ok := a.reserve(id, need{units: 1, app: xterm}, 0); !ok {
 			t.Fatalf("%s refused with the budget free", id)
 		}
 	}
-	if _, ok := a.reserve("x3", need{units: 1, app: xterm}, 0); ok {
+	if _, _, ok := a.reserve("x3", need{units: 1, app: xterm}, 0); ok {
 		t.Fatal("a third app placed beyond the budget")
 	}
-	if _, ok := a.reserve("p1", need{units: 1, app: pattern}, 0); !ok {
+	if _, _, ok := a.reserve("p1", need{units: 1, app: pattern}, 0); !ok {
 		t.Fatal("a pattern session refused for the apps' budget")
 	}
 	if u := a.appsLocked().used; u != (appNeed{cpu: 2, memoryMB: 2048}) {
 		t.Fatalf("used %+v", u)
 	}
 	a.release("p1")
-	if _, ok := a.reserve("x3", need{units: 1, app: xterm}, 0); ok {
+	if _, _, ok := a.reserve("x3", need{units: 1, app: xterm}, 0); ok {
 		t.Fatal("releasing a pattern session freed app budget")
 	}
 	a.release("x1")
 	if u := a.appsLocked().used; u != (appNeed{cpu: 1, memoryMB: 1024}) {
 		t.Fatalf("after a release: used %+v", u)
 	}
-	if _, ok := a.reserve("x3", need{units: 1, app: xterm}, 0); !ok {
+	if _, _, ok := a.reserve("x3", need{units: 1, app: xterm}, 0); !ok {
 		t.Fatal("the budget a release freed was not admitted")
 	}
 	a.release("x2")
@@ -117,7 +117,7 @@ func TestAppBudgetProperties(t *testing.T) {
 			n := kinds[rng.IntN(len(kinds))]
 			fits := sum.cpu+n.cpu <= budget.cpu+1e-9 && sum.memoryMB+n.memoryMB <= budget.memoryMB
 			id := string(rune('a'+round%26)) + string(rune(i))
-			_, ok := a.reserve(id, need{units: 0.25, app: n}, 0)
+			_, _, ok := a.reserve(id, need{units: 0.25, app: n}, 0)
 			if ok != fits {
 				t.Fatalf("round %d: %+v with %+v held of %+v: admitted %v", round, n, sum, budget, ok)
 			}
@@ -183,7 +183,7 @@ func TestAppBudgetConcurrent(t *testing.T) {
 			for i := range 400 {
 				id := string(rune('A'+w)) + "-" + string(rune('a'+i%26)) + string(rune(i))
 				n := kinds[rng.IntN(len(kinds))]
-				if _, ok := a.reserve(id, need{units: 0.25, app: n}, 0); ok {
+				if _, _, ok := a.reserve(id, need{units: 0.25, app: n}, 0); ok {
 					admitted.Store(id, n)
 					mine = append(mine, id)
 				} else {

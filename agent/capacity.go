@@ -27,16 +27,35 @@ type reservation struct {
 // agent can fill one slot twice. (Two agents never see one request: the
 // shared work-queue consumer hands each to one agent at a time, and each
 // agent reserves only its own capacity.)
-func (a *Agent) reserve(id string, n need, waited time.Duration) (choice, bool) {
+//
+// A warm app of the session's app and screen, when there is one, is taken
+// for it (its app budget becomes the session's); when the session's app
+// does not fit the budget, a warm app is stopped to make room.
+func (a *Agent) reserve(id string, n need, waited time.Duration) (choice, *warmApp, bool) {
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	if len(a.running) >= a.cfg.MaxSessions {
-		return choice{}, false
+		a.mu.Unlock()
+		return choice{}, nil, false
 	}
+	warm := a.takeWarmLocked(n)
 	pl := a.placementLocked()
 	c, v := pl.decide(n, waited)
 	if v != place {
-		return choice{}, false
+		var stop *warmApp
+		if warm != nil {
+			a.appHeld[warm.id] = n.app // not taken after all
+		} else if !pl.app.fits(n.app) {
+			stop = a.shrinkWarmLocked(n)
+		}
+		a.mu.Unlock()
+		if stop != nil {
+			a.stopWarmApp(stop)
+		}
+		return choice{}, nil, false
+	}
+	defer a.mu.Unlock()
+	if warm != nil {
+		a.warm = slices.DeleteFunc(a.warm, func(w *warmApp) bool { return w == warm })
 	}
 	for i := range a.pools {
 		if a.pools[i].Name == c.pool {
@@ -50,7 +69,20 @@ func (a *Agent) reserve(id string, n need, waited time.Duration) (choice, bool) 
 		}
 		a.appHeld[id] = n.app
 	}
-	return c, true
+	return c, warm, true
+}
+
+// unclaimWarm gives back a warm app taken for a session that was not
+// placed after all (its host still runs it, unclaimed): another may take
+// it.
+func (a *Agent) unclaimWarm(w *warmApp, need appNeed) {
+	if w == nil {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.warm = append(a.warm, w)
+	a.appHeld[w.id] = need
 }
 
 // wouldTakeSoftware reports whether this agent would place n on software

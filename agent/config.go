@@ -131,6 +131,14 @@ type Config struct {
 	// --requests-fd and --events-fd. Defaults to this binary's
 	// "streamer-host" subcommand.
 	HostCommand []string
+	// WarmMax caps the warm apps (the catalogue's warm) this agent keeps
+	// started at once, over every app; 0: none. Warm apps need streamer
+	// hosts (HostSessions).
+	WarmMax int
+	// WarmRetryDelay is how long the agent waits before it starts warm
+	// apps again after a start failed, or after a session found no app
+	// budget and a warm app was stopped for it.
+	WarmRetryDelay time.Duration
 	// StreamerNATSURL, when set, is the NATS URL the streamer of one session
 	// gets instead of NATSURL: the embedded server's per-session streamer
 	// user (jetstream.StreamerUser), so a streamer's credential reaches
@@ -191,6 +199,8 @@ func DefaultConfig() Config {
 		ReprobeInterval:   time.Minute,
 		StopTimeout:       5 * time.Second,
 		HostSpares:        1,
+		WarmMax:           4,
+		WarmRetryDelay:    10 * time.Second,
 	}
 }
 
@@ -267,6 +277,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: pull expiry %s must be at least 1s", ErrConfig, c.PullExpiry)
 	case c.ReconcileInterval < 0 || c.ReconcileInterval > 0 && c.ReconcileFullScan <= 0:
 		return fmt.Errorf("%w: reconcile interval must not be negative, and its full scan positive", ErrConfig)
+	case c.WarmMax < 0 || c.WarmMax > 0 && c.WarmRetryDelay <= 0:
+		return fmt.Errorf("%w: warm max must not be negative, and its retry delay positive", ErrConfig)
 	case c.HostSessions < 0 || c.HostSessions > 0 && c.HostSpares < 1:
 		return fmt.Errorf("%w: streamer host sessions must not be negative, and hosts need a spare", ErrConfig)
 	case c.NATSURL == "":

@@ -49,7 +49,7 @@ func TestFallbackMovesReservationAccounting(t *testing.T) {
 	used := func() (cpu, nv float64) { return a.pools[0].used, a.pools[1].used }
 
 	for _, id := range []string{"s1", "s2", "s3"} {
-		if c, ok := a.reserve(id, need{units: 1, codecs: h264}, 0); !ok || c.pool != encoders.PoolNVENC {
+		if c, _, ok := a.reserve(id, need{units: 1, codecs: h264}, 0); !ok || c.pool != encoders.PoolNVENC {
 			t.Fatalf("%s: %+v %v", id, c, ok)
 		}
 	}
@@ -74,7 +74,7 @@ func TestFallbackMovesReservationAccounting(t *testing.T) {
 		t.Fatalf("fallbacks counted %v", got)
 	}
 	// Nothing new lands on the degraded NVENC nor the overcommitted cpu.
-	if c, ok := a.reserve("s4", need{units: 0.25, codecs: h264}, time.Hour); ok {
+	if c, _, ok := a.reserve("s4", need{units: 0.25, codecs: h264}, time.Hour); ok {
 		t.Fatalf("placed on %+v", c)
 	}
 	a.release("s1")
@@ -82,7 +82,7 @@ func TestFallbackMovesReservationAccounting(t *testing.T) {
 	if cpu, nv := used(); cpu != 0 || nv != 1 {
 		t.Fatalf("after release: cpu %v nvenc %v", cpu, nv)
 	}
-	if c, ok := a.reserve("s4", need{units: 1, codecs: h264}, time.Hour); !ok || c.pool != encoders.PoolCPU {
+	if c, _, ok := a.reserve("s4", need{units: 1, codecs: h264}, time.Hour); !ok || c.pool != encoders.PoolCPU {
 		t.Fatalf("s4 went to %+v %v while NVENC is degraded", c, ok)
 	}
 	a.release("s4")
@@ -111,7 +111,7 @@ func TestFallbackMovesReservationAccounting(t *testing.T) {
 	if len(probed) != 2 || a.pools[1].degraded || backendOf(t, a, "h264_nvenc").Failures != 2 {
 		t.Fatalf("probes %v, pool %+v", probed, a.pools[1])
 	}
-	if c, ok := a.reserve("s5", need{units: 1, codecs: h264}, 0); !ok || c.pool != encoders.PoolNVENC {
+	if c, _, ok := a.reserve("s5", need{units: 1, codecs: h264}, 0); !ok || c.pool != encoders.PoolNVENC {
 		t.Fatalf("s5 went to %+v %v after NVENC passed its re-probe", c, ok)
 	}
 }

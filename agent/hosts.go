@@ -41,7 +41,10 @@ type hostPool struct {
 	env     []string // the hosts' environment: no secrets
 	slots   int
 	spares  int
+	agent   string // its id, on the hosts' command lines (restart.go)
 	log     *slog.Logger
+	// onReady is told of a warm app that has started (warm.go).
+	onReady func(id string)
 
 	mu     sync.Mutex
 	hosts  []*streamerHost
@@ -71,7 +74,7 @@ func (h *streamerHost) open() bool { return !h.exited && !h.draining && !h.retir
 
 func newHostPool(cfg Config, env []string, log *slog.Logger) *hostPool {
 	return &hostPool{command: cfg.HostCommand, env: env, slots: cfg.HostSessions,
-		spares: cfg.HostSpares, log: log}
+		spares: cfg.HostSpares, agent: cfg.ID, log: log}
 }
 
 // run hands session id to a host, starting one when none has a free
@@ -89,11 +92,7 @@ func (p *hostPool) run(id string, env []string, natsURL string) (*streamerHost, 
 			p.keepSpares()
 			return h, ended, nil
 		}
-		err = fmt.Errorf("agent: streamer host %d: %w", h.id, err)
-		p.mu.Lock()
-		delete(h.sessions, id)
-		h.retired = true // its requests pipe is broken: it is going
-		p.mu.Unlock()
+		err = p.broken(h, id, err)
 	}
 	return nil, nil, err
 }
@@ -115,6 +114,56 @@ func (p *hostPool) reserve(id string, ended chan error) (*streamerHost, error) {
 	}
 	h.sessions[id] = ended
 	return h, nil
+}
+
+// broken forgets id, whose request could not be written to h: h's
+// requests pipe is broken, so h is going and takes nothing more.
+func (p *hostPool) broken(h *streamerHost, id string, err error) error {
+	p.mu.Lock()
+	delete(h.sessions, id)
+	h.retired = true
+	p.mu.Unlock()
+	return fmt.Errorf("agent: streamer host %d: %w", h.id, err)
+}
+
+// errWarmGone: the warm app a session was to take ended meanwhile.
+var errWarmGone = errors.New("warm app gone")
+
+// warm starts app at width×height on a host ahead of its session, under
+// its own id, holding a slot; where its end (or errWarmClaimed) will be
+// told is returned.
+func (p *hostPool) warm(id string, env []string, app string, width, height int) (*streamerHost, <-chan error, error) {
+	ended := make(chan error, 1)
+	h, err := p.reserve(id, ended)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := h.requests.Write(hostproto.Request{Op: hostproto.OpWarm, Session: id, Env: env, App: app, Width: width, Height: height}); err != nil {
+		return nil, nil, p.broken(h, id, err)
+	}
+	p.keepSpares()
+	return h, ended, nil
+}
+
+// runWarm hands session id to the host of warm app warmID, which the
+// session takes: the warm app's slot becomes the session's, and its watch
+// ends with errWarmClaimed. errWarmGone when the warm app ended meanwhile.
+func (p *hostPool) runWarm(h *streamerHost, warmID, id string, env []string, natsURL string) (*streamerHost, <-chan error, error) {
+	ended := make(chan error, 1)
+	p.mu.Lock()
+	warm := h.sessions[warmID]
+	if warm == nil || !h.open() {
+		p.mu.Unlock()
+		return nil, nil, errWarmGone
+	}
+	delete(h.sessions, warmID)
+	h.sessions[id] = ended
+	p.mu.Unlock()
+	warm <- errWarmClaimed
+	if err := h.requests.Write(hostproto.Request{Op: hostproto.OpRun, Session: id, Env: env, NATSURL: natsURL, Warm: warmID}); err != nil {
+		return nil, nil, p.broken(h, id, err)
+	}
+	return h, ended, nil
 }
 
 // pickLocked is the live host with a free slot that runs the most
@@ -168,7 +217,7 @@ func (p *hostPool) spawnLocked() (*streamerHost, error) {
 		_, _ = reqR.Close(), reqW.Close()
 		return nil, fmt.Errorf("agent: streamer host pipe: %w", err)
 	}
-	args := append(slices.Clone(p.command[1:]), "--sessions", strconv.Itoa(p.slots),
+	args := append(slices.Clone(p.command[1:]), "--agent", p.agent, "--sessions", strconv.Itoa(p.slots),
 		"--requests-fd", strconv.Itoa(hostRequestsFD), "--events-fd", strconv.Itoa(hostEventsFD))
 	cmd := exec.Command(p.command[0], args...)
 	cmd.Env = p.env
@@ -212,6 +261,12 @@ func (p *hostPool) read(h *streamerHost, events *os.File) {
 				_ = syscall.Kill(-h.pid, syscall.SIGKILL)
 			}
 			return
+		}
+		if ev.Ready {
+			if p.onReady != nil {
+				p.onReady(ev.Session)
+			}
+			continue
 		}
 		var end error
 		if ev.Error != "" {

@@ -32,11 +32,14 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// fakeHost speaks the host's protocol: a session runs until it is asked
-// to stop, except one whose id starts with "stuck", which never does. It
-// logs "pid session" for each run to STREAMSTACK_TEST_FAKE_HOST.
+// fakeHost speaks the host's protocol: a session or warm app runs until
+// it is asked to stop, except a session whose id starts with "stuck",
+// which never does, and a warm app of the app "broken", which fails at
+// once. It logs "pid op id warm" for each run and warm request to
+// STREAMSTACK_TEST_FAKE_HOST.
 func fakeHost() int {
 	fs := flag.NewFlagSet("fake-host", flag.ContinueOnError)
+	fs.String("agent", "", "")
 	fs.Int("sessions", 0, "")
 	reqFD := fs.Int("requests-fd", 0, "")
 	evFD := fs.Int("events-fd", 0, "")
@@ -56,8 +59,14 @@ func fakeHost() int {
 			return 0
 		}
 		switch {
-		case req.Op == hostproto.OpRun:
-			fmt.Fprintf(logf, "%d %s\n", os.Getpid(), req.Session)
+		case req.Op == hostproto.OpRun || req.Op == hostproto.OpWarm:
+			fmt.Fprintf(logf, "%d %s %s %s\n", os.Getpid(), req.Op, req.Session, req.Warm)
+			switch {
+			case req.App == "broken":
+				_ = w.Write(hostproto.Event{Session: req.Session, Error: "broken app"})
+			case req.Op == hostproto.OpWarm:
+				_ = w.Write(hostproto.Event{Session: req.Session, Ready: true})
+			}
 		case !strings.HasPrefix(req.Session, "stuck"):
 			_ = w.Write(hostproto.Event{Session: req.Session})
 		}
@@ -70,7 +79,7 @@ type hostFixture struct {
 	metrics string
 }
 
-func startHosts(t *testing.T, slots int) *hostFixture {
+func startHosts(t *testing.T, slots int, tweaks ...func(*agent.Config)) *hostFixture {
 	t.Helper()
 	log := t.TempDir() + "/runs"
 	f := startAgent(t, "exit 1", func(c *agent.Config) {
@@ -78,6 +87,9 @@ func startHosts(t *testing.T, slots int) *hostFixture {
 		c.HostCommand = []string{os.Args[0]}
 		c.StreamerEnv = append(c.StreamerEnv, "STREAMSTACK_TEST_FAKE_HOST="+log)
 		c.Cores, c.UnitsPerCore = 1, 8
+		for _, tweak := range tweaks {
+			tweak(c)
+		}
 	})
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(f.agent.Collector())
@@ -103,21 +115,39 @@ func (f *hostFixture) waitHosts(t *testing.T, hosts, free float64) {
 	})
 }
 
-// runs reads which host process each session was handed to.
-func (f *hostFixture) runs(t *testing.T) map[string][]int {
+// request is one run or warm request a fake host got.
+type request struct {
+	pid          int
+	op, id, warm string
+}
+
+// requests reads what the fake hosts were asked, in order.
+func (f *hostFixture) requests(t *testing.T) []request {
 	t.Helper()
 	b, err := os.ReadFile(f.log)
 	if err != nil && !os.IsNotExist(err) {
 		t.Fatal(err)
 	}
-	out := map[string][]int{}
-	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		pid, id, ok := strings.Cut(line, " ")
-		if !ok {
+	var out []request
+	for _, line := range strings.Split(string(b), "\n") {
+		fields := strings.Split(line, " ")
+		if len(fields) != 4 {
 			continue
 		}
-		n, _ := strconv.Atoi(pid)
-		out[id] = append(out[id], n)
+		pid, _ := strconv.Atoi(fields[0])
+		out = append(out, request{pid: pid, op: fields[1], id: fields[2], warm: fields[3]})
+	}
+	return out
+}
+
+// runs reads which host process each session was handed to.
+func (f *hostFixture) runs(t *testing.T) map[string][]int {
+	t.Helper()
+	out := map[string][]int{}
+	for _, r := range f.requests(t) {
+		if r.op == hostproto.OpRun {
+			out[r.id] = append(out[r.id], r.pid)
+		}
 	}
 	return out
 }

@@ -31,6 +31,12 @@ var (
 		"Streamer host processes the agent runs (--streamer-host-sessions), busy or spare.", []string{"agent"}, nil)
 	hostFreeSlotsDesc = prometheus.NewDesc("streamstack_agent_streamer_host_free_slots",
 		"Sessions the agent's running streamer hosts can take now, without a process start.", []string{"agent"}, nil)
+	warmDesc = prometheus.NewDesc("streamstack_agent_warm_apps",
+		"Warm apps (started ahead of their sessions, not yet taken) the agent keeps, by app.", []string{"agent", "app"}, nil)
+	warmReadyDesc = prometheus.NewDesc("streamstack_agent_warm_apps_ready",
+		"Warm apps that have started and wait for a session, by app.", []string{"agent", "app"}, nil)
+	warmTakenDesc = prometheus.NewDesc("streamstack_agent_warm_apps_taken_total",
+		"Sessions that took a warm app instead of starting theirs, by app.", []string{"agent", "app"}, nil)
 	fallbacksDesc = prometheus.NewDesc("streamstack_encoder_fallbacks_total",
 		"Sessions whose hardware encoder failed or stalled and that moved to software, by backend from and to.",
 		[]string{"agent", "from", "to"}, nil)
@@ -54,6 +60,9 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- appMemoryBudgetDesc
 	ch <- hostsDesc
 	ch <- hostFreeSlotsDesc
+	ch <- warmDesc
+	ch <- warmReadyDesc
+	ch <- warmTakenDesc
 }
 
 func (c collector) Collect(ch chan<- prometheus.Metric) {
@@ -63,6 +72,14 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	n := len(a.running)
 	fallbacks := maps.Clone(a.fallbacks)
 	app := a.appsLocked()
+	warm, ready := map[string]float64{}, map[string]float64{}
+	for _, w := range a.warm {
+		warm[w.app]++
+		if w.ready {
+			ready[w.app]++
+		}
+	}
+	taken := maps.Clone(a.warmTakenTotal)
 	a.mu.Unlock()
 	id := a.cfg.ID
 	for k, v := range fallbacks {
@@ -81,6 +98,13 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(appCPUBudgetDesc, prometheus.GaugeValue, app.total.cpu, id)
 	ch <- prometheus.MustNewConstMetric(appMemoryReservedDesc, prometheus.GaugeValue, float64(app.used.memoryMB)*mib, id)
 	ch <- prometheus.MustNewConstMetric(appMemoryBudgetDesc, prometheus.GaugeValue, float64(app.total.memoryMB)*mib, id)
+	for _, app := range a.catalog.List() {
+		if app.Warm > 0 {
+			ch <- prometheus.MustNewConstMetric(warmDesc, prometheus.GaugeValue, warm[app.Name], id, app.Name)
+			ch <- prometheus.MustNewConstMetric(warmReadyDesc, prometheus.GaugeValue, ready[app.Name], id, app.Name)
+			ch <- prometheus.MustNewConstMetric(warmTakenDesc, prometheus.CounterValue, taken[app.Name], id, app.Name)
+		}
+	}
 	if a.hosts != nil {
 		hosts, free := a.hosts.stats()
 		ch <- prometheus.MustNewConstMetric(hostsDesc, prometheus.GaugeValue, float64(hosts), id)

@@ -19,6 +19,9 @@ type need struct {
 	// app is what the session's app may take of the host (capacity.go):
 	// an X11 app's CPU quota and memory limit; zero for the test pattern.
 	app appNeed
+	// appName and the screen's size find a warm app for it (warm.go).
+	appName       string
+	width, height int
 }
 
 // poolState is one encoder pool of this agent and what its sessions hold.

@@ -165,7 +165,7 @@ func TestPlacementProperties(t *testing.T) {
 			placed := false
 			for _, ai := range rng.Perm(len(agents)) {
 				a := agents[ai]
-				c, ok := a.reserve(id, n, 0)
+				c, _, ok := a.reserve(id, n, 0)
 				if !ok {
 					continue
 				}

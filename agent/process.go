@@ -32,7 +32,8 @@ type streamerProc struct {
 
 // launch starts the streamer of a placed session and watches it until it
 // exits, then frees its capacity and finishes the record.
-func (a *Agent) launch(ctx context.Context, s *session.Session) error {
+// warm, when set, is the warm app the session took (warm.go).
+func (a *Agent) launch(ctx context.Context, s *session.Session, warm *warmApp) error {
 	dir, err := sessionDir(s.ID)
 	if err != nil {
 		return err
@@ -44,7 +45,7 @@ func (a *Agent) launch(ctx context.Context, s *session.Session) error {
 		return a.launchInProcess(ctx, s, dir, env)
 	}
 	if a.hosts != nil {
-		return a.launchOnHost(ctx, s, dir, env)
+		return a.launchOnHost(ctx, s, dir, env, warm)
 	}
 	args := append(append([]string{}, a.cfg.StreamerCommand[1:]...), "--session-id", s.ID)
 	cmd := exec.Command(a.cfg.StreamerCommand[0], args...)
@@ -249,8 +250,23 @@ func (a *Agent) launchInProcess(ctx context.Context, s *session.Session, dir str
 
 // launchOnHost hands the session's streamer to a streamer host (hosts.go)
 // with the environment a child would get and its own NATS credential.
-func (a *Agent) launchOnHost(ctx context.Context, s *session.Session, dir string, env []string) error {
-	h, ended, err := a.hosts.run(s.ID, env, a.streamerNATSURL(s.ID))
+// A warm app it takes is its, so are the app's container and directory.
+func (a *Agent) launchOnHost(ctx context.Context, s *session.Session, dir string, env []string, warm *warmApp) error {
+	var h *streamerHost
+	var ended <-chan error
+	var err error
+	if warm != nil {
+		h, ended, err = a.hosts.runWarm(warm.host, warm.id, s.ID, env, a.streamerNATSURL(s.ID))
+		switch {
+		case errors.Is(err, errWarmGone):
+			warm = nil // it ended a moment ago: a cold start
+		case err == nil:
+			a.warmTaken(warm.app)
+		}
+	}
+	if warm == nil {
+		h, ended, err = a.hosts.run(s.ID, env, a.streamerNATSURL(s.ID))
+	}
 	if err != nil {
 		_ = os.RemoveAll(dir)
 		return err
@@ -260,11 +276,16 @@ func (a *Agent) launchOnHost(ctx context.Context, s *session.Session, dir string
 		signal: func(sig syscall.Signal) { a.hosts.signal(h, s.ID, sig) }}
 	a.track(s.ID, p)
 	log := a.log.With("session", s.ID)
-	log.Info("streamer started", "host", h.id, "pid", h.pid)
+	log.Info("streamer started", "host", h.id, "pid", h.pid, "warm", warm != nil)
 	a.watch(watchCtx, s.ID, p, func() error {
 		err := <-ended
-		if rerr := os.RemoveAll(dir); rerr != nil {
-			log.Warn("remove session directory", "dir", dir, "err", rerr)
+		for _, d := range []string{dir, warmDir(warm)} {
+			if rerr := os.RemoveAll(d); d != "" && rerr != nil {
+				log.Warn("remove session directory", "dir", d, "err", rerr)
+			}
+		}
+		if warm != nil {
+			a.deleteContainer(warm.id)
 		}
 		return err
 	}, log)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -85,6 +86,15 @@ func (a *Agent) reconcileOwn(ctx context.Context) error {
 		}
 		a.removeLeftovers(s.ID, log)
 	}
+	// Warm apps no session took (warm.go): their runtime directories name
+	// them.
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "streamstack-session-"+a.warmIDPrefix()+"*"))
+	for _, d := range dirs {
+		id := strings.TrimPrefix(filepath.Base(d), "streamstack-session-")
+		if i := strings.LastIndexByte(id, '-'); i > 0 {
+			a.removeLeftovers(id[:i], a.log)
+		}
+	}
 	if len(mine) > 0 {
 		a.log.Info("reconciled sessions of a previous run", "ended", ended, "seen", len(mine))
 	}
@@ -106,15 +116,12 @@ func (a *Agent) removeLeftovers(id string, log interface{ Warn(string, ...any) }
 	a.deleteContainer(id)
 }
 
-// killLeftoverStreamers kills the streamer processes of ids that still
-// run (their parent-death signal came, they have not finished stopping,
-// or it never came: a streamer started by a wrapper), and waits for them
-// to go, at most StopTimeout.
+// killLeftoverStreamers kills the streamer processes of ids and the
+// streamer hosts of this agent's id that still run (their parent-death
+// signal came, they have not finished stopping, or it never came: one
+// started by a wrapper), and waits for them to go, at most StopTimeout.
 func (a *Agent) killLeftoverStreamers(ctx context.Context, ids map[string]bool) {
-	if len(ids) == 0 {
-		return
-	}
-	pids := streamerPIDs(ids)
+	pids := streamerPIDs(ids, a.cfg.ID)
 	for _, pid := range pids {
 		a.log.Warn("killing a streamer of a previous run", "pid", pid)
 		_ = syscall.Kill(-pid, syscall.SIGKILL) // its group: it was a leader (Setpgid)
@@ -127,12 +134,12 @@ func (a *Agent) killLeftoverStreamers(ctx context.Context, ids map[string]bool) 
 	defer deadline.Stop()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
-	for len(streamerPIDs(ids)) > 0 {
+	for len(streamerPIDs(ids, a.cfg.ID)) > 0 {
 		select {
 		case <-ctx.Done():
 			return
 		case <-deadline.C:
-			a.log.Warn("streamers of a previous run still there", "pids", streamerPIDs(ids))
+			a.log.Warn("streamers of a previous run still there", "pids", streamerPIDs(ids, a.cfg.ID))
 			return
 		case <-tick.C:
 		}
@@ -140,8 +147,9 @@ func (a *Agent) killLeftoverStreamers(ctx context.Context, ids map[string]bool) 
 }
 
 // streamerPIDs are the running processes whose command line names one of
-// ids after --session-id: what the agent starts (launch).
-func streamerPIDs(ids map[string]bool) []int {
+// ids after --session-id, or agent after --agent: the streamers and
+// streamer hosts the agent starts (launch, hosts.go).
+func streamerPIDs(ids map[string]bool, agent string) []int {
 	entries, _ := os.ReadDir("/proc")
 	var out []int
 	for _, e := range entries {
@@ -155,7 +163,8 @@ func streamerPIDs(ids map[string]bool) []int {
 		}
 		args := bytes.Split(bytes.TrimRight(b, "\x00"), []byte{0})
 		for i := 0; i+1 < len(args); i++ {
-			if string(args[i]) == "--session-id" && ids[string(args[i+1])] {
+			if string(args[i]) == "--session-id" && ids[string(args[i+1])] ||
+				string(args[i]) == "--agent" && string(args[i+1]) == agent {
 				out = append(out, pid)
 				break
 			}

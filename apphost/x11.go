@@ -276,6 +276,40 @@ func (a *Host) AudioFrames() <-chan []int16 {
 	return a.audio.Frames()
 }
 
+// WaitDrawn waits until the app has drawn on its display (the first
+// damage after the screen as it is now), at most until ctx ends: an app
+// started ahead of its session (a warm pool's) is ready once its window
+// shows, so the session's first frame shows it. It reports whether the
+// app drew; the session's first capture grabs the whole screen anyway.
+func (a *Host) WaitDrawn(ctx context.Context) bool {
+	img, err := yuv.NewImage(a.cap.Size())
+	if err != nil || a.cap.Capture(img) != nil { // the screen as it is now
+		return false
+	}
+	t := time.NewTicker(drawnPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-a.exited:
+			return false
+		case <-t.C:
+		}
+		r, err := a.cap.CaptureChanged(img)
+		if err != nil {
+			return false
+		}
+		if !r.Empty() {
+			return true
+		}
+	}
+}
+
+// drawnPoll is how often WaitDrawn looks for damage: a round trip to the
+// display each time.
+const drawnPoll = 10 * time.Millisecond
+
 // Exited is closed when the app or its display exited on its own.
 func (a *Host) Exited() <-chan struct{} { return a.exited }
 

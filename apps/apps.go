@@ -124,7 +124,17 @@ type App struct {
 	Volumes []Volume `json:"volumes,omitempty"`
 	// Env is extra environment (KEY=value) for the app.
 	Env []string `json:"env,omitempty"`
+	// Warm is how many containers of this app each agent keeps started
+	// (display, sound server and app, at the app's Screen), unassigned, for
+	// sessions of that screen to take without waiting for a start; each
+	// holds its limits of the agent's app budget while it waits. x11
+	// only, at most MaxWarm.
+	Warm int `json:"warm,omitempty"`
 }
+
+// MaxWarm bounds App.Warm: a warm container holds memory and a uid slot
+// while nobody uses it.
+const MaxWarm = 8
 
 // Catalog is a validated set of apps, in a stable order.
 type Catalog struct {
@@ -220,6 +230,9 @@ func (a App) Validate() error {
 		if len(a.Command) > 0 {
 			return bad("a pattern app runs no command")
 		}
+		if a.Warm != 0 {
+			return bad("a pattern app starts nothing to keep warm")
+		}
 	case KindX11:
 		if len(a.Command) == 0 || a.Command[0] == "" {
 			return bad("an x11 app needs a command")
@@ -230,6 +243,9 @@ func (a App) Validate() error {
 	s := a.Screen
 	if s.Width < 0 || s.Height < 0 || s.FPS < 0 || s.Density < 0 || s.Width%2 != 0 || s.Height%2 != 0 {
 		return bad("screen must be even, non-negative sizes, got %dx%d@%d", s.Width, s.Height, s.FPS)
+	}
+	if a.Warm < 0 || a.Warm > MaxWarm {
+		return bad("warm must be 0 to %d, got %d", MaxWarm, a.Warm)
 	}
 	l := a.Limits
 	if l.AddressSpaceMB < 0 || l.NoFile < 0 || l.NProc < 0 || l.CPU < 0 || l.MemoryMB < 0 || l.Pids < 0 {

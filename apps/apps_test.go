@@ -66,10 +66,23 @@ func TestParseErrors(t *testing.T) {
 		"volume /proc":  `{"apps":[{"name":"a","kind":"x11","command":["x"],"volumes":[{"source":"/srv/a","target":"/proc/x"}]}]}`,
 		"volume /usr":   `{"apps":[{"name":"a","kind":"x11","command":["x"],"volumes":[{"source":"/srv/a","target":"/usr"}]}]}`,
 		"pattern root":  `{"apps":[{"name":"a","kind":"pattern","root":"/srv/img"}]}`,
+		"pattern warm":  `{"apps":[{"name":"a","kind":"pattern","warm":1}]}`,
+		"warm too many": `{"apps":[{"name":"a","kind":"x11","command":["x"],"warm":9}]}`,
+		"warm negative": `{"apps":[{"name":"a","kind":"x11","command":["x"],"warm":-1}]}`,
 	} {
 		if _, err := Parse([]byte(js)); !errors.Is(err, ErrInvalid) {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+func TestWarmParses(t *testing.T) {
+	c, err := Parse([]byte(`{"apps":[{"name":"term","kind":"x11","command":["xterm"],"warm":2}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, err := c.Lookup("term"); err != nil || a.Warm != 2 {
+		t.Fatalf("%+v %v", a, err)
 	}
 }
 

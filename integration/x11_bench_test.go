@@ -145,24 +145,33 @@ func (w *xtermWindow) onFrame(img *yuv.Image, _ pattern.Stamp) {
 // until its streamer (and so Xvfb and the app or its container) is gone.
 func xtermFirstFrame(tb testing.TB, st *stack) (firstFrameTimes, error) {
 	tb.Helper()
-	var out firstFrameTimes
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	w := newXtermWindow()
-	start := time.Now()
-	info, err := st.api.Create(ctx, client.CreateRequest{App: "term"})
-	if err != nil {
-		return out, err
-	}
-	defer func() {
-		_ = st.api.Delete(context.WithoutCancel(ctx), info.ID)
-		st.waitEnded(tb, info.ID)
+	return appFirstFrame(tb, st, "term", func() {
 		natstest.CheckFor(tb, 20*time.Second, 10*time.Millisecond, func() error {
 			if kids := childProcesses(); len(kids) > 0 {
 				return fmt.Errorf("streamer processes %v still running", kids)
 			}
 			return nil
 		})
+	})
+}
+
+// appFirstFrame is xtermFirstFrame for app (an xterm), and settled, which
+// waits after the session's end until the stack is as before it.
+func appFirstFrame(tb testing.TB, st *stack, app string, settled func()) (firstFrameTimes, error) {
+	tb.Helper()
+	var out firstFrameTimes
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	w := newXtermWindow()
+	start := time.Now()
+	info, err := st.api.Create(ctx, client.CreateRequest{App: app})
+	if err != nil {
+		return out, err
+	}
+	defer func() {
+		_ = st.api.Delete(context.WithoutCancel(ctx), info.ID)
+		st.waitEnded(tb, info.ID)
+		settled()
 	}()
 	sig, err := client.DialWebsocket(ctx, info.URL)
 	if err != nil {

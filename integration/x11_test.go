@@ -100,6 +100,13 @@ func startX11Stack(t *testing.T, extra ...apps.App) *stack {
 // startX11StackWith is startX11Stack with the apps isolated as asked.
 func startX11StackWith(t testing.TB, isolation string, extra ...apps.App) *stack {
 	t.Helper()
+	return startX11StackAgent(t, isolation, nil, extra...)
+}
+
+// startX11StackAgent is startX11StackWith whose agent's config tweak
+// changes further.
+func startX11StackAgent(t testing.TB, isolation string, tweak func(*agent.Config), extra ...apps.App) *stack {
+	t.Helper()
 	for _, bin := range []string{"Xvfb", "xterm"} {
 		if _, err := exec.LookPath(bin); err != nil {
 			t.Fatalf("%s is not installed: scripts/install-deps.sh installs it", bin)
@@ -136,6 +143,9 @@ func startX11StackWith(t testing.TB, isolation string, extra ...apps.App) *stack
 		agent: func(c *agent.Config) {
 			c.StreamerEnv = append(c.StreamerEnv, "STREAMSTACK_APPS_FILE="+path, "STREAMSTACK_GAMEPAD_UINPUT=false",
 				"STREAMSTACK_APP_ISOLATION="+isolation)
+			if tweak != nil {
+				tweak(c)
+			}
 		},
 		gateway: func(c *gateway.Config) { c.Apps = catalog },
 	})

@@ -2,8 +2,11 @@ package streamer
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 
 	"github.com/streamstack/streamstack/apphost"
+	"github.com/streamstack/streamstack/apps"
 )
 
 // Isolation modes of x11 apps (Config.AppIsolation), as apphost defines
@@ -42,6 +45,17 @@ func (c Config) appHost() apphost.Config {
 		AppUIDBase:       c.AppUIDBase,
 		AppUIDSlots:      c.AppUIDSlots,
 	}
+}
+
+// StartApp starts the catalogue's app called name at w×h for cfg's
+// session id ahead of a session (a warm pool): Deps.WarmApp of the session
+// that takes it. The caller closes it when no session does.
+func StartApp(ctx context.Context, cfg Config, name string, w, h int, log *slog.Logger) (*apphost.Host, error) {
+	app, ok := lookupApp(cfg.Apps, name, log)
+	if !ok || app.Kind != apps.KindX11 {
+		return nil, fmt.Errorf("%w: %q is not an x11 app of the catalogue", ErrConfig, name)
+	}
+	return apphost.Start(ctx, cfg.appHost(), app, w, h, log)
 }
 
 // ContainerID is the container of a session's app, for a supervisor that

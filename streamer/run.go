@@ -30,6 +30,10 @@ type Deps struct {
 	// Input receives the client's input; nil shows it in the test pattern
 	// (PatternSink).
 	Input InputSink
+	// WarmApp, when set, is the session's app started ahead of it (a warm
+	// pool's, StartApp) at the session's screen: Run streams it instead of
+	// starting one, and closes it. Nil: Run starts the app.
+	WarmApp *apphost.Host
 }
 
 // Screen used when the record leaves a field zero.
@@ -71,6 +75,10 @@ const (
 // ends. It returns nil on any of those, an error only when it cannot serve
 // the session at all, and leaves no goroutine behind.
 func Run(ctx context.Context, cfg Config, deps Deps) error {
+	if deps.WarmApp != nil {
+		// Whatever happens, the warm app goes with the session.
+		defer deps.WarmApp.Close()
+	}
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -101,8 +109,10 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	appReason := func() string { return ReasonAppExited }
 	var audioIn <-chan []int16
 	if app, ok := lookupApp(cfg.Apps, rec.App, log); ok && app.Kind == apps.KindX11 {
-		xa, err := apphost.Start(ctx, cfg.appHost(), app, w, h, log)
-		if err != nil {
+		xa := deps.WarmApp
+		if xa != nil {
+			log.Info("app from the warm pool")
+		} else if xa, err = apphost.Start(ctx, cfg.appHost(), app, w, h, log); err != nil {
 			return fmt.Errorf("%w: app %s: %w", ErrSession, app.Name, err)
 		}
 		defer xa.Close() // after the media loops stopped (deferred later)

@@ -20,6 +20,7 @@ import (
 	njs "github.com/nats-io/nats.go/jetstream"
 
 	"github.com/streamstack/streamstack/agent"
+	"github.com/streamstack/streamstack/apphost"
 	"github.com/streamstack/streamstack/apps"
 	"github.com/streamstack/streamstack/auth"
 	"github.com/streamstack/streamstack/gateway"
@@ -291,13 +292,18 @@ func runStreamer(ctx context.Context, args []string) error {
 	if !subjects.ValidToken(f.cfg.SessionID) {
 		return fmt.Errorf("--session-id %q is not a session id", f.cfg.SessionID)
 	}
-	return streamSession(ctx, f, log)
+	return streamSession(ctx, f, nil, log)
 }
 
 // streamSession streams one session with its streamer's settings and NATS
 // URL (f.common.NATSURL): the whole life of a streamer process, or of one
 // session on a streamer host (streamerhost.go).
-func streamSession(ctx context.Context, f *streamerFlags, log *slog.Logger) error {
+// warm is the session's app started ahead of it (streamer.Deps.WarmApp),
+// which the session then owns; nil: the streamer starts the app.
+func streamSession(ctx context.Context, f *streamerFlags, warm *apphost.Host, log *slog.Logger) error {
+	if warm != nil {
+		defer warm.Close() // also when the session fails before streaming
+	}
 	var natsOpts []nats.Option
 	if f.natsCreds != "" {
 		natsOpts = append(natsOpts, nats.UserCredentials(f.natsCreds))
@@ -319,7 +325,7 @@ func streamSession(ctx context.Context, f *streamerFlags, log *slog.Logger) erro
 	scfg := session.DefaultStoreConfig()
 	defer closeStore(store, &scfg, log)
 	defer removeRuntimeDir(f.cfg.RuntimeDir, f.cfg.SessionID, log)
-	return streamer.Run(ctx, f.cfg, streamer.Deps{Conn: nc, JS: res.JS, Sessions: store, Log: log})
+	return streamer.Run(ctx, f.cfg, streamer.Deps{Conn: nc, JS: res.JS, Sessions: store, Log: log, WarmApp: warm})
 }
 
 // removeRuntimeDir removes the session's runtime directory the agent made

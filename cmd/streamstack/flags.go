@@ -87,6 +87,8 @@ func addAgentFlags(fs *flag.FlagSet) *agent.Config {
 	c.HostSessions = defaultHostSessions
 	fs.IntVar(&c.HostSessions, "streamer-host-sessions", c.HostSessions, "sessions one streamer host process serves: the agent keeps hosts running ahead of requests, so a session waits for no process start, and a host that crashes ends at most this many sessions; 0: a streamer process per session, started at its request (needed by --ice-tcp)")
 	fs.IntVar(&c.HostSpares, "streamer-host-spares", c.HostSpares, "streamer hosts with a free slot the agent keeps running ahead of requests (with --streamer-host-sessions)")
+	fs.IntVar(&c.WarmMax, "warm-max", c.WarmMax, "most warm apps (the catalogue's \"warm\": containers started ahead of their sessions) the agent keeps at once, over every app; each holds its app's limits of --app-cpu/--app-memory-mb and a streamer host slot; 0: none (needs --streamer-host-sessions)")
+	fs.DurationVar(&c.WarmRetryDelay, "warm-retry-delay", c.WarmRetryDelay, "how long the agent waits before starting warm apps again after one failed to start, or after a session found no app budget free and a warm app was stopped for it")
 	return &c
 }
 

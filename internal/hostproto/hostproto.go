@@ -19,8 +19,12 @@ const MaxLine = 256 << 10
 const (
 	// OpRun starts a session's streamer on the host.
 	OpRun = "run"
-	// OpStop asks it to end, as SIGTERM asks a streamer process.
+	// OpStop asks it to end, as SIGTERM asks a streamer process; for a
+	// warm app, to stop it.
 	OpStop = "stop"
+	// OpWarm starts an app ahead of its session (the catalogue's warm):
+	// Session is the warm app's own id, which an OpRun names in Warm.
+	OpWarm = "warm"
 )
 
 // Request is what the agent asks of a host.
@@ -32,13 +36,22 @@ type Request struct {
 	Env []string `json:"env,omitempty"`
 	// NATSURL, with the session's own credential: OpRun only.
 	NATSURL string `json:"nats_url,omitempty"`
+	// App is the app to start, at Width×Height: OpWarm only.
+	App    string `json:"app,omitempty"`
+	Width  int    `json:"width,omitempty"`
+	Height int    `json:"height,omitempty"`
+	// Warm names a warm app of this host the session takes: OpRun only,
+	// optional.
+	Warm string `json:"warm,omitempty"`
 }
 
 // Event is what a host tells the agent.
 type Event struct {
-	// Session has ended; Error is why, empty for a clean end.
+	// Session has ended; Error is why, empty for a clean end. With Ready,
+	// the warm app Session has started instead.
 	Session string `json:"session"`
 	Error   string `json:"error,omitempty"`
+	Ready   bool   `json:"ready,omitempty"`
 }
 
 // ErrBadMessage is a line that is not a valid message.
@@ -53,6 +66,13 @@ func (r Request) Validate() error {
 	case OpRun:
 		if r.NATSURL == "" {
 			return fmt.Errorf("%w: run without a NATS URL", ErrBadMessage)
+		}
+		if r.Warm != "" && (!subjects.ValidToken(r.Warm) || r.Warm == r.Session) {
+			return fmt.Errorf("%w: warm app %q", ErrBadMessage, r.Warm)
+		}
+	case OpWarm:
+		if r.App == "" || r.NATSURL != "" || r.Width <= 0 || r.Height <= 0 || r.Width > 8192 || r.Height > 8192 {
+			return fmt.Errorf("%w: warm needs an app, a screen up to 8192×8192 and no NATS URL", ErrBadMessage)
 		}
 	case OpStop:
 	default:

@@ -38,6 +38,9 @@ func TestBadRequests(t *testing.T) {
 		`{"op":"run","session":"s1"}`,                 // no NATS URL
 		`{"op":"run","session":"a.b","nats_url":"x"}`, // a session id that is not one token
 		`{"op":"exec","session":"s1"}`,
+		`{"op":"warm","session":"w1"}`, // no app
+		`{"op":"warm","session":"w1","app":"xterm","nats_url":"nats://u:p@h"}`,
+		`{"op":"run","session":"s1","nats_url":"x","warm":"a.b"}`,
 		`not json`,
 		`{"op":"stop","session":"` + strings.Repeat("x", hostproto.MaxLine) + `"}`,
 	} {
