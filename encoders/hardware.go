@@ -19,6 +19,12 @@ type hardware struct {
 func (h hardware) Info() Info { return h.info }
 
 func (h hardware) Open(p Params) (Encoder, error) {
+	// libavcodec is loaded here, at the first hardware open, not when the
+	// process starts: without it the hardware backends are absent and
+	// the loader's words say why.
+	if err := avcodec.Load(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
 	if !avcodec.HasEncoder(h.info.Name) {
 		return nil, fmt.Errorf("%w: this libavcodec was built without %s", ErrUnavailable, h.info.Name)
 	}

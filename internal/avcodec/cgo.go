@@ -1,6 +1,5 @@
 package avcodec
 
-// #cgo pkg-config: libavcodec libavutil
 // #include "shim.h"
 import "C"
 

@@ -16,8 +16,12 @@ type Decoder struct {
 	img *yuv.Image
 }
 
-// NewH264Decoder creates a single-threaded H.264 decoder.
+// NewH264Decoder creates a single-threaded H.264 decoder. It fails with
+// ErrUnavailable when libavcodec cannot be loaded.
 func NewH264Decoder() (*Decoder, error) {
+	if err := lib.load(); err != nil {
+		return nil, err
+	}
 	c := C.ss_avdec_new()
 	if c == nil {
 		return nil, fmt.Errorf("%w: out of memory", ErrCodec)

@@ -12,6 +12,8 @@
 #include <libavutil/opt.h>
 #include <libavutil/pixfmt.h>
 
+#include "avfn.h"  // last: see there
+
 ss_avenc *ss_avenc_new(void) { return calloc(1, sizeof(ss_avenc)); }
 
 // The last error libavcodec logged on this thread: its return codes are
@@ -37,7 +39,17 @@ static int efail(ss_avenc *e, const char *op, int rc) {
   return rc < 0 ? rc : -1;
 }
 
+// errstr is av_err2str, whose inline helper calls av_strerror by its
+// linked name (avfn.h).
+static const char *errstr(int rc, char buf[AV_ERROR_MAX_STRING_SIZE]) {
+  av_strerror(rc, buf, AV_ERROR_MAX_STRING_SIZE);
+  return buf;
+}
+
+int ss_avenc_has(const char *name) { return avcodec_find_encoder_by_name(name) != NULL; }
+
 int ss_avenc_check_opts(const char *name, const char *opts, char *out, size_t outlen) {
+  char ebuf[AV_ERROR_MAX_STRING_SIZE];
   out[0] = 0;
   const AVCodec *codec = avcodec_find_encoder_by_name(name);
   if (!codec) {
@@ -47,7 +59,7 @@ int ss_avenc_check_opts(const char *name, const char *opts, char *out, size_t ou
   AVDictionary *d = NULL;
   AVCodecContext *c = avcodec_alloc_context3(codec);
   int rc = c ? av_dict_parse_string(&d, opts, "=", "\n", 0) : AVERROR(ENOMEM);
-  if (rc < 0) snprintf(out, outlen, "options: %s", av_err2str(rc));
+  if (rc < 0) snprintf(out, outlen, "options: %s", errstr(rc, ebuf));
   const AVDictionaryEntry *t = NULL;
   size_t n = 0;
   while (rc >= 0 && (t = av_dict_get(d, "", t, AV_DICT_IGNORE_SUFFIX))) {
@@ -55,7 +67,7 @@ int ss_avenc_check_opts(const char *name, const char *opts, char *out, size_t ou
     // then the encoder's private ones.
     rc = av_opt_set(c, t->key, t->value, AV_OPT_SEARCH_CHILDREN);
     if (rc < 0) {
-      snprintf(out, outlen, "option %s=%s: %s", t->key, t->value, av_err2str(rc));
+      snprintf(out, outlen, "option %s=%s: %s", t->key, t->value, errstr(rc, ebuf));
       break;
     }
     // The value as stored: a named constant ("3.1") read back as its

@@ -23,6 +23,8 @@ typedef struct ss_avenc {
 } ss_avenc;
 
 ss_avenc *ss_avenc_new(void);
+// ss_avenc_has reports whether this libavcodec has encoder name.
+int ss_avenc_has(const char *name);
 // ss_avenc_open returns 0, or a negative AVERROR (or -1) with e->err set.
 // device is a DRM render node for VA-API encoders, else ignored. opts
 // are the encoder's options as "key=value" lines; one the encoder does

@@ -14,10 +14,11 @@ import (
 )
 
 // EncoderConfig opens one of libavcodec's encoders by name: the hardware
-// H.264 and VP8 encoders (h264_nvenc, h264_vaapi, vp8_vaapi). libavcodec
-// loads the vendor's runtime (libnvidia-encode, libva and its driver)
-// when the encoder opens, so a binary linked against it starts on any
-// machine and the open reports what is missing.
+// H.264 and VP8 encoders (h264_nvenc, h264_vaapi, vp8_vaapi). The first
+// open loads libavcodec (see Load), and libavcodec loads the vendor's
+// runtime (libnvidia-encode, libva and its driver) when the encoder
+// opens, so the binary starts on any machine and the open reports what
+// is missing.
 type EncoderConfig struct {
 	// Name is libavcodec's encoder name.
 	Name string
@@ -50,7 +51,8 @@ type Encoder struct {
 
 // NewEncoder opens cfg.Name. It fails with ErrCodec carrying libavcodec's
 // reason when the encoder or its hardware is missing (no NVENC-capable
-// GPU or driver, no VA-API device or driver, a driver without the codec).
+// GPU or driver, no VA-API device or driver, a driver without the codec),
+// and with ErrUnavailable when libavcodec itself cannot be loaded.
 func NewEncoder(cfg EncoderConfig) (*Encoder, error) {
 	if err := yuv.CheckDimensions(cfg.Width, cfg.Height); err != nil {
 		return nil, err
@@ -64,6 +66,9 @@ func NewEncoder(cfg EncoderConfig) (*Encoder, error) {
 	}
 	opts, err := cfg.options()
 	if err != nil {
+		return nil, err
+	}
+	if err := lib.load(); err != nil {
 		return nil, err
 	}
 	c := C.ss_avenc_new()
@@ -149,6 +154,9 @@ func (e *Encoder) Close() error {
 // (named constants as their numbers). It reports an option or value this
 // libavcodec does not know, which the open would refuse.
 func checkOptions(name string, opts []option) (map[string]string, error) {
+	if err := lib.load(); err != nil {
+		return nil, err
+	}
 	cname, copts := C.CString(name), C.CString(joinOptions(opts))
 	defer C.free(unsafe.Pointer(cname))
 	defer C.free(unsafe.Pointer(copts))
@@ -166,9 +174,13 @@ func checkOptions(name string, opts []option) (map[string]string, error) {
 }
 
 // HasEncoder reports whether this libavcodec build includes the encoder
-// name (whether its hardware is present is another matter: open it).
+// name (whether its hardware is present is another matter: open it). It
+// is false when libavcodec cannot be loaded: Load says why.
 func HasEncoder(name string) bool {
+	if lib.load() != nil {
+		return false
+	}
 	n := C.CString(name)
 	defer C.free(unsafe.Pointer(n))
-	return C.avcodec_find_encoder_by_name(n) != nil
+	return C.ss_avenc_has(n) != 0
 }

@@ -5,6 +5,11 @@ import "errors"
 var (
 	// ErrClosed reports use of a decoder after Close.
 	ErrClosed = errors.New("avcodec: decoder closed")
+	// ErrUnavailable reports that libavcodec or libavutil could not be
+	// loaded (not installed, or a version other than the one built for);
+	// the message carries the loader's reason. Every constructor returns
+	// it until the process ends: the load is tried once.
+	ErrUnavailable = errors.New("avcodec: libavcodec unavailable")
 	// ErrCodec wraps a failure reported by libavcodec; the message carries
 	// its description (av_strerror). Damaged or undecodable access units
 	// (a P frame without its reference, garbage) report it.

@@ -7,6 +7,8 @@
 #include <libavutil/mem.h>
 #include <libavutil/pixfmt.h>
 
+#include "avfn.h"  // last: see there
+
 ss_avdec *ss_avdec_new(void) { return calloc(1, sizeof(ss_avdec)); }
 
 static int fail(ss_avdec *d, int rc) {
