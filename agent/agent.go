@@ -144,7 +144,7 @@ func New(cfg Config, deps Deps) (*Agent, error) {
 		warmTakenTotal: map[string]float64{},
 	}
 	if cfg.HostSessions > 0 && cfg.RunStreamer == nil {
-		a.hosts = newHostPool(cfg, hostEnv(os.Environ(), cfg.StreamerEnv, cfg.NATSURL), a.log)
+		a.hosts = newHostPool(cfg, hostEnv(os.Environ(), cfg.StreamerEnv, cfg.NATSURL, cfg.HostProcs), a.log)
 		a.hosts.onReady = a.warmReady
 	}
 	a.recheck = a.recheckPool

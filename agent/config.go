@@ -127,6 +127,13 @@ type Config struct {
 	// HostSpares is how many hosts with a free slot the agent keeps
 	// running ahead of requests (HostSessions only); at least 1.
 	HostSpares int
+	// HostProcs is each streamer host's GOMAXPROCS (unless StreamerEnv
+	// sets one): the Go side of its sessions (packets, signaling) on so
+	// many threads, their encoders' C calls beside them. 1 by default:
+	// many hosts each with a P per core contend on the host's cores, and
+	// late frames came at 10 VP8 720p30 sessions on 2 cores against 13
+	// with 1 (BENCHMARKS.md, Density). 0: Go's default, every core.
+	HostProcs int
 	// HostCommand starts a streamer host; the agent appends --sessions,
 	// --requests-fd and --events-fd. Defaults to this binary's
 	// "streamer-host" subcommand.
@@ -199,6 +206,7 @@ func DefaultConfig() Config {
 		ReprobeInterval:   time.Minute,
 		StopTimeout:       5 * time.Second,
 		HostSpares:        1,
+		HostProcs:         1,
 		WarmMax:           4,
 		WarmRetryDelay:    10 * time.Second,
 	}
@@ -279,6 +287,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: reconcile interval must not be negative, and its full scan positive", ErrConfig)
 	case c.WarmMax < 0 || c.WarmMax > 0 && c.WarmRetryDelay <= 0:
 		return fmt.Errorf("%w: warm max must not be negative, and its retry delay positive", ErrConfig)
+	case c.HostProcs < 0:
+		return fmt.Errorf("%w: streamer host procs must not be negative", ErrConfig)
 	case c.HostSessions < 0 || c.HostSessions > 0 && c.HostSpares < 1:
 		return fmt.Errorf("%w: streamer host sessions must not be negative, and hosts need a spare", ErrConfig)
 	case c.NATSURL == "":

@@ -151,11 +151,16 @@ func streamerEnv(inherited, extra []string, natsURL string) []string {
 }
 
 // hostEnv is a streamer host's environment: a streamer process's, less
-// the descriptor of a NATS URL, which each session's run request carries.
-func hostEnv(inherited, extra []string, natsURL string) []string {
-	return slices.DeleteFunc(streamerEnv(inherited, extra, natsURL), func(e string) bool {
+// the descriptor of a NATS URL, which each session's run request carries,
+// with GOMAXPROCS=procs (Config.HostProcs) unless extra sets one.
+func hostEnv(inherited, extra []string, natsURL string, procs int) []string {
+	env := slices.DeleteFunc(streamerEnv(inherited, extra, natsURL), func(e string) bool {
 		return strings.HasPrefix(e, "STREAMSTACK_NATS_CREDENTIALS_FD=")
 	})
+	if procs > 0 && !slices.ContainsFunc(extra, func(e string) bool { return strings.HasPrefix(e, "GOMAXPROCS=") }) {
+		env = append(env, "GOMAXPROCS="+strconv.Itoa(procs))
+	}
+	return env
 }
 
 // withoutUserinfo is a NATS URL, or a comma-separated list of them as

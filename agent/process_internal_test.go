@@ -1,6 +1,10 @@
 package agent
 
-import "testing"
+import (
+	"slices"
+	"strings"
+	"testing"
+)
 
 func TestWithoutUserinfo(t *testing.T) {
 	for in, want := range map[string]string{
@@ -13,5 +17,26 @@ func TestWithoutUserinfo(t *testing.T) {
 		if got := withoutUserinfo(in); got != want {
 			t.Errorf("withoutUserinfo(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// A streamer host gets GOMAXPROCS from HostProcs unless the streamers'
+// settings name one, and no NATS URL descriptor (its requests carry the
+// URL) nor the agent's secrets.
+func TestHostEnv(t *testing.T) {
+	inherited := []string{"PATH=/bin", "GOMAXPROCS=8", "STREAMSTACK_NATS_URL=nats://u:secret@h:4222", "STREAMSTACK_ADMIN_TOKEN=t"}
+	env := hostEnv(inherited, []string{"STREAMSTACK_LOG_LEVEL=error"}, "nats://u:secret@h:4222", 1)
+	last := map[string]string{} // exec.Cmd keeps the last of duplicates
+	for _, e := range env {
+		k, v, _ := strings.Cut(e, "=")
+		last[k] = v
+	}
+	if last["GOMAXPROCS"] != "1" || last["STREAMSTACK_NATS_URL"] != "nats://h:4222" || last["STREAMSTACK_ADMIN_TOKEN"] != "" ||
+		last["STREAMSTACK_NATS_CREDENTIALS_FD"] != "" || last["STREAMSTACK_LOG_LEVEL"] != "error" {
+		t.Fatalf("host environment %v", env)
+	}
+	env = hostEnv(inherited, []string{"GOMAXPROCS=2"}, "", 1)
+	if !slices.Contains(env, "GOMAXPROCS=2") || slices.Contains(env, "GOMAXPROCS=1") {
+		t.Fatalf("the streamers' own GOMAXPROCS lost: %v", env)
 	}
 }
