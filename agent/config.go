@@ -246,7 +246,12 @@ func (c Config) withHostDefaults() Config {
 		if c.StateDir != "" {
 			c.ID = StableID(host, c.StateDir)
 		} else {
-			c.ID = sanitize(host) + "-" + session.NewID()[:6]
+			// The id's random end, not its time-ordered start: two agents
+			// started in one minute (tests, a host's second agent) must not
+			// share an id, or each would end the other's sessions and kill
+			// its streamer hosts as left over (restart.go).
+			id := session.NewID()
+			c.ID = sanitize(host) + "-" + id[len(id)-8:]
 		}
 	}
 	if c.Cores == 0 {

@@ -40,3 +40,17 @@ func TestHostEnv(t *testing.T) {
 		t.Fatalf("the streamers' own GOMAXPROCS lost: %v", env)
 	}
 }
+
+// Agents without a state dir get ids of their own even when started in
+// the same millisecond: a shared id would make each end the other's
+// sessions and kill its streamer hosts as left over at its start.
+func TestDefaultIDsDiffer(t *testing.T) {
+	seen := map[string]bool{}
+	for range 100 {
+		id := DefaultConfig().withHostDefaults().ID
+		if seen[id] {
+			t.Fatalf("id %s given twice", id)
+		}
+		seen[id] = true
+	}
+}
