@@ -152,6 +152,22 @@ func (f *hostFixture) runs(t *testing.T) map[string][]int {
 	return out
 }
 
+// sharedHost waits until sessions a and b run and returns the pid of the
+// host they share.
+func (f *hostFixture) sharedHost(t *testing.T, a, b string) int {
+	t.Helper()
+	var pid int
+	natstest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		runs := f.runs(t)
+		if len(runs[a]) != 1 || len(runs[b]) != 1 || runs[a][0] != runs[b][0] {
+			return fmt.Errorf("runs %v, want %s and %s on one host", runs, a, b)
+		}
+		pid = runs[a][0]
+		return nil
+	})
+	return pid
+}
+
 func (f *hostFixture) end(t *testing.T, id string) {
 	t.Helper()
 	if _, err := f.store.Update(context.Background(), id, func(s *session.Session) error {
@@ -230,15 +246,7 @@ func TestHostKilledEndsItsSessionsAtOnce(t *testing.T) {
 	a, b := f.create(t), f.create(t)
 	f.waitFor(t, a, placed)
 	f.waitFor(t, b, placed)
-	var pid int
-	natstest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
-		runs := f.runs(t)
-		if len(runs[a]) != 1 || len(runs[b]) != 1 || runs[a][0] != runs[b][0] {
-			return fmt.Errorf("runs %v", runs)
-		}
-		pid = runs[a][0]
-		return nil
-	})
+	pid := f.sharedHost(t, a, b)
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -263,15 +271,7 @@ func TestStuckSessionDrainsItsHost(t *testing.T) {
 	f.waitFor(t, stuck, placed)
 	other := f.create(t)
 	f.waitFor(t, other, placed)
-	var pid int
-	natstest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
-		runs := f.runs(t)
-		if len(runs[stuck]) != 1 || len(runs[other]) != 1 || runs[stuck][0] != runs[other][0] {
-			return fmt.Errorf("runs %v", runs)
-		}
-		pid = runs[stuck][0]
-		return nil
-	})
+	pid := f.sharedHost(t, stuck, other)
 	f.end(t, stuck)
 	f.waitFor(t, stuck, func(s *session.Session) bool { return s.Status == session.StatusTerminated })
 	next := f.create(t)

@@ -240,7 +240,7 @@ func measureDensity(ctx context.Context, f *benchFlags) (densityResult, error) {
 			return densityResult{}, err
 		}
 		rows = append(rows, row)
-		if err := sleepCtx(ctx, 2*time.Second); err != nil { // let the streamers exit
+		if err := benchmark.Sleep(ctx, 2*time.Second); err != nil { // let the streamers exit
 			return densityResult{}, err
 		}
 	}
@@ -257,14 +257,14 @@ func ramp(ctx context.Context, d *densityFlags, load rampLoad, start, maxN int, 
 	}
 	retried := false
 	for {
-		if err := sleepCtx(ctx, d.settle); err != nil {
+		if err := benchmark.Sleep(ctx, d.settle); err != nil {
 			return err
 		}
 		a, err := load.Sample(ctx)
 		if err != nil {
 			return err
 		}
-		if err := sleepCtx(ctx, d.window); err != nil {
+		if err := benchmark.Sleep(ctx, d.window); err != nil {
 			return err
 		}
 		b, err := load.Sample(ctx)
@@ -295,17 +295,6 @@ func ramp(ctx context.Context, d *densityFlags, load rampLoad, start, maxN int, 
 		// Started above the density: step down.
 		load.Remove(ctx, 1)
 		retried = false
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 

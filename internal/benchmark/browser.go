@@ -28,13 +28,12 @@ type Browser struct {
 	profile     string
 }
 
-// StartBrowser starts chromium at exe in a fresh profile directory.
-func StartBrowser(ctx context.Context, exe string) (*Browser, error) {
-	profile, err := os.MkdirTemp("", "streamstack-bench-chromium-")
-	if err != nil {
-		return nil, err
-	}
-	opts := []chromedp.ExecAllocatorOption{
+// ChromiumOptions are how the bench and the browser tests start chromium
+// at exe with profile: headless, no sandbox or GPU, media plays without a
+// gesture, and nothing in the background throttles a hidden page's timers
+// or reaches the network.
+func ChromiumOptions(exe, profile string) []chromedp.ExecAllocatorOption {
+	return []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe), chromedp.UserDataDir(profile),
 		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
 		chromedp.Flag("disable-background-networking", true),
@@ -50,6 +49,15 @@ func StartBrowser(ctx context.Context, exe string) (*Browser, error) {
 		chromedp.Flag("password-store", "basic"),
 		chromedp.WindowSize(1280, 800),
 	}
+}
+
+// StartBrowser starts chromium at exe in a fresh profile directory.
+func StartBrowser(ctx context.Context, exe string) (*Browser, error) {
+	profile, err := os.MkdirTemp("", "streamstack-bench-chromium-")
+	if err != nil {
+		return nil, err
+	}
+	opts := ChromiumOptions(exe, profile)
 	// The browser lives until Close, not until ctx's end: ctx only bounds
 	// its start.
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.WithoutCancel(ctx), opts...)
@@ -254,13 +262,15 @@ func endSession(ctx context.Context, api *client.Gateway, id string) error {
 		case time.Now().After(deadline):
 			return fmt.Errorf("benchmark: session %s still %s 20 s after its delete", id, s.Status)
 		}
-		if err := sleepCtx(ctx, 10*time.Millisecond); err != nil {
+		if err := Sleep(ctx, 10*time.Millisecond); err != nil {
 			return err
 		}
 	}
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// Sleep waits d, or until ctx ends (its error then): the pauses a bench
+// makes between its measuring windows.
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
