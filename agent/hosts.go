@@ -67,6 +67,8 @@ type streamerHost struct {
 	// it exits once it runs none.
 	draining, retired bool
 	exited            bool
+	// ready: it has warmed up (its encoders opened once); picked first.
+	ready bool
 }
 
 // open: it takes new sessions. The pool's mu is held.
@@ -166,15 +168,15 @@ func (p *hostPool) runWarm(h *streamerHost, warmID, id string, env []string, nat
 	return h, ended, nil
 }
 
-// pickLocked is the live host with a free slot that runs the most
-// sessions: hosts fill up, and the emptiest can retire.
+// pickLocked is the live host with a free slot, a warmed-up one first,
+// that runs the most sessions: hosts fill up, and the emptiest can retire.
 func (p *hostPool) pickLocked() *streamerHost {
 	var best *streamerHost
 	for _, h := range p.hosts {
 		if !h.open() || len(h.sessions) >= p.slots {
 			continue
 		}
-		if best == nil || len(h.sessions) > len(best.sessions) {
+		if best == nil || h.ready && !best.ready || h.ready == best.ready && len(h.sessions) > len(best.sessions) {
 			best = h
 		}
 	}
@@ -261,6 +263,12 @@ func (p *hostPool) read(h *streamerHost, events *os.File) {
 				_ = syscall.Kill(-h.pid, syscall.SIGKILL)
 			}
 			return
+		}
+		if ev.HostReady {
+			p.mu.Lock()
+			h.ready = true
+			p.mu.Unlock()
+			continue
 		}
 		if ev.Ready {
 			if p.onReady != nil {
@@ -353,13 +361,14 @@ func (p *hostPool) close() {
 	p.wg.Wait()
 }
 
-// stats are the hosts running and their free slots, for metrics.
+// stats are the hosts running and the free slots of those warmed up, for
+// metrics.
 func (p *hostPool) stats() (hosts, free int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, h := range p.hosts {
 		hosts++
-		if h.open() {
+		if h.open() && h.ready {
 			free += max(p.slots-len(h.sessions), 0)
 		}
 	}

@@ -53,6 +53,7 @@ func fakeHost() int {
 	defer logf.Close()
 	r := hostproto.NewReader(os.NewFile(uintptr(*reqFD), "requests"))
 	w := hostproto.NewWriter(os.NewFile(uintptr(*evFD), "events"))
+	_ = w.Write(hostproto.Event{HostReady: true})
 	for {
 		req, err := r.ReadRequest()
 		if err != nil {

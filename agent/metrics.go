@@ -30,7 +30,7 @@ var (
 	hostsDesc = prometheus.NewDesc("streamstack_agent_streamer_hosts",
 		"Streamer host processes the agent runs (--streamer-host-sessions), busy or spare.", []string{"agent"}, nil)
 	hostFreeSlotsDesc = prometheus.NewDesc("streamstack_agent_streamer_host_free_slots",
-		"Sessions the agent's running streamer hosts can take now, without a process start.", []string{"agent"}, nil)
+		"Sessions the agent's warmed-up streamer hosts can take now, without a process start.", []string{"agent"}, nil)
 	warmDesc = prometheus.NewDesc("streamstack_agent_warm_apps",
 		"Warm apps (started ahead of their sessions, not yet taken) the agent keeps, by app.", []string{"agent", "app"}, nil)
 	warmReadyDesc = prometheus.NewDesc("streamstack_agent_warm_apps_ready",

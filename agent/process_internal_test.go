@@ -32,7 +32,7 @@ func TestHostEnv(t *testing.T) {
 		last[k] = v
 	}
 	if last["GOMAXPROCS"] != "1" || last["STREAMSTACK_NATS_URL"] != "nats://h:4222" || last["STREAMSTACK_ADMIN_TOKEN"] != "" ||
-		last["STREAMSTACK_NATS_CREDENTIALS_FD"] != "" || last["STREAMSTACK_LOG_LEVEL"] != "error" {
+		last["STREAMSTACK_NATS_CREDENTIALS_FD"] != "" || last["STREAMSTACK_LOG_LEVEL"] != "error" || last["MALLOC_ARENA_MAX"] != "1" {
 		t.Fatalf("host environment %v", env)
 	}
 	env = hostEnv(inherited, []string{"GOMAXPROCS=2"}, "", 1)

@@ -72,6 +72,10 @@ func TestRestartedAgentReconcilesItsSessions(t *testing.T) {
 	cfg.Cores, cfg.UnitsPerCore, cfg.AppIsolation = 1, 2, "none"
 	cfg.NATSURL = env.Server.ClientURL()
 	cfg.StreamerCommand = []string{"/bin/sh", "-c", "exec sleep 600", "streamer"}
+	// This test is the agent's own reconciliation at start; the lease
+	// reconciler (package reconcile) would end the other agent's session,
+	// which has no heartbeat, as lost, whenever its first sweep ran.
+	cfg.ReconcileInterval = 0
 	a, err := agent.New(cfg, agent.Deps{JS: env.JS, Agents: env.Agents, Sessions: store})
 	if err != nil {
 		t.Fatal(err)

@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/streamstack/streamstack/agent"
 	"github.com/streamstack/streamstack/client"
@@ -58,7 +62,45 @@ func startBenchStack(ctx context.Context, f *benchFlags, mode streamerMode) (_ *
 		return nil, err
 	}
 	api := &client.Gateway{BaseURL: strings.TrimSuffix(st.URL, "/"), Token: token}
+	if acfg.HostSessions > 0 {
+		// As on a running agent: its spare host is warm before the first
+		// request, which the bench would otherwise send at the agent's
+		// start.
+		if err := waitWarmHost(ctx, st.Metrics); err != nil {
+			_ = st.Close()
+			return nil, err
+		}
+	}
 	return &benchStack{Stack: st, api: api, token: token, dir: dir}, nil
+}
+
+// waitWarmHost waits until the agent has a warmed-up streamer host with a
+// free slot (its streamstack_agent_streamer_host_free_slots), at most 30 s.
+func waitWarmHost(ctx context.Context, reg prometheus.Gatherer) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		mfs, err := reg.Gather()
+		if err != nil {
+			return err
+		}
+		for _, mf := range mfs {
+			if mf.GetName() == "streamstack_agent_streamer_host_free_slots" {
+				for _, m := range mf.GetMetric() {
+					if m.GetGauge().GetValue() > 0 {
+						return nil
+					}
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("bench: no warmed-up streamer host: %w", ctx.Err())
+		case <-tick.C:
+		}
+	}
 }
 
 func (s *benchStack) Close() {

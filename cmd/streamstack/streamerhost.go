@@ -47,8 +47,24 @@ func runStreamerHost(ctx context.Context, args []string) error {
 	defer events.Close()
 	h := &streamerHost{slots: *slots, log: c.logger(), events: hostproto.NewWriter(events),
 		running: map[string]context.CancelFunc{}, warm: map[string]*warmApp{}}
+	h.wg.Go(h.warmUp)
 	return h.serve(ctx, requests)
 }
+
+// warmUp opens the software encoders once, then tells the agent the host
+// is ready: its first sessions then open theirs as fast as later ones
+// (streamer.WarmUp). Sessions the agent hands over meanwhile run.
+func (h *streamerHost) warmUp() {
+	if err := streamer.WarmUp(warmUpWidth, warmUpHeight, warmUpFPS); err != nil {
+		h.log.Warn("streamer host: warm-up", "err", err)
+	}
+	if err := h.events.Write(hostproto.Event{HostReady: true}); err != nil {
+		h.log.Warn("streamer host: tell the agent", "err", err)
+	}
+}
+
+// The screen the warm-up encodes: the default session's.
+const warmUpWidth, warmUpHeight, warmUpFPS = 1280, 720, 30
 
 // inheritedPipe takes descriptor fd, which must be a pipe, and marks it
 // close-on-exec: the apps and helpers the sessions start must not inherit

@@ -49,9 +49,12 @@ type Request struct {
 type Event struct {
 	// Session has ended; Error is why, empty for a clean end. With Ready,
 	// the warm app Session has started instead.
-	Session string `json:"session"`
+	Session string `json:"session,omitempty"`
 	Error   string `json:"error,omitempty"`
 	Ready   bool   `json:"ready,omitempty"`
+	// HostReady, alone: the host has warmed up (its encoders opened once)
+	// and its sessions start at full speed.
+	HostReady bool `json:"host_ready,omitempty"`
 }
 
 // ErrBadMessage is a line that is not a valid message.
@@ -105,6 +108,12 @@ func (r *Reader) ReadEvent() (Event, error) {
 	var ev Event
 	if err := r.next(&ev); err != nil {
 		return Event{}, err
+	}
+	if ev.HostReady {
+		if ev != (Event{HostReady: true}) {
+			return Event{}, fmt.Errorf("%w: host_ready with other fields", ErrBadMessage)
+		}
+		return ev, nil
 	}
 	if !subjects.ValidToken(ev.Session) {
 		return Event{}, fmt.Errorf("%w: session %q", ErrBadMessage, ev.Session)

@@ -49,8 +49,13 @@ func TestBadRequests(t *testing.T) {
 			t.Errorf("%.40q: %v", line, err)
 		}
 	}
-	if _, err := hostproto.NewReader(strings.NewReader(`{"session":"*"}` + "\n")).ReadEvent(); !errors.Is(err, hostproto.ErrBadMessage) {
-		t.Errorf("event for a wildcard session: %v", err)
+	for _, line := range []string{`{"session":"*"}`, `{}`, `{"host_ready":true,"session":"s1"}`} {
+		if _, err := hostproto.NewReader(strings.NewReader(line + "\n")).ReadEvent(); !errors.Is(err, hostproto.ErrBadMessage) {
+			t.Errorf("event %s: %v", line, err)
+		}
+	}
+	if ev, err := hostproto.NewReader(strings.NewReader(`{"host_ready":true}` + "\n")).ReadEvent(); err != nil || !ev.HostReady {
+		t.Errorf("host ready: %+v %v", ev, err)
 	}
 }
 
