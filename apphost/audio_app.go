@@ -62,7 +62,8 @@ func startAppAudio(ctx context.Context, cfg Config, uid, gid int, socketDir stri
 	rec, err := srv.NewMonitorRecorder(pulse.StreamConfig{Rate: AudioRate, Channels: AudioChannels,
 		Fragment: AudioFrame})
 	if err != nil {
-		return nil, fmt.Errorf("app audio capture: %w", err)
+		// The daemon's last lines say why it refused or went.
+		return nil, fmt.Errorf("app audio capture: %w (sound server log: %q)", err, srv.Log())
 	}
 	a := &appAudio{log: log, server: srv, rec: rec, frames: make(chan []int16, audioFrameQueue)}
 	a.wg.Go(a.capture)

@@ -276,19 +276,25 @@ func (a *Host) AudioFrames() <-chan []int16 {
 	return a.audio.Frames()
 }
 
-// WaitDrawn waits until the app has drawn on its display (the first
-// damage after the screen as it is now), at most until ctx ends: an app
-// started ahead of its session (a warm pool's) is ready once its window
-// shows, so the session's first frame shows it. It reports whether the
-// app drew; the session's first capture grabs the whole screen anyway.
+// WaitDrawn waits until the app has drawn on its display (the screen is
+// no longer one colour, as an empty display is), at most until ctx ends:
+// an app started ahead of its session (a warm pool's) is ready once its
+// window shows, so the session's first frame shows it. It reports whether
+// it saw the app's picture.
 func (a *Host) WaitDrawn(ctx context.Context) bool {
 	img, err := yuv.NewImage(a.cap.Size())
-	if err != nil || a.cap.Capture(img) != nil { // the screen as it is now
+	if err != nil {
 		return false
 	}
 	t := time.NewTicker(drawnPoll)
 	defer t.Stop()
 	for {
+		if err := a.cap.Capture(img); err != nil {
+			return false
+		}
+		if !uniform(img.Y) {
+			return true
+		}
 		select {
 		case <-ctx.Done():
 			return false
@@ -296,18 +302,21 @@ func (a *Host) WaitDrawn(ctx context.Context) bool {
 			return false
 		case <-t.C:
 		}
-		r, err := a.cap.CaptureChanged(img)
-		if err != nil {
-			return false
-		}
-		if !r.Empty() {
-			return true
-		}
 	}
 }
 
-// drawnPoll is how often WaitDrawn looks for damage: a round trip to the
-// display each time.
+// uniform reports whether every sample of p is the same.
+func uniform(p []byte) bool {
+	for _, v := range p {
+		if v != p[0] {
+			return false
+		}
+	}
+	return true
+}
+
+// drawnPoll is how often WaitDrawn looks at the display: a capture of it
+// each time, until the app has drawn.
 const drawnPoll = 10 * time.Millisecond
 
 // Exited is closed when the app or its display exited on its own.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/streamstack/streamstack/agent"
 	"github.com/streamstack/streamstack/apps"
 	"github.com/streamstack/streamstack/client"
 	"github.com/streamstack/streamstack/internal/benchmark"
@@ -27,7 +28,12 @@ var warmTerm = apps.App{Name: "wterm", Kind: apps.KindX11, Command: []string{"xt
 func TestX11WarmAppTakenBySession(t *testing.T) {
 	checkLeaks(t)
 	isolation := appIsolation(t)
-	st := startX11StackAgent(t, isolation, withHosts(4), warmTerm)
+	st := startX11StackAgent(t, isolation, func(c *agent.Config) {
+		withHosts(4)(c)
+		// A warm app whose start failed is tried again soon: the test
+		// waits for the pool, not for the failure.
+		c.WarmRetryDelay = time.Second
+	}, warmTerm)
 	ctx := testCtx(t)
 	metrics := st.baseURL + "/metrics?api_token=" + st.token
 	warm := func(n, taken float64) {

@@ -221,12 +221,14 @@ func (h *streamerHost) startWarm(ctx context.Context, req hostproto.Request) {
 			if err := h.events.Write(hostproto.Event{Session: req.Session, Ready: true}); err != nil {
 				log.Warn("streamer host: tell the agent", "err", err)
 			}
-		}
-		select {
-		case <-w.taken:
-			return // the session's now
-		case <-wctx.Done():
-		case <-exited:
+			select {
+			case <-w.taken:
+				return // the session's now
+			case <-wctx.Done():
+			case <-exited:
+			}
+		} else {
+			log.Warn("warm app did not start", "err", w.err)
 		}
 		h.mu.Lock()
 		taken := h.warm[req.Session] != w

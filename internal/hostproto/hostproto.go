@@ -85,14 +85,13 @@ func (r Request) Validate() error {
 }
 
 // Reader reads messages, one per line, of at most MaxLine bytes.
-type Reader struct{ s *bufio.Scanner }
+type Reader struct {
+	r   *bufio.Reader
+	err error // what ended the stream; every later read returns it
+}
 
 // NewReader reads from r.
-func NewReader(r io.Reader) *Reader {
-	s := bufio.NewScanner(r)
-	s.Buffer(make([]byte, 0, 4096), MaxLine)
-	return &Reader{s: s}
-}
+func NewReader(r io.Reader) *Reader { return &Reader{r: bufio.NewReaderSize(r, 64<<10)} }
 
 // ReadRequest returns the next valid request, or io.EOF at the end.
 func (r *Reader) ReadRequest() (Request, error) {
@@ -121,17 +120,47 @@ func (r *Reader) ReadEvent() (Event, error) {
 	return ev, nil
 }
 
+// next decodes the next line into v. A line that does not decode is
+// ErrBadMessage, and the next line may be read; a line over MaxLine or a
+// failed read ends the stream: that call and every later one return the
+// error (never ErrBadMessage, so a reader skipping bad messages stops).
 func (r *Reader) next(v any) error {
-	if !r.s.Scan() {
-		if err := r.s.Err(); err != nil {
-			return fmt.Errorf("%w: %w", ErrBadMessage, err)
-		}
-		return io.EOF
+	line, err := r.line()
+	if err != nil {
+		return err
 	}
-	if err := json.Unmarshal(r.s.Bytes(), v); err != nil {
+	if err := json.Unmarshal(line, v); err != nil {
 		return fmt.Errorf("%w: %w", ErrBadMessage, err)
 	}
 	return nil
+}
+
+func (r *Reader) line() ([]byte, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	var buf []byte
+	for {
+		chunk, err := r.r.ReadSlice('\n')
+		buf = append(buf, chunk...)
+		switch {
+		case len(buf) > MaxLine+1:
+			r.err = fmt.Errorf("hostproto: a line over %d bytes", MaxLine)
+			return nil, r.err
+		case err == nil:
+			return buf[:len(buf)-1], nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case errors.Is(err, io.EOF) && len(buf) > 0:
+			r.err = io.EOF // the last line, without its newline
+			return buf, nil
+		case errors.Is(err, io.EOF):
+			r.err = io.EOF
+		default:
+			r.err = fmt.Errorf("hostproto: read: %w", err)
+		}
+		return nil, r.err
+	}
 }
 
 // Writer writes messages, one per line; safe for concurrent use.

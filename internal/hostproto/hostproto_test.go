@@ -33,6 +33,19 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// A line over MaxLine ends the stream (no reader can resynchronise), and
+// so does a failed read: neither is a bad message to skip, which a reader
+// looping on it would do forever.
+func TestLongLineEndsTheStream(t *testing.T) {
+	long := `{"op":"stop","session":"` + strings.Repeat("x", hostproto.MaxLine) + `"}` + "\n" + `{"op":"stop","session":"s1"}` + "\n"
+	r := hostproto.NewReader(strings.NewReader(long))
+	for range 2 {
+		if _, err := r.ReadRequest(); err == nil || errors.Is(err, hostproto.ErrBadMessage) || errors.Is(err, io.EOF) {
+			t.Fatalf("a line over MaxLine: %v", err)
+		}
+	}
+}
+
 func TestBadRequests(t *testing.T) {
 	for _, line := range []string{
 		`{"op":"run","session":"s1"}`,                 // no NATS URL
@@ -42,7 +55,6 @@ func TestBadRequests(t *testing.T) {
 		`{"op":"warm","session":"w1","app":"xterm","nats_url":"nats://u:p@h"}`,
 		`{"op":"run","session":"s1","nats_url":"x","warm":"a.b"}`,
 		`not json`,
-		`{"op":"stop","session":"` + strings.Repeat("x", hostproto.MaxLine) + `"}`,
 	} {
 		_, err := hostproto.NewReader(strings.NewReader(line + "\n")).ReadRequest()
 		if !errors.Is(err, hostproto.ErrBadMessage) {
