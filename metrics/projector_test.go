@@ -185,12 +185,18 @@ func TestGaugesMatchBucketAcrossRestarts(t *testing.T) {
 	}
 }
 
-func TestStreamerStatsAggregate(t *testing.T) {
+// projectedGame starts a projector over a fresh server and creates one
+// session of the app "game" in its store.
+func projectedGame(t *testing.T) (st *session.Store, url, id string) {
+	t.Helper()
 	env := natstest.Start(t)
-	st := session.NewStore(env.JS, env.Sessions, "test", quiet)
-	s := stepper{t, st}
-	url, _ := runProjector(t, env)
-	id := s.create("game")
+	st = session.NewStore(env.JS, env.Sessions, "test", quiet)
+	url, _ = runProjector(t, env)
+	return st, url, stepper{t, st}.create("game")
+}
+
+func TestStreamerStatsAggregate(t *testing.T) {
+	st, url, id := projectedGame(t)
 	ctx := context.Background()
 	// The streamer's own JSON, as it publishes it.
 	for i, frames := range []uint64{30, 90} {
@@ -278,11 +284,7 @@ func TestStatsFieldsMatchStreamer(t *testing.T) {
 // cumulatively, become streamstack_glass_to_glass_seconds of the
 // session's app: the differences between reports, in seconds.
 func TestGlassToGlassByApp(t *testing.T) {
-	env := natstest.Start(t)
-	st := session.NewStore(env.JS, env.Sessions, "test", quiet)
-	s := stepper{t, st}
-	url, _ := runProjector(t, env)
-	id := s.create("game")
+	st, url, id := projectedGame(t)
 	ctx := context.Background()
 	buckets := func(ms ...float64) []uint64 {
 		b := make([]uint64, len(protocol.GlassBucketsMillis)+1)
