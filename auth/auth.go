@@ -17,6 +17,8 @@ import (
 	"time"
 
 	njs "github.com/nats-io/nats.go/jetstream"
+
+	"github.com/streamstack/streamstack/internal/kvkeys"
 )
 
 var (
@@ -218,20 +220,26 @@ func (t *Tokens) lookup(ctx context.Context, id string) (Info, error) {
 	return info, nil
 }
 
-// List returns every API token's info.
-func (t *Tokens) List(ctx context.Context) ([]Info, error) {
-	lister, err := t.kv.ListKeys(ctx)
+// List returns every API token's info. js is the bucket's JetStream:
+// the keys come from its stream's state (package kvkeys), as kv.ListKeys
+// missed keys rewritten while it listed, and a first start that saw no
+// token would make and print another admin one.
+func (t *Tokens) List(ctx context.Context, js njs.JetStream) ([]Info, error) {
+	keys, err := kvkeys.List(ctx, js, t.kv, ">")
 	if err != nil {
 		return nil, fmt.Errorf("auth: list: %w", err)
 	}
 	var out []Info
-	for key := range lister.Keys() {
+	for _, key := range keys {
 		if !strings.HasPrefix(key, keyPrefix) {
 			continue
 		}
 		e, err := t.kv.Get(ctx, key)
+		if errors.Is(err, njs.ErrKeyNotFound) || errors.Is(err, njs.ErrKeyDeleted) {
+			continue // revoked, or expired between the two reads
+		}
 		if err != nil {
-			continue
+			return nil, fmt.Errorf("auth: list: %w", err)
 		}
 		var info Info
 		if json.Unmarshal(e.Value(), &info) == nil {

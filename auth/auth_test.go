@@ -27,7 +27,7 @@ func TestAPITokens(t *testing.T) {
 	if _, err := tok.Verify(ctx, secret+"x"); !errors.Is(err, auth.ErrUnauthorized) {
 		t.Fatalf("wrong token: %v", err)
 	}
-	list, err := tok.List(ctx)
+	list, err := tok.List(ctx, env.JS)
 	if err != nil || len(list) != 1 || list[0].Name != "ci" {
 		t.Fatalf("list = %v %v", list, err)
 	}

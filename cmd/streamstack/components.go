@@ -72,7 +72,7 @@ func runGateway(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	newToken, err := ensureAdminToken(ctx, tokens, admin.adminToken)
+	newToken, err := ensureAdminToken(ctx, res.JS, tokens, admin.adminToken)
 	if err != nil {
 		return err
 	}
@@ -410,7 +410,7 @@ func runToken(ctx context.Context, args []string) error {
 		fmt.Printf("%s\n", secret)
 		fmt.Fprintf(os.Stderr, "created %s token %s (%s); it is shown only now\n", info.Scoped(), info.ID, info.Name)
 	case rest[0] == "list" && len(rest) == 1:
-		list, err := tokens.List(ctx)
+		list, err := tokens.List(ctx, res.JS)
 		if err != nil {
 			return err
 		}

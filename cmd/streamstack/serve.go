@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	njs "github.com/nats-io/nats.go/jetstream"
+
 	"github.com/streamstack/streamstack/agent"
 	"github.com/streamstack/streamstack/auth"
 	"github.com/streamstack/streamstack/gateway"
@@ -195,7 +197,7 @@ func runServe(ctx context.Context, args []string) error {
 		Source: "serve/" + host, Store: f.store, Log: log, InProcessStreamers: inProcess, WebClient: webClient,
 		Ready: func(st *localstack.Stack) {
 			var newToken string
-			if newToken, tokenErr = ensureAdminToken(ctx, st.Tokens, f.adminToken); tokenErr != nil {
+			if newToken, tokenErr = ensureAdminToken(ctx, st.Res.JS, st.Tokens, f.adminToken); tokenErr != nil {
 				return
 			}
 			if f.common.NATSURL == "" {
@@ -291,12 +293,12 @@ func readSecretFile(path string) (string, error) {
 
 // ensureAdminToken registers the operator's token, or on a first start
 // (no token at all yet) makes one to print.
-func ensureAdminToken(ctx context.Context, tokens *auth.Tokens, chosen string) (string, error) {
+func ensureAdminToken(ctx context.Context, js njs.JetStream, tokens *auth.Tokens, chosen string) (string, error) {
 	if chosen != "" {
 		_, err := tokens.Ensure(ctx, "admin", chosen)
 		return "", err
 	}
-	list, err := tokens.List(ctx)
+	list, err := tokens.List(ctx, js)
 	if err != nil || len(list) > 0 {
 		return "", err
 	}
