@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/streamstack/streamstack/internal/natstest"
 	"github.com/streamstack/streamstack/session"
 )
 
@@ -39,7 +40,7 @@ func TestBrowserGatewayKilledMidSignaling(t *testing.T) {
 			browserTest(t)
 			st := startStack(t, stackOptions{})
 			ctx := testCtx(t)
-			addrA, addrB := freeAddr(t), freeAddr(t)
+			addrA, addrB := natstest.FreeAddr(t), natstest.FreeAddr(t)
 			ready := `msg="gateway ready" url=(\S+)`
 			env := []string{"STREAMSTACK_LOG_LEVEL=info"}
 			a := startProc(t, ready, env, "gateway", "--nats-url", st.NATSURL, "--http-addr", addrA, "--web-gateways", "http://"+addrB)

@@ -2,7 +2,6 @@ package integration
 
 import (
 	"bytes"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,10 +24,7 @@ func TestStreamerProcessEnvironmentHasNoNATSPassword(t *testing.T) {
 	st := startStack(t, stackOptions{natsAuth: true,
 		// The shell gives the streamer its pid and everything else.
 		streamerPrefix: []string{"/bin/sh", "-c", `echo $$ > "$0"; exec "$@"`, pidFile}})
-	internal, err := url.Parse(st.Server.InternalURL())
-	if err != nil {
-		t.Fatal(err)
-	}
+	internal := st.internalURL(t)
 	password, ok := internal.User.Password()
 	if !ok || password == "" {
 		t.Fatalf("the stack's internal URL %s has no password", st.Server.ClientURL())

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/streamstack/streamstack/client"
+	"github.com/streamstack/streamstack/internal/natstest"
 )
 
 // killRounds and killBudget bound TestServeKilledDuringCreates: 100 rounds,
@@ -41,7 +42,7 @@ func TestServeKilledDuringCreates(t *testing.T) {
 	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"serve", "--state-dir", filepath.Join(dir, "state"), "--nats-listen", freeAddr(t), "--sync", "always",
+	args := []string{"serve", "--state-dir", filepath.Join(dir, "state"), "--nats-listen", natstest.FreeAddr(t), "--sync", "always",
 		"--http-addr", "127.0.0.1:0", "--turn-listen", "off", "--admin-token-file", tokenFile,
 		"--cores", "1", "--units-per-core", "2", "--placement-timeout", "1s"}
 	ready := `msg="streamstack ready" url=(\S+)`

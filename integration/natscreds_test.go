@@ -3,7 +3,6 @@ package integration
 import (
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -126,10 +125,7 @@ func TestAgentProcessNATSUserReachesItsStreamers(t *testing.T) {
 	checkLeaks(t)
 	st := startStack(t, stackOptions{noAgent: true, natsAuth: true})
 	ctx := testCtx(t)
-	internal, err := url.Parse(st.Server.InternalURL())
-	if err != nil {
-		t.Fatal(err)
-	}
+	internal := st.internalURL(t)
 	password, _ := internal.User.Password()
 	a := startProc(t, `msg="agent ready"`, append(slices.Clone(agentEnv), "STREAMSTACK_NATS_PASSWORD="+password),
 		"agent", "--nats-url", "nats://"+internal.Host, "--nats-user", internal.User.Username(), "--metrics-addr", "",

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -196,17 +195,6 @@ func TestAgentKilledMidSession(t *testing.T) {
 	waitNothingLeft(t, queued)
 }
 
-// freeAddr is a loopback address with a port nobody listens on now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // kill -9 serve and restart it on the same state dir: the streamer died
 // with it, the restarted agent (the same id) ends the session before it
 // admits anything, and its capacity is what runs: nothing.
@@ -219,7 +207,7 @@ func TestServeKilledAndRestarted(t *testing.T) {
 	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"serve", "--state-dir", filepath.Join(dir, "state"), "--nats-listen", freeAddr(t),
+	args := []string{"serve", "--state-dir", filepath.Join(dir, "state"), "--nats-listen", natstest.FreeAddr(t),
 		"--http-addr", "127.0.0.1:0", "--admin-token-file", tokenFile, "--cores", "1", "--units-per-core", "2"}
 	ready := `msg="streamstack ready" url=(\S+)`
 	first := startProc(t, ready, agentEnv, args...)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -138,6 +139,17 @@ func startStack(t testing.TB, opts stackOptions) *stack {
 	}
 	base := strings.TrimSuffix(st.URL, "/")
 	return &stack{Stack: st, token: token, baseURL: base, api: &client.Gateway{BaseURL: base, Token: token}, tokenID: info.ID}
+}
+
+// internalURL is the embedded server's URL with the internal user's name
+// and password.
+func (s *stack) internalURL(t testing.TB) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s.Server.InternalURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
 
 // waitStatus waits until the session's record satisfies ok.

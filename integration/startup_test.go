@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -141,10 +140,7 @@ func TestGatewayProcessNATSCredentials(t *testing.T) {
 	checkLeaks(t)
 	st := startStack(t, stackOptions{noAgent: true, natsAuth: true})
 	ctx := testCtx(t)
-	internal, err := url.Parse(st.Server.InternalURL())
-	if err != nil {
-		t.Fatal(err)
-	}
+	internal := st.internalURL(t)
 	password, _ := internal.User.Password()
 	user := internal.User.Username()
 	bare := "nats://" + internal.Host

@@ -2,7 +2,6 @@ package integration
 
 import (
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -175,10 +174,7 @@ func TestStreamerHostKeepsCredentialsOffItsProcess(t *testing.T) {
 	if len(hosts) != 1 {
 		t.Fatalf("streamer hosts %v, want one with a free slot", hosts)
 	}
-	internal, err := url.Parse(st.Server.InternalURL())
-	if err != nil {
-		t.Fatal(err)
-	}
+	internal := st.internalURL(t)
 	internalPassword, _ := internal.User.Password()
 	for what, secret := range map[string]string{"the session's NATS password": st.Tokens.StreamerPassword(info.ID),
 		"the internal NATS password": internalPassword} {

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/streamstack/streamstack/internal/natstest"
 	"github.com/streamstack/streamstack/jetstream"
 )
 
@@ -45,20 +45,10 @@ func (w *waitLog) count() int {
 	return w.n
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // A NATS that comes up after the start began: Dial says it waits, tries
 // again, and sets the streams up once it answers.
 func TestDialWaitsForNATS(t *testing.T) {
-	addr := freeAddr(t)
+	addr := natstest.FreeAddr(t)
 	limits := jetstream.DefaultLimits()
 	waiting := newWaitLog("waiting for NATS")
 	type result struct {
@@ -101,7 +91,7 @@ func TestDialWaitsForNATS(t *testing.T) {
 // ErrStartTimeout and the last error; a URL that cannot parse, or a start
 // timeout of 0, is one try, said at once.
 func TestDialGivesUp(t *testing.T) {
-	addr := freeAddr(t) // nobody listens there
+	addr := natstest.FreeAddr(t) // nobody listens there
 	waiting := newWaitLog("waiting for NATS")
 	_, _, _, err := Dial(context.Background(), ConnectOptions{URL: "nats://" + addr, Name: "dial-test",
 		StartTimeout: time.Second, Log: slog.New(waiting)})

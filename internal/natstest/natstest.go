@@ -5,6 +5,7 @@ package natstest
 
 import (
 	"context"
+	"net"
 	"testing"
 	"time"
 
@@ -72,4 +73,16 @@ func CheckFor(t testing.TB, total, every time.Duration, fn func() error) {
 		}
 		time.Sleep(every)
 	}
+}
+
+// FreeAddr is a loopback address with a port nobody listens on now: for a
+// server a test starts later, or one that must not answer.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
