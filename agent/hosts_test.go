@@ -60,6 +60,11 @@ func fakeHost() int {
 			return 0
 		}
 		switch {
+		case req.Op == hostproto.OpRun && strings.HasPrefix(req.Session, "hostile"):
+			// A host taken over by a session's peer: it claims another
+			// session ended, then writes what is not an event.
+			_ = w.Write(hostproto.Event{Session: "someone-else"})
+			fmt.Fprintf(os.NewFile(uintptr(*evFD), "events"), "{\"op\":\"run\"}garbage\n")
 		case req.Op == hostproto.OpRun || req.Op == hostproto.OpWarm:
 			fmt.Fprintf(logf, "%d %s %s %s\n", os.Getpid(), req.Op, req.Session, req.Warm)
 			switch {
@@ -296,4 +301,24 @@ func TestStuckSessionDrainsItsHost(t *testing.T) {
 	})
 	f.end(t, next)
 	f.waitFor(t, next, func(s *session.Session) bool { return s.Status.Ended() })
+}
+
+// A host is not trusted beyond saying which of its own sessions ended: an
+// end it claims for a session it does not run changes nothing, and a line
+// that is not an event gets it killed, its sessions ended at once with the
+// host's exit as their reason; the session elsewhere streams on.
+func TestHostileHostIsKilled(t *testing.T) {
+	f := startHosts(t, 1)
+	other := f.create(t)
+	f.waitFor(t, other, placed)
+	hostile := f.createID(t, "hostile"+session.NewID())
+	s := f.waitFor(t, hostile, func(s *session.Session) bool { return s.Status.Ended() })
+	if s.Status != session.StatusError || !strings.Contains(s.Reason, agent.ErrHostExited.Error()) {
+		t.Fatalf("session on the hostile host ended %s %q", s.Status, s.Reason)
+	}
+	if o, _, err := f.store.Get(context.Background(), other); err != nil || o.Status.Ended() {
+		t.Fatalf("the session on another host: %+v %v", o, err)
+	}
+	f.end(t, other)
+	f.waitFor(t, other, func(s *session.Session) bool { return s.Status.Ended() })
 }
