@@ -7,6 +7,49 @@ export declare const API_VERSION: 2;
 export declare const CONTROL_CHANNEL: "control";
 /** Control message type: the session ignores a kind of input (see the "unsupported" event). */
 export declare const STREAM_UNSUPPORTED: "stream::unsupported";
+/** Signaling frame: the session's peers, roles and control requests (docs/peers.md). */
+export declare const SESSION_PEERS: "session::peers";
+/** Signaling frame: request, grant, take or release control. */
+export declare const SESSION_CONTROL: "session::control";
+
+export declare const Role: Readonly<{ CONTROLLER: "controller"; VIEWER: "viewer" }>;
+export type PeerRole = "controller" | "viewer";
+
+/** One connected peer of a session, as session::peers and the record list them. */
+export interface Peer {
+  id: string;
+  role: PeerRole | string;
+  owner: boolean;
+  joined_at: string;
+  codec: string;
+}
+
+/** The "peers" event: a session::peers frame. */
+export interface PeersUpdate {
+  /** This connection's peer id. */
+  you: string;
+  role: PeerRole | string;
+  owner: boolean;
+  peers: Peer[];
+  /** Peer ids that asked for control. */
+  requests: string[];
+}
+
+/** A share link as the gateway answers it; token only at create. */
+export interface ShareLink {
+  id: string;
+  role: PeerRole;
+  expires_at: string;
+  max_uses: number;
+  uses: number;
+  token?: string;
+  url?: string;
+  revoked_at?: string;
+  [field: string]: unknown;
+}
+
+/** The session id and share token of a share link URL (?session=<id>#share=<token>), or null. */
+export declare function parseShareURL(href: string): { sessionId: string; share: string } | null;
 
 export declare const ErrorCode: Readonly<{
   INVALID_ARGUMENT: "invalid-argument";
@@ -67,8 +110,17 @@ export interface Session {
 }
 
 export interface ClientOptions {
-  /** API token, sent as "Authorization: Macaroon root=<token>". */
-  token: string;
+  /**
+   * API token, sent as "Authorization: Macaroon root=<token>". Required
+   * unless share is given.
+   */
+  token?: string;
+  /**
+   * A share link's token: joins sessionId (required with it) with
+   * "Authorization: Bearer <share token>", reconnects too. It may do nothing
+   * else: no record reads, no end(), no share links.
+   */
+  share?: string;
   /** Gateway base URL; default: this page's origin (or urls[0]). */
   url?: string;
   /**
@@ -86,6 +138,14 @@ export interface ClientOptions {
   sessionId?: string;
   /** Create a session that outlives its client and can be joined again. */
   joinable?: boolean;
+  /** Create a session several peers stream at once (allow_viewers). Default false. */
+  allowViewers?: boolean;
+  /**
+   * Ask for session::peers updates ("session_updates": true in settings).
+   * In a session with viewers the signaling websocket then stays open after
+   * ICE connects. Default true.
+   */
+  sessionUpdates?: boolean;
   /** Minutes a joinable session waits for a client before it ends. */
   idleTimeMin?: number;
   screen?: Screen;
@@ -168,7 +228,10 @@ export interface ClientEvents {
   /** The session ignores input of type `what` ("input::gamepad-button", …); once per type and connection. */
   unsupported: { what: string; reason: string };
   data: { channel: string; data: string | ArrayBuffer | Blob };
+  /** The session's peers changed (sessionUpdates, a session with viewers). */
+  peers: PeersUpdate;
   reconnecting: { attempt: number; gateway: string; error: StreamstackError };
+  /** After "ready", an error (a refused session::control) leaves the stream playing. */
   error: StreamstackError;
   close: { reason: string; sessionEnded: boolean; code?: ErrorCodeValue; sessionReason?: string };
 }
@@ -191,7 +254,7 @@ export declare class StreamstackClient extends EventTarget {
   /** The joinable session a client for url would resume in this tab. */
   static rememberedSession(url?: string, storageKey?: string): { id: string; idleTimeMin: number; leftAt: number } | null;
 
-  readonly options: Required<Pick<ClientOptions, "url" | "token">> & ClientOptions;
+  readonly options: Required<Pick<ClientOptions, "url">> & ClientOptions;
   readonly state: ClientState;
   readonly session: Session | null;
   readonly sessionId: string;
@@ -211,6 +274,17 @@ export declare class StreamstackClient extends EventTarget {
    */
   readonly timing: { connect?: number; session?: number; websocket?: number; connected?: number; firstFrame?: number };
   readonly peerConnection: RTCPeerConnection | null;
+  /** Joined through a share link (options.share). */
+  readonly shared: boolean;
+  /** This connection's peer id; "" until a session::peers frame came. */
+  readonly peerId: string;
+  /** "controller" or "viewer"; "" until the session said. */
+  readonly role: PeerRole | "";
+  /** May hand control over, take it back and manage share links. */
+  readonly owner: boolean;
+  readonly peers: Peer[];
+  /** Peer ids that asked for control. */
+  readonly controlRequests: string[];
 
   on<K extends keyof ClientEvents>(type: K, listener: (detail: ClientEvents[K], event: CustomEvent<ClientEvents[K]>) => void): () => void;
 
@@ -218,8 +292,22 @@ export declare class StreamstackClient extends EventTarget {
   connect(): Promise<Session>;
   /** Sends stream::disconnect and closes the connection. */
   disconnect(): void;
-  /** Ends the session for everyone (DELETE), then disconnects. */
+  /** Ends the session for everyone (DELETE), then disconnects. Needs the API token. */
   end(): Promise<void>;
+
+  /** A viewer asks for control. False when the signaling websocket is not open. */
+  requestControl(): boolean;
+  /** The controller or an owner hands control to peerId. */
+  grantControl(peerId: string): boolean;
+  /** An owner takes control. */
+  takeControl(): boolean;
+  /** The controller gives control up. */
+  releaseControl(): boolean;
+
+  /** Makes a share link (the session's API token); its token is in the answer only. */
+  createShare(options?: { role?: PeerRole; expiresIn?: number; maxUses?: number; sessionId?: string }): Promise<ShareLink>;
+  listShares(options?: { sessionId?: string }): Promise<ShareLink[]>;
+  revokeShare(shareId: string, options?: { sessionId?: string }): Promise<void>;
 
   attachVideo(video: HTMLVideoElement): void;
   unmute(): Promise<boolean>;

@@ -16,6 +16,13 @@
 // Input travels on "control" as {type:"input::…", data:{…}}; leaving sends
 // {type:"stream::disconnect", data:{}}.
 //
+// Many peers in one session (docs/peers.md), beyond the Anbox protocol:
+// settings carry "session_updates": true; in a session that lets viewers
+// in the websocket then stays open after ICE connects and brings
+// {type:"session::peers", you, role, owner, peers, requests} on every
+// change, and carries {type:"session::control", action, peer} back. A share
+// link's token joins with "Authorization: Bearer <share token>".
+//
 // No build step: plain ES modules (this one and input.js beside it).
 // Types: streamstack.d.ts.
 
@@ -36,6 +43,32 @@ export const CONTROL_CHANNEL = "control";
  * input the session cannot serve: {type, data: {what, reason}}.
  */
 export const STREAM_UNSUPPORTED = "stream::unsupported";
+
+/** Signaling frame: who is in the session and who controls it (session_updates). */
+export const SESSION_PEERS = "session::peers";
+
+/** Signaling frame: request, grant, take or release control. */
+export const SESSION_CONTROL = "session::control";
+
+/** Peer roles: a controller's input is applied, a viewer's is ignored. */
+export const Role = Object.freeze({ CONTROLLER: "controller", VIEWER: "viewer" });
+
+/**
+ * The session id and share token of a share link
+ * (https://host/?session=<id>#share=<token>), or null when href is not one.
+ * The token travels in the fragment, which browsers never send to a server.
+ */
+export function parseShareURL(href) {
+  let u;
+  try {
+    u = new URL(href, globalThis.location?.href);
+  } catch {
+    return null;
+  }
+  const sessionId = u.searchParams.get("session") || "";
+  const share = new URLSearchParams(u.hash.replace(/^#/, "")).get("share") || "";
+  return sessionId && share ? { sessionId, share } : null;
+}
 
 /** Error codes of StreamstackError.code. */
 export const ErrorCode = Object.freeze({
@@ -112,14 +145,24 @@ function b64decode(s) {
  *   unsupported {what, reason}            the session ignores input of type `what` (a gamepad
  *                                         without uinput on the streamer's host), once per type
  *   data        {channel, data}           a message on a named data channel
+ *   peers       {you, role, owner, peers, requests}
+ *                                         the session's peers changed (session_updates on,
+ *                                         a session with viewers): role and control moved,
+ *                                         someone joined, left or asked for control
  *   reconnecting {attempt}
- *   error       StreamstackError
+ *   error       StreamstackError          an error after "ready" (a refused session::control)
+ *                                         leaves the stream playing; "close" says when it ends
  *   close       {reason, sessionEnded, code, sessionReason}
  */
 export class StreamstackClient extends EventTarget {
   constructor(options = {}) {
     super();
-    if (!options.token) throw new StreamstackError(ErrorCode.INVALID_ARGUMENT, "token is required");
+    if (!options.token && !options.share) {
+      throw new StreamstackError(ErrorCode.INVALID_ARGUMENT, "token (an API token) or share (a share link's token) is required");
+    }
+    if (options.share && !options.sessionId) {
+      throw new StreamstackError(ErrorCode.INVALID_ARGUMENT, "a share token joins the session it was made for: give sessionId too");
+    }
     const base = (options.url || options.urls?.[0] || globalThis.location?.origin || "").replace(/\/+$/, "");
     // Every gateway of the cluster this client may go through: url first,
     // then urls. The record in NATS is a session's only state, so any of
@@ -149,6 +192,8 @@ export class StreamstackClient extends EventTarget {
       reconnectTimeout: 120000,
       connectTimeout: 30000,
       storageKey: "streamstack.session",
+      allowViewers: false,
+      sessionUpdates: true,
       ...options,
       url: base,
       urls: gateways,
@@ -172,6 +217,7 @@ export class StreamstackClient extends EventTarget {
     this._closing = false;
     this._timers = new Set();
     this._onPageHide = () => this._pageHide();
+    this._resetPeers();
   }
 
   /**
@@ -211,6 +257,14 @@ export class StreamstackClient extends EventTarget {
   /** The RTCPeerConnection, once signaling started. */
   get peerConnection() {
     return this._pc;
+  }
+
+  /**
+   * Whether this client joined through a share link (options.share): it may
+   * join the session and nothing else of the API.
+   */
+  get shared() {
+    return !!this.options.share;
   }
 
   /**
@@ -262,6 +316,9 @@ export class StreamstackClient extends EventTarget {
 
   /** Ends the session for everyone (DELETE /1.0/sessions/{id}), then disconnects. */
   async end() {
+    if (!this.options.token) {
+      throw new StreamstackError(ErrorCode.INVALID_ARGUMENT, "only the session's API token ends it: disconnect() leaves it");
+    }
     const id = this.sessionId;
     this._forget();
     this._finish("ended", true);
@@ -319,6 +376,107 @@ export class StreamstackClient extends EventTarget {
     return this.sendControl("input::gamepad-axes", { id, index, value });
   }
 
+  // ---- control of a session with several peers (docs/peers.md) ----
+  //
+  // Each sends a session::control frame on the signaling websocket, which
+  // stays open in a session with viewers; false when it is not open. The
+  // answer is the next "peers" event, or an "error" event naming why the
+  // streamer refused (the stream plays on).
+
+  /** A viewer asks for control; it shows in everyone's controlRequests. */
+  requestControl() {
+    return this._sendControlAction("request");
+  }
+
+  /** The controller or an owner hands control to a connected peer. */
+  grantControl(peerId) {
+    if (typeof peerId !== "string" || !peerId) {
+      throw new StreamstackError(ErrorCode.INVALID_ARGUMENT, "grantControl needs a peer id (from peers or controlRequests)");
+    }
+    return this._sendControlAction("grant", peerId);
+  }
+
+  /** An owner takes control back. */
+  takeControl() {
+    return this._sendControlAction("take");
+  }
+
+  /** The controller gives control up. */
+  releaseControl() {
+    return this._sendControlAction("release");
+  }
+
+  _sendControlAction(action, peer) {
+    const msg = { type: SESSION_CONTROL, action };
+    if (peer) msg.peer = peer;
+    return this._send(msg);
+  }
+
+  _resetPeers() {
+    /** This connection's peer id, from session::peers; "" until one came. */
+    this.peerId = "";
+    /** "controller" or "viewer"; "" until the session said. */
+    this.role = "";
+    /** Whether this connection may hand control over, take it and manage share links. */
+    this.owner = false;
+    /** The connected peers: [{id, role, owner, joined_at, codec}]. */
+    this.peers = [];
+    /** Peer ids that asked for control, oldest first. */
+    this.controlRequests = [];
+  }
+
+  _onPeers(msg) {
+    const str = (v) => (typeof v === "string" ? v : "");
+    this.peerId = str(msg.you);
+    this.role = str(msg.role);
+    this.owner = msg.owner === true;
+    this.peers = (Array.isArray(msg.peers) ? msg.peers : [])
+      .filter((p) => p && typeof p.id === "string")
+      .map((p) => ({ id: p.id, role: str(p.role), owner: p.owner === true, joined_at: str(p.joined_at), codec: str(p.codec) }));
+    this.controlRequests = (Array.isArray(msg.requests) ? msg.requests : []).filter((r) => typeof r === "string");
+    this._emit("peers", { you: this.peerId, role: this.role, owner: this.owner, peers: this.peers, requests: this.controlRequests });
+  }
+
+  // ---- share links (the owner's API token) ----
+
+  /**
+   * Makes a share link for this session (or options.sessionId): role
+   * "viewer" (default) or "controller", expiresIn seconds (default the
+   * gateway's --share-link-ttl), maxUses (0: unlimited). Resolves with
+   * {id, role, expires_at, max_uses, uses, token, url}; the token is shown
+   * this once.
+   */
+  async createShare({ role, expiresIn, maxUses, sessionId } = {}) {
+    const body = {};
+    if (role !== undefined) body.role = role;
+    if (expiresIn !== undefined) body.expires_in = expiresIn;
+    if (maxUses !== undefined) body.max_uses = maxUses;
+    return this._api("POST", this._sharePath(sessionId), body);
+  }
+
+  /** The session's share links, without their tokens. */
+  async listShares({ sessionId } = {}) {
+    const list = await this._api("GET", this._sharePath(sessionId));
+    return Array.isArray(list) ? list : [];
+  }
+
+  /** Revokes a share link by its id ("sh-…"): later joins through it are refused. */
+  async revokeShare(shareId, { sessionId } = {}) {
+    if (typeof shareId !== "string" || !shareId) {
+      throw new StreamstackError(ErrorCode.INVALID_ARGUMENT, "revokeShare needs a share link's id");
+    }
+    await this._api("DELETE", this._sharePath(sessionId) + "/" + encodeURIComponent(shareId));
+  }
+
+  _sharePath(sessionId) {
+    const id = sessionId || this.sessionId;
+    if (!id) throw new StreamstackError(ErrorCode.INVALID_ARGUMENT, "no session yet: connect first or give sessionId");
+    if (!this.options.token) {
+      throw new StreamstackError(ErrorCode.UNAUTHORIZED, "share links need the session's API token, not a share token");
+    }
+    return `/1.0/sessions/${encodeURIComponent(id)}/share`;
+  }
+
   /**
    * Plays the stream in a <video> element (now, or once media flows) and
    * counts its frames. Playing starts with sound where the browser allows
@@ -372,8 +530,12 @@ export class StreamstackClient extends EventTarget {
 
   // ---- sessions over HTTP ----
 
-  async _api(method, path, body) {
-    const headers = { Accept: "application/json", Authorization: "Macaroon root=" + this.options.token };
+  // Every call goes with the API token; a join through a share link goes
+  // with the share token instead (auth "share"), which the gateway refuses
+  // on every other call.
+  async _api(method, path, body, auth = "token") {
+    const credential = auth === "share" ? "Bearer " + this.options.share : "Macaroon root=" + this.options.token;
+    const headers = { Accept: "application/json", Authorization: credential };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     const doFetch = this.options.fetch || globalThis.fetch.bind(globalThis);
     let resp;
@@ -397,8 +559,11 @@ export class StreamstackClient extends EventTarget {
       env = null;
     }
     if (resp.ok && env && env.status === "success") return env.metadata;
+    if (resp.status === 204) return null;
+    // Share links answer their object itself where it is not wrapped.
+    if (resp.ok && env && typeof env === "object" && !("status" in env)) return env;
     const msg = env?.error || `HTTP ${resp.status}`;
-    throw httpError(resp.status, msg);
+    throw httpError(resp.status, msg, auth === "share");
   }
 
   async _openSession() {
@@ -417,6 +582,7 @@ export class StreamstackClient extends EventTarget {
     }
     this._setState("creating");
     const req = { app: o.app, region: o.region || "", joinable: !!o.joinable };
+    if (o.allowViewers) req.allow_viewers = true;
     if (o.screen) req.screen = { ...o.screen };
     if (o.idleTimeMin !== undefined) req.idle_time_min = o.idleTimeMin;
     if (o.appVersion !== undefined) req.app_version = o.appVersion;
@@ -440,7 +606,9 @@ export class StreamstackClient extends EventTarget {
     this._setState("joining");
     const screen = this.options.screen || this.session?.screen;
     const body = screen ? { screen: { width: screen.width, height: screen.height } } : {};
-    const info = await this._api("POST", `/1.0/sessions/${encodeURIComponent(id)}/join`, body);
+    // A share link joins with its own token, every time: its reconnects too.
+    const info = await this._api("POST", `/1.0/sessions/${encodeURIComponent(id)}/join`, body,
+      this.options.share ? "share" : "token");
     if (!info.id) info.id = id;
     return info;
   }
@@ -457,7 +625,8 @@ export class StreamstackClient extends EventTarget {
 
   _remember() {
     const s = this.session;
-    if (!s || !s.joinable || !this.options.resume) return;
+    // A share link's session is not this tab's to resume with the API token.
+    if (!s || !s.joinable || !this.options.resume || this.options.share) return;
     try {
       sessionStorage.setItem(this._storageKey(), JSON.stringify({ id: s.id, idle: s.idle_time_min || 0, left: 0 }));
     } catch {
@@ -535,6 +704,10 @@ export class StreamstackClient extends EventTarget {
       ws.onmessage = (ev) => this._onSignal(ev.data);
       ws.onclose = (ev) => {
         if (this._ws === ws) this._ws = null;
+        if (this._connected && this._keepSignaling() && !this._closing) {
+          // The stream plays on; control actions answer false from now on.
+          this._log("signaling closed after connect: no more session updates", ev.code, ev.reason);
+        }
         if (this._connected || pending.done) return;
         // Closed before ICE connected: the session ended (no capacity, say)
         // or the gateway refused the socket. The record says which.
@@ -605,6 +778,8 @@ export class StreamstackClient extends EventTarget {
             enable_video: !!o.video,
             enable_camera: false,
           };
+          // Not in the Anbox protocol: streamers that do not know it ignore it.
+          if (o.sessionUpdates) settings.session_updates = true;
           if (o.preferredCodecs.length > 0) settings.video = { preferred_decoder_codecs: [...o.preferredCodecs] };
           this._send(settings);
           break;
@@ -627,7 +802,12 @@ export class StreamstackClient extends EventTarget {
           else this._remoteQueue.push(msg);
           break;
         }
+        case SESSION_PEERS:
+          this._onPeers(msg);
+          break;
         case "error":
+          // Before the stream plays it fails the connect; after, it is a
+          // refused session::control: an "error" event, the stream plays on.
           throw new StreamstackError(ErrorCode.STREAMER_ERROR, `streamer: ${msg.message || "error"}`);
         default:
           break;
@@ -675,8 +855,9 @@ export class StreamstackClient extends EventTarget {
       if (!this._connected) {
         this._connected = true;
         this._mark("connected");
-        // As the Anbox SDK does: signaling is over once ICE connects.
-        if (this._ws) this._ws.close(1000, "ice connected");
+        // As the Anbox SDK does: signaling is over once ICE connects,
+        // unless session updates come over it (a session with viewers).
+        if (this._ws && !this._keepSignaling()) this._ws.close(1000, "ice connected");
         this._maybeReady();
       }
       return;
@@ -696,6 +877,14 @@ export class StreamstackClient extends EventTarget {
         if (this._pc === pc && pc.iceConnectionState === "disconnected") this._lost("ICE disconnected");
       });
     }
+  }
+
+  // The websocket stays open after ICE connects where session::peers and
+  // session::control travel on it: asked for, in a session that lets
+  // viewers in or joined through a share link. A session of one peer
+  // closes it as the Anbox SDK does.
+  _keepSignaling() {
+    return !!this.options.sessionUpdates && (!!this.session?.allow_viewers || !!this.options.share);
   }
 
   _maybeReady() {
@@ -753,7 +942,8 @@ export class StreamstackClient extends EventTarget {
   }
 
   async _fetchSession() {
-    if (!this.sessionId) return null;
+    // A share token may only join: the record is not its to read.
+    if (!this.sessionId || !this.options.token) return null;
     try {
       return await this._api("GET", `/1.0/sessions/${encodeURIComponent(this.sessionId)}`);
     } catch (e) {
@@ -766,6 +956,7 @@ export class StreamstackClient extends EventTarget {
   // session that could not be placed ("no capacity").
   _watchSession() {
     this._stopWatch();
+    if (!this.options.token) return; // a share token may not read the record
     const tick = async () => {
       const rec = await this._fetchSession();
       if (!this._watching) return;
@@ -866,6 +1057,7 @@ export class StreamstackClient extends EventTarget {
     this._closing = true;
     this.sendControl("stream::disconnect", {});
     this._teardown();
+    this._resetPeers();
     const was = this.state;
     this._setState("closed");
     if (was !== "idle") this._emit("close", { reason, sessionEnded, ...extra });
@@ -1122,7 +1314,13 @@ function backoffWait({ initial = 250, max = 8000 } = {}, n) {
   return full / 2 + Math.random() * (full / 2);
 }
 
-function httpError(status, msg) {
+function httpError(status, msg, share = false) {
+  if (share && (status === 401 || status === 403)) {
+    // The link expired, was revoked or used up (403 says which), or its
+    // token is not one (401).
+    return new StreamstackError(status === 401 ? ErrorCode.UNAUTHORIZED : ErrorCode.FORBIDDEN,
+      `the share link cannot join (${status}): ${msg}`, { status, hint: "Ask the session's owner for a new link." });
+  }
   switch (status) {
     case 401:
       return new StreamstackError(ErrorCode.UNAUTHORIZED, `the gateway refused the API token (401): ${msg}`, {
