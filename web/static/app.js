@@ -4,7 +4,13 @@
 // it, then removed from the address bar), session (join that session), app, autostart=1 (start at
 // once), joinable=0|1, idle (minutes a joinable session waits for its
 // client), codec (preferred video codec), width, height, fps, stats=0,
-// pointerlock=1, debug=1 (the SDK logs to the console).
+// pointerlock=1, viewers=1 (create the session with viewers allowed),
+// debug=1 (the SDK logs to the console).
+//
+// A share link, /?session=<id>#share=<token>, joins that session with the
+// link's token at once, no API token needed. The fragment is read and
+// removed from the address bar; the token stays in this tab's
+// sessionStorage so that a reload joins again.
 
 import { StreamstackClient, ErrorCode } from "./sdk/streamstack.js";
 
@@ -29,6 +35,36 @@ if (params.has("token")) {
 }
 const token = () => localStorage.getItem(TOKEN_KEY) || "";
 
+// The share link this tab was opened with, {id, share}, or null.
+const SHARE_KEY = "streamstack.share";
+const shareLink = readShareLink();
+
+function readShareLink() {
+  const id = params.get("session") || "";
+  const frag = new URLSearchParams(location.hash.replace(/^#/, ""));
+  const offered = frag.get("share");
+  if (frag.has("share")) {
+    // Out of the address bar at once: out of bookmarks, history and
+    // screenshots of the page.
+    frag.delete("share");
+    const rest = frag.toString();
+    history.replaceState(null, "", location.pathname + location.search + (rest ? "#" + rest : ""));
+    if (offered && id) {
+      try {
+        sessionStorage.setItem(SHARE_KEY, JSON.stringify({ id, share: offered }));
+      } catch {
+        return { id, share: offered }; // storage disabled: this load only
+      }
+    }
+  }
+  try {
+    const kept = JSON.parse(sessionStorage.getItem(SHARE_KEY) || "null");
+    return kept && kept.id && kept.id === id && typeof kept.share === "string" ? kept : null;
+  } catch {
+    return null;
+  }
+}
+
 // The cluster's other gateways, to join the session through when this one
 // fails: named by the operator (--web-gateways), who also lets this page
 // reach them (its CSP), never by a link, since they get the API token.
@@ -51,6 +87,12 @@ window.streamstack = {
   // Capture → presentation, {p50Ms, p95Ms, frames} of the last frames, or null.
   get glassToGlass() { return client ? client.glassToGlass : null; },
   get error() { return lastError ? { code: lastError.code, message: lastError.message } : null; },
+  // A session with viewers: this page's role ("controller", "viewer", "" until
+  // known), whether it is the owner, the peers and who asked for control.
+  get role() { return client ? client.role : ""; },
+  get owner() { return client ? client.owner : false; },
+  get peers() { return client ? client.peers : []; },
+  get requests() { return client ? client.controlRequests : []; },
 };
 
 function show(el, on = true) {
@@ -97,11 +139,13 @@ async function listApps() {
 async function showLauncher(note = "") {
   show($("error"), false);
   show($("toolbar"), false);
+  show($("peers-bar"), false);
   setStatus("");
   $("token").value = token();
   $("launcher-note").textContent = note;
   show($("launcher-note"), !!note);
   $("joinable").checked = params.get("joinable") !== "0";
+  $("allow-viewers").checked = params.get("viewers") === "1";
   show($("launcher"));
   const select = $("app");
   const apps = await listApps();
@@ -113,7 +157,7 @@ async function showLauncher(note = "") {
 $("launcher").addEventListener("submit", (e) => {
   e.preventDefault();
   localStorage.setItem(TOKEN_KEY, $("token").value.trim());
-  start({ app: $("app").value, joinable: $("joinable").checked, resume: false });
+  start({ app: $("app").value, joinable: $("joinable").checked, allowViewers: $("allow-viewers").checked, resume: false });
 });
 
 $("join").addEventListener("click", () => {
@@ -142,6 +186,7 @@ function showError(err) {
   setStatus("");
   show($("launcher"), false);
   show($("toolbar"), false);
+  show($("peers-bar"), false);
   const box = $("error");
   box.dataset.code = err.code || "error";
   $("error-title").textContent = TITLES[err.code] || "Something went wrong";
@@ -149,7 +194,7 @@ function showError(err) {
   $("error-hint").textContent = err.hint || "";
   show($("error-hint"), !!err.hint);
   const tokenProblem = err.code === ErrorCode.UNAUTHORIZED || err.code === ErrorCode.FORBIDDEN;
-  $("error-retry").textContent = tokenProblem ? "Change the token" : "Start a new session";
+  $("error-retry").textContent = shareLink ? "Join again" : tokenProblem ? "Change the token" : "Start a new session";
   show(box);
   document.title = "streamstack: " + $("error-title").textContent.toLowerCase();
 }
@@ -159,6 +204,10 @@ function capitalize(s) {
 }
 
 $("error-retry").addEventListener("click", () => {
+  if (shareLink) {
+    start({ sessionId: shareLink.id, share: shareLink.share });
+    return;
+  }
   if (lastError?.code === ErrorCode.UNAUTHORIZED || lastError?.code === ErrorCode.FORBIDDEN) {
     showLauncher();
     return;
@@ -186,8 +235,10 @@ async function start(opts) {
   lastError = null;
   show($("launcher"), false);
   show($("error"), false);
+  show($("peers-bar"), false);
   setStatus("Starting…");
   const joinable = opts.joinable ?? params.get("joinable") !== "0";
+  const allowViewers = opts.allowViewers ?? params.get("viewers") === "1";
   const codec = params.get("codec");
   const screen = {};
   for (const k of ["width", "height", "fps"]) if (params.get(k)) screen[k] = Number(params.get(k));
@@ -195,14 +246,17 @@ async function start(opts) {
     client = new StreamstackClient({
       url: location.origin,
       urls: gateways,
-      token: token(),
+      // A share link joins with its own token alone.
+      token: opts.share ? undefined : token(),
+      share: opts.share,
       app: opts.app || params.get("app") || DEFAULT_APPS[0],
       sessionId: opts.sessionId,
       joinable,
+      allowViewers,
       idleTimeMin: joinable ? Number(params.get("idle") || 5) : undefined,
       preferredCodecs: codec ? [codec] : [],
       screen: Object.keys(screen).length ? screen : undefined,
-      resume: opts.resume !== false,
+      resume: !opts.share && opts.resume !== false,
       debug: params.get("debug") === "1",
     });
   } catch (e) {
@@ -231,15 +285,31 @@ async function start(opts) {
       ? "joinable session: open " + location.origin + "/?session=" + session.id + " to join it"
       : "session id";
     show($("toolbar"));
+    // Only the API token ends the session; a share link's peer leaves it.
+    show($("btn-end"), !c.shared);
+    show($("btn-leave"), c.shared);
     show($("stats"), params.get("stats") !== "0" && $("btn-stats").getAttribute("aria-pressed") !== "false");
     document.title = "streamstack: " + (session.app || "stream");
     video.focus({ preventScroll: true });
   });
   c.on("audio", ({ muted }) => show($("btn-unmute"), muted));
-  c.on("unsupported", ({ what, reason }) => showNotice(unsupportedText(what, reason)));
+  c.on("unsupported", ({ what, reason }) => {
+    if (c.role === "viewer" && what.startsWith("input::")) {
+      showNotice("You are watching: only the controller's input reaches the app. Request control to use it.");
+    } else {
+      showNotice(unsupportedText(what, reason));
+    }
+  });
+  c.on("peers", () => {
+    if (c === client) renderPeers(c);
+  });
   c.on("stats", renderStats);
   c.on("error", (err) => {
-    if (c === client) showError(err);
+    if (c !== client) return;
+    // While the stream plays an error is a refused control action: said,
+    // and the stream goes on.
+    if (c.state === "connected") showNotice(capitalize(err.message || String(err)) + ".");
+    else showError(err);
   });
   c.on("close", ({ reason, sessionEnded, code }) => {
     if (c !== client) return;
@@ -255,6 +325,130 @@ async function start(opts) {
     // shown by the error listener
   }
 }
+
+// ---- people in the session ----
+
+// A peer's name on a button: its id's start is enough to tell people apart.
+function peerName(id) {
+  return id.length > 10 ? id.slice(0, 10) + "…" : id;
+}
+
+function renderPeers(c) {
+  const viewer = c.role === "viewer";
+  const controls = c.role === "controller" || c.owner;
+  $("role-label").textContent = (c.role || "joining") + (c.owner ? " · owner" : "");
+  $("role-label").dataset.role = c.role;
+  const n = c.peers.length;
+  $("watchers").textContent = `${n} ${n === 1 ? "person" : "people"} watching`;
+  const asked = c.controlRequests.includes(c.peerId);
+  show($("btn-request"), viewer);
+  $("btn-request").disabled = asked;
+  $("btn-request").textContent = asked ? "Control requested" : "Request control";
+  const grants = controls ? c.controlRequests.filter((id) => id !== c.peerId) : [];
+  $("grants").replaceChildren(...grants.map((id) => {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "give";
+    b.dataset.peer = id;
+    b.textContent = "Give control to " + peerName(id);
+    b.title = "hand control to " + id;
+    b.addEventListener("click", () => sendControl(() => c.grantControl(id)));
+    return b;
+  }));
+  show($("btn-take"), c.owner && c.role !== "controller");
+  show($("btn-share"), c.owner && !c.shared);
+  show($("peers-bar"));
+}
+
+function sendControl(send) {
+  if (!send()) showNotice("Control cannot change now: the connection to the session's signaling closed.");
+}
+
+$("peers-bar").addEventListener("click", () => video.focus({ preventScroll: true }));
+$("btn-request").addEventListener("click", () => client && sendControl(() => client.requestControl()));
+$("btn-take").addEventListener("click", () => client && sendControl(() => client.takeControl()));
+
+// ---- share links ----
+
+$("btn-share").addEventListener("click", () => {
+  show($("share-result"), false);
+  show($("share-error"), false);
+  $("share-dialog").showModal();
+  listShares();
+});
+
+async function listShares() {
+  const c = client;
+  if (!c) return;
+  let links = [];
+  try {
+    links = await c.listShares();
+  } catch (e) {
+    shareError(e);
+    return;
+  }
+  const now = Date.now();
+  $("share-list").replaceChildren(...links.filter((l) => Date.parse(l.expires_at) > now).map((l) => {
+    const li = document.createElement("li");
+    const uses = l.max_uses ? `${l.uses}/${l.max_uses} uses` : `${l.uses} uses`;
+    const text = document.createElement("span");
+    text.textContent = `${l.role}, ${uses}, until ${new Date(l.expires_at).toLocaleString()}` + (l.revoked_at ? " (revoked)" : "");
+    li.append(text);
+    if (!l.revoked_at) {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "secondary";
+      b.textContent = "Revoke";
+      b.dataset.share = l.id;
+      b.addEventListener("click", async () => {
+        try {
+          await c.revokeShare(l.id);
+        } catch (e) {
+          shareError(e);
+        }
+        listShares();
+      });
+      li.append(b);
+    }
+    return li;
+  }));
+}
+
+function shareError(e) {
+  $("share-error").textContent = capitalize(e.message || String(e));
+  show($("share-error"));
+}
+
+$("share-create").addEventListener("click", async () => {
+  const c = client;
+  if (!c) return;
+  show($("share-error"), false);
+  try {
+    const link = await c.createShare({
+      role: $("share-role").value,
+      expiresIn: Number($("share-expiry").value),
+      maxUses: Math.max(0, Math.floor(Number($("share-uses").value) || 0)),
+    });
+    $("share-url").value = link.url ||
+      `${location.origin}/?session=${encodeURIComponent(c.sessionId)}#share=${encodeURIComponent(link.token)}`;
+    $("share-copy").textContent = "Copy";
+    show($("share-result"));
+    $("share-url").select();
+  } catch (e) {
+    shareError(e);
+  }
+  listShares();
+});
+
+$("share-copy").addEventListener("click", async () => {
+  $("share-url").select();
+  try {
+    await navigator.clipboard.writeText($("share-url").value);
+    $("share-copy").textContent = "Copied";
+  } catch {
+    document.execCommand?.("copy");
+  }
+});
 
 function renderStats(s) {
   const set = (k, v) => {
@@ -306,6 +500,14 @@ video.addEventListener("pointerdown", () => {
   if (client && video.muted) client.unmute().then((ok) => ok && show($("btn-unmute"), false));
 });
 
+$("btn-leave").addEventListener("click", () => {
+  stop();
+  show($("toolbar"), false);
+  show($("peers-bar"), false);
+  showError({ code: "left", message: "you left the session; it goes on for the others" });
+  $("error-title").textContent = "You left";
+});
+
 $("btn-end").addEventListener("click", async () => {
   const c = client;
   if (!c) return;
@@ -324,6 +526,10 @@ $("btn-end").addEventListener("click", async () => {
 // ---- first load ----
 
 function boot() {
+  if (shareLink) {
+    start({ sessionId: shareLink.id, share: shareLink.share });
+    return;
+  }
   if (!token()) {
     showLauncher("Enter an API token to start.");
     return;
