@@ -19,6 +19,7 @@ type appAudio struct {
 	log    *slog.Logger
 	server *pulse.Server
 	rec    *pulse.Recorder
+	env    string // PULSE_SERVER for an app without a container
 	frames chan []int16
 	// dropped counts frames no audio loop took: nobody connected, or the
 	// loop fell behind. Audio is live; a backlog would only add delay.
@@ -59,13 +60,21 @@ func startAppAudio(ctx context.Context, cfg Config, uid, gid int, socketDir stri
 			_ = srv.Close()
 		}
 	}()
+	// Without a container the app, another process, connects to the
+	// socket's path itself; in one it takes the short path it is bound at.
+	var env string
+	if socketDir == "" {
+		if env, err = srv.Env(); err != nil {
+			return nil, fmt.Errorf("app audio: %w", err)
+		}
+	}
 	rec, err := srv.NewMonitorRecorder(pulse.StreamConfig{Rate: AudioRate, Channels: AudioChannels,
 		Fragment: AudioFrame})
 	if err != nil {
 		// The daemon's last lines say why it refused or went.
 		return nil, fmt.Errorf("app audio capture: %w (sound server log: %q)", err, srv.Log())
 	}
-	a := &appAudio{log: log, server: srv, rec: rec, frames: make(chan []int16, audioFrameQueue)}
+	a := &appAudio{log: log, server: srv, rec: rec, env: env, frames: make(chan []int16, audioFrameQueue)}
 	a.wg.Go(a.capture)
 	log.Info("app audio", "pulse_pid", srv.Pid(), "socket", srv.Socket)
 	return a, nil
@@ -96,8 +105,8 @@ func (a *appAudio) capture() {
 	}
 }
 
-// Env points the app at the session's sound server.
-func (a *appAudio) Env() string { return a.server.Env() }
+// Env points an app without a container at the session's sound server.
+func (a *appAudio) Env() string { return a.env }
 
 // Frames delivers captured frames; it is closed when capture ends.
 func (a *appAudio) Frames() <-chan []int16 { return a.frames }

@@ -7,6 +7,9 @@ var (
 	ErrServer = errors.New("pulse: sound server")
 	// ErrStream: a record or playback stream failed (open, read, write).
 	ErrStream = errors.New("pulse: stream")
+	// ErrSocketPath: the server's socket path is too long for a client
+	// of another process (Server.Env).
+	ErrSocketPath = errors.New("pulse: socket path too long")
 	// ErrClosed: the stream was closed.
 	ErrClosed = errors.New("pulse: closed")
 )

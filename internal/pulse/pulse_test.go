@@ -218,7 +218,7 @@ func TestServerAsOtherUID(t *testing.T) {
 	}
 	_ = rec.Close()
 	pactl := func(uid uint32) error {
-		cmd := exec.Command("pactl", "--server", s.Addr(), "info")
+		cmd := exec.Command("pactl", "--server", "unix:"+s.Socket, "info")
 		cmd.Env = []string{"HOME=/nonexistent", "PATH=" + os.Getenv("PATH")}
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: uid}}
 		out, err := cmd.CombinedOutput()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/user"
@@ -56,13 +57,18 @@ type ServerConfig struct {
 // D-Bus, no module loading after start, no exit on idle. It is a child of
 // this process in its process group and dies with it (PR_SET_PDEATHSIG).
 type Server struct {
-	// Socket is the daemon's native-protocol socket.
+	// Socket is the daemon's native-protocol socket: the path another
+	// process connects to (Env). It may be longer than a Unix socket's
+	// address holds (MaxSocketPath); the daemon and this process reach it
+	// through a descriptor of its directory instead (Addr).
 	Socket string
-	dir    string
-	cmd    *exec.Cmd
-	done   chan struct{}
-	stopT  time.Duration
-	log    *tailLines
+	// sockDir is the socket's directory, open for Addr's short path.
+	sockDir *os.File
+	dir     string
+	cmd     *exec.Cmd
+	done    chan struct{}
+	stopT   time.Duration
+	log     *tailLines
 
 	closeOnce sync.Once
 }
@@ -89,7 +95,14 @@ func StartServer(ctx context.Context, cfg ServerConfig) (_ *Server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w (install pulseaudio)", ErrServer, err)
 	}
-	dir, err := os.MkdirTemp(cfg.Dir, "streamstack-pulse-")
+	// Inside a caller's directory (a session's, already named for
+	// streamstack) a short name: the socket's path is what an app of
+	// another process has to connect to (Env), within MaxSocketPath.
+	prefix := "pulse-"
+	if cfg.Dir == "" {
+		prefix = "streamstack-pulse-"
+	}
+	dir, err := os.MkdirTemp(cfg.Dir, prefix)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrServer, err)
 	}
@@ -123,13 +136,30 @@ func StartServer(ctx context.Context, cfg ServerConfig) (_ *Server, err error) {
 		// own uid (the app's), or our group's gid (our capture).
 		auth += " auth-group-enable=1 auth-group=" + g.Name
 	}
-	s := &Server{Socket: filepath.Join(sockDir, "native"), dir: dir, done: make(chan struct{}),
-		stopT: cfg.StopTimeout, log: &tailLines{max: 20}}
+	// The socket's directory goes to the daemon as descriptor 3, and the
+	// daemon binds its socket through /proc/self/fd/3: a Unix socket's
+	// address holds 107 bytes and both the daemon and libpulse truncate a
+	// longer path without a word, and a session's directory (a warm app's
+	// id names its agent, whose name is the host's) can be longer. The
+	// socket then landed at a truncated name (the app, told the full
+	// path, had no sound), or, where the cut fell on a directory, the
+	// daemon's socket module failed to load and every client was refused.
+	dirFile, err := os.Open(sockDir)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrServer, err)
+	}
+	s := &Server{Socket: filepath.Join(sockDir, "native"), sockDir: dirFile, dir: dir,
+		done: make(chan struct{}), stopT: cfg.StopTimeout, log: &tailLines{max: 20}}
+	defer func() {
+		if err != nil {
+			_ = dirFile.Close()
+		}
+	}()
 	script := fmt.Sprintf(`load-module module-null-sink sink_name=%s rate=%d channels=%d sink_properties=device.description=streamstack
 set-default-sink %s
 set-default-source %s
-load-module module-native-protocol-unix socket=%s %s
-`, SinkName, cfg.Rate, cfg.Channels, SinkName, MonitorName, s.Socket, auth)
+load-module module-native-protocol-unix socket=/proc/self/fd/%d/native %s
+`, SinkName, cfg.Rate, cfg.Channels, SinkName, MonitorName, daemonDirFD, auth)
 	scriptPath := filepath.Join(dir, "session.pa")
 	if err := os.WriteFile(scriptPath, []byte(script), 0o600); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrServer, err)
@@ -153,7 +183,11 @@ load-module module-native-protocol-unix socket=%s %s
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
 		"XDG_RUNTIME_DIR=" + dir, "XDG_CONFIG_HOME=" + filepath.Join(dir, "config"),
 		"XDG_STATE_HOME=" + filepath.Join(dir, "state"),
-		"PULSE_RUNTIME_PATH=" + filepath.Join(dir, "run"), "PULSE_STATE_PATH=" + filepath.Join(dir, "state")}
+		"PULSE_RUNTIME_PATH=" + filepath.Join(dir, "run"), "PULSE_STATE_PATH=" + filepath.Join(dir, "state"),
+		// The daemon closes every inherited descriptor at start but this
+		// one (the autospawning client's, in libpulse's own use).
+		"PULSE_PASSED_FD=" + strconv.Itoa(daemonDirFD)}
+	cmd.ExtraFiles = []*os.File{dirFile} // descriptor 3: daemonDirFD
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	cmd.Dir = dir
 	if asOther {
@@ -183,7 +217,13 @@ load-module module-native-protocol-unix socket=%s %s
 	defer timer.Stop()
 	select {
 	case <-ready:
-		return s, nil
+		// The daemon says it started even when a module of its script
+		// failed to load: without its socket it would refuse every client.
+		fi, serr := os.Lstat(s.Socket)
+		if serr == nil && fi.Mode().Type() == fs.ModeSocket {
+			return s, nil
+		}
+		err = fmt.Errorf("%w: started without its socket %s: %s", ErrServer, s.Socket, s.log.String())
 	case <-s.done:
 		err = fmt.Errorf("%w: exited at start: %s", ErrServer, s.log.String())
 	case <-timer.C:
@@ -212,11 +252,31 @@ func (s *Server) readLog(r io.Reader, ready chan<- struct{}) {
 	}
 }
 
-// Env is the environment entry that points a client at this server.
-func (s *Server) Env() string { return "PULSE_SERVER=unix:" + s.Socket }
+// daemonDirFD is the daemon's descriptor of its socket's directory: the
+// first of cmd.ExtraFiles.
+const daemonDirFD = 3
 
-// Addr is the server address for a Recorder or Player.
-func (s *Server) Addr() string { return "unix:" + s.Socket }
+// MaxSocketPath is the longest path a Unix socket's address holds
+// (sun_path, 108 bytes with its NUL); a client truncates a longer one.
+const MaxSocketPath = 107
+
+// Env is the environment entry that points a client of another process at
+// this server. It fails with ErrSocketPath when Socket is longer than
+// such a client can connect to.
+func (s *Server) Env() (string, error) {
+	if len(s.Socket) > MaxSocketPath {
+		return "", fmt.Errorf("%w: %s is %d bytes, over the %d of a Unix socket's address (a shorter TMPDIR or host name)",
+			ErrSocketPath, s.Socket, len(s.Socket), MaxSocketPath)
+	}
+	return "PULSE_SERVER=unix:" + s.Socket, nil
+}
+
+// Addr is the server address for a Recorder or Player of this process:
+// the socket through this process's descriptor of its directory, a short
+// path however long Socket is. Another process takes Env.
+func (s *Server) Addr() string {
+	return fmt.Sprintf("unix:/proc/self/fd/%d/native", s.sockDir.Fd())
+}
 
 // Pid is the daemon's process id.
 func (s *Server) Pid() int { return s.cmd.Process.Pid }
@@ -244,6 +304,7 @@ func (s *Server) stop() {
 		<-s.done
 	}
 	t.Stop()
+	_ = s.sockDir.Close()
 	_ = os.RemoveAll(s.dir)
 }
 
