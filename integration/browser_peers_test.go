@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -128,6 +130,45 @@ func TestBrowserShareLinkPage(t *testing.T) {
 	if !eval[bool](b, `!document.getElementById("notice").hidden &&
 		document.getElementById("notice").textContent === "Streamer: only an owner may take control."`) {
 		t.Fatalf("refused action: %s", eval[string](b, `document.getElementById("notice").textContent`))
+	}
+}
+
+// TestBrowserShareQRCode checks the share dialog's QR code encoder
+// (web/static/qr.js) against another encoder's symbols, module for module.
+func TestBrowserShareQRCode(t *testing.T) {
+	browserTest(t)
+	st := startStack(t, stackOptions{noAgent: true})
+	b := startBrowser(t)
+	b.navigate(st.baseURL + "/")
+	files, err := filepath.Glob(filepath.Join("testdata", "qr", "*.txt"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no QR codes under testdata/qr: %v", err)
+	}
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Two comment lines (the second "# version V mask M"), the text,
+		// then the rows, # dark.
+		lines := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
+		var version, mask int
+		if _, err := fmt.Sscanf(lines[1], "# version %d mask %d", &version, &mask); err != nil || len(lines) < 4 {
+			t.Fatalf("%s: %v", f, err)
+		}
+		text, want := lines[2], strings.Join(lines[3:], "\n")
+		got := eval[map[string]any](b, `import("/qr.js").then((m) => { const q = m.qrMatrix(`+jsonString(text)+`);
+			return {version: q.version, mask: q.mask, rows: q.dark.map((r) => r.map((d) => d ? "#" : ".").join("")).join("\n")}; })`)
+		if got["version"] != float64(version) || got["mask"] != float64(mask) {
+			t.Errorf("%s: version %v mask %v, want %d and %d", f, got["version"], got["mask"], version, mask)
+		}
+		if got["rows"] != want {
+			t.Errorf("%s: modules differ:\n%s\nwant\n%s", f, got["rows"], want)
+		}
+	}
+	// The dialog draws one: an <svg> with the quiet zone around the symbol.
+	if n := eval[int](b, `import("/qr.js").then((m) => m.qrSVG("https://a/#b").viewBox.baseVal.width)`); n != 21+8 {
+		t.Errorf("svg of a version 1 code is %d modules wide, want 29", n)
 	}
 }
 

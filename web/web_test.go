@@ -29,6 +29,7 @@ func TestServesClientAndSDK(t *testing.T) {
 		{"/index.html", "text/html", `id="stats"`},
 		{"/app.js", "text/javascript", `from "./sdk/streamstack.js"`},
 		{"/style.css", "text/css", "object-fit: contain"},
+		{"/qr.js", "text/javascript", "export function qrSVG"},
 		{"/favicon.svg", "image/svg+xml", "<svg"},
 		{"/sdk/streamstack.js", "text/javascript", "export class StreamstackClient"},
 		{"/sdk/input.js", "text/javascript", "export function mapToRemote"},

@@ -13,6 +13,7 @@
 // sessionStorage so that a reload joins again.
 
 import { StreamstackClient, ErrorCode } from "./sdk/streamstack.js";
+import { qrSVG } from "./qr.js";
 
 const $ = (id) => document.getElementById(id);
 const TOKEN_KEY = "streamstack.token";
@@ -432,6 +433,11 @@ $("share-create").addEventListener("click", async () => {
     $("share-url").value = link.url ||
       `${location.origin}/?session=${encodeURIComponent(c.sessionId)}#share=${encodeURIComponent(link.token)}`;
     $("share-copy").textContent = "Copy";
+    try {
+      $("share-qr").replaceChildren(qrSVG($("share-url").value, 180));
+    } catch {
+      $("share-qr").replaceChildren(); // a link too long for a QR code: the text is enough
+    }
     show($("share-result"));
     $("share-url").select();
   } catch (e) {
