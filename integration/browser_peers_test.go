@@ -172,6 +172,14 @@ func TestBrowserShareQRCode(t *testing.T) {
 	}
 }
 
+// peersState describes a page of a session with viewers for failure
+// messages: its state, role, the peers it knows, and the session frames
+// on its websockets (wireRecorder).
+const peersState = `JSON.stringify({state: window.streamstack?.state, frames: window.streamstack?.frames, error: window.streamstack?.error,
+	role: window.streamstack?.role, owner: window.streamstack?.owner, peers: window.streamstack?.peers, requests: window.streamstack?.requests,
+	notice: document.getElementById("notice")?.textContent,
+	wire: (window.__wire || []).filter((e) => e.data.includes("session::") || e.data.includes('"error"') || e.dir === "close").slice(-12)})`
+
 // peerStats is what this test reads of a streamer's stats (decoded here,
 // not as streamer.Stats, so that the file builds without the fields).
 type peerStats struct {
@@ -205,9 +213,10 @@ func TestBrowserViewerAndHandover(t *testing.T) {
 	browserTest(t)
 	st := startStack(t, stackOptions{})
 	owner := startBrowser(t)
+	owner.addInitScript(wireRecorder)
 	id := st.playInBrowser(t, owner, url.Values{"autostart": {"1"}, "joinable": {"1"}, "viewers": {"1"}}, 30)
 	waitFor[bool](owner, 20*time.Second, `window.streamstack.role === "controller" && window.streamstack.owner &&
-		!document.getElementById("btn-share").hidden`, pageState)
+		!document.getElementById("btn-share").hidden`, peersState)
 
 	// A link for one viewer, made in the owner's share dialog.
 	owner.do(10*time.Second, chromedp.Click(chromedp.ID("btn-share")))
@@ -221,10 +230,11 @@ func TestBrowserViewerAndHandover(t *testing.T) {
 	owner.do(10*time.Second, chromedp.Click(chromedp.ID("share-close")))
 
 	viewer := startBrowser(t)
+	viewer.addInitScript(wireRecorder)
 	viewer.navigate(st.baseURL + "/?" + u.RawQuery + "#" + u.Fragment)
-	waitFor[bool](viewer, 30*time.Second, `window.streamstack.frames >= 30 && window.streamstack.role === "viewer" && !window.streamstack.owner`, pageState)
+	waitFor[bool](viewer, 30*time.Second, `window.streamstack.frames >= 30 && window.streamstack.role === "viewer" && !window.streamstack.owner`, peersState)
 	waitFor[bool](owner, 20*time.Second, `window.streamstack.peers.length === 2 &&
-		document.getElementById("watchers").textContent === "2 people watching"`, pageState)
+		document.getElementById("watchers").textContent === "2 people watching"`, peersState)
 	ownerFrames := eval[int](owner, `window.streamstack.frames`)
 
 	// The viewer's clicks are ignored, and said to be.
@@ -251,9 +261,10 @@ func TestBrowserViewerAndHandover(t *testing.T) {
 	// Handover: the viewer asks, the owner gives.
 	viewer.do(10*time.Second, chromedp.Click(chromedp.ID("btn-request")))
 	owner.do(20*time.Second, chromedp.Click(`#grants button.give`))
-	waitFor[bool](viewer, 20*time.Second, `window.streamstack.role === "controller"`, pageState)
+	waitFor[bool](viewer, 20*time.Second, `window.streamstack.role === "controller"`,
+		`JSON.stringify({viewer: `+peersState+`, owner: `+eval[string](owner, peersState)+`})`)
 	waitFor[bool](owner, 20*time.Second, `window.streamstack.role === "viewer" && window.streamstack.owner &&
-		!document.getElementById("btn-take").hidden`, pageState)
+		!document.getElementById("btn-take").hidden`, peersState)
 	click(viewer)
 	natstest.CheckFor(t, 10*time.Second, 20*time.Millisecond, func() error {
 		s := st.peerStats(t, id)
@@ -263,9 +274,9 @@ func TestBrowserViewerAndHandover(t *testing.T) {
 		return nil
 	})
 	// Both pages still play.
-	waitFor[bool](owner, 20*time.Second, fmt.Sprintf(`window.streamstack.frames >= %d`, ownerFrames+30), pageState)
+	waitFor[bool](owner, 20*time.Second, fmt.Sprintf(`window.streamstack.frames >= %d`, ownerFrames+30), peersState)
 	viewerFrames := eval[int](viewer, `window.streamstack.frames`)
-	waitFor[bool](viewer, 20*time.Second, fmt.Sprintf(`window.streamstack.frames >= %d`, viewerFrames+30), pageState)
+	waitFor[bool](viewer, 20*time.Second, fmt.Sprintf(`window.streamstack.frames >= %d`, viewerFrames+30), peersState)
 	owner.screenshot("browser-peers-owner")
 	viewer.screenshot("browser-peers-viewer")
 }

@@ -238,6 +238,7 @@ async function start(opts) {
   show($("error"), false);
   show($("peers-bar"), false);
   setStatus("Starting…");
+  shownRole = "";
   const joinable = opts.joinable ?? params.get("joinable") !== "0";
   const allowViewers = opts.allowViewers ?? params.get("viewers") === "1";
   const codec = params.get("codec");
@@ -334,6 +335,9 @@ function peerName(id) {
   return id.length > 10 ? id.slice(0, 10) + "…" : id;
 }
 
+// The role the bar shows, to say when it changes.
+let shownRole = "";
+
 function renderPeers(c) {
   const viewer = c.role === "viewer";
   const controls = c.role === "controller" || c.owner;
@@ -341,8 +345,13 @@ function renderPeers(c) {
   $("role-label").dataset.role = c.role;
   const n = c.peers.length;
   $("watchers").textContent = `${n} ${n === 1 ? "person" : "people"} watching`;
+  if (shownRole && c.role !== shownRole) {
+    showNotice(c.role === "controller" ? "You have control: your input reaches the app." : "Control moved: you are watching now.");
+  }
+  shownRole = c.role;
   const asked = c.controlRequests.includes(c.peerId);
-  show($("btn-request"), viewer);
+  // An owner takes control rather than asking for it.
+  show($("btn-request"), viewer && !c.owner);
   $("btn-request").disabled = asked;
   $("btn-request").textContent = asked ? "Control requested" : "Request control";
   const grants = controls ? c.controlRequests.filter((id) => id !== c.peerId) : [];
