@@ -26,6 +26,10 @@ var (
 	ErrUnauthorized = errors.New("unauthorized")
 	// ErrWrongSession: a session token for another session.
 	ErrWrongSession = errors.New("token is for another session")
+	// ErrExpired: a session or share token past its expiry.
+	ErrExpired = errors.New("expired")
+	// ErrNotShare: a token that is no share link's token.
+	ErrNotShare = errors.New("not a share token")
 	// ErrForbidden: a valid token whose scope does not allow the request.
 	ErrForbidden = errors.New("forbidden by the token's scope")
 	// ErrNotFound: no API token with that id.
@@ -289,32 +293,77 @@ func (t *Tokens) sign(payload string) string {
 // to check against the record: the signature alone cannot say a token
 // was used.
 func (t *Tokens) VerifySession(token, sessionID string, now time.Time) (string, error) {
+	sid, expiry, id, err := t.openSession(token)
+	if err != nil {
+		return "", err
+	}
+	if now.Unix() > expiry {
+		return "", fmt.Errorf("%w: %w", ErrUnauthorized, ErrExpired)
+	}
+	if sid != sessionID {
+		return "", ErrWrongSession
+	}
+	return id, nil
+}
+
+// openSession checks a session token's signature and returns what it
+// carries.
+func (t *Tokens) openSession(token string) (sessionID string, expiry int64, id string, err error) {
 	enc, sig, ok := strings.Cut(token, ".")
 	if !ok {
-		return "", ErrUnauthorized
+		return "", 0, "", ErrUnauthorized
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(enc)
 	if err != nil {
-		return "", ErrUnauthorized
+		return "", 0, "", ErrUnauthorized
 	}
 	payload := string(raw)
 	if !hmac.Equal([]byte(sig), []byte(t.sign(payload))) {
-		return "", ErrUnauthorized
+		return "", 0, "", ErrUnauthorized
 	}
 	// Session ids and expiries hold no dot; a signed payload without a
 	// token id is from before tokens had one and names no record entry.
 	parts := strings.Split(payload, ".")
 	if len(parts) != 3 || parts[2] == "" {
-		return "", fmt.Errorf("%w: a session token without an id (from an older gateway): join the session for a new one", ErrUnauthorized)
+		return "", 0, "", fmt.Errorf("%w: a session token without an id (from an older gateway): join the session for a new one", ErrUnauthorized)
 	}
 	secs, err := strconv.ParseInt(parts[1], 10, 64)
-	if err != nil || now.Unix() > secs {
-		return "", fmt.Errorf("%w: expired", ErrUnauthorized)
+	if err != nil {
+		return "", 0, "", ErrUnauthorized
 	}
-	if parts[0] != sessionID {
+	return parts[0], secs, parts[2], nil
+}
+
+// SharePrefix marks a share link's token id (ShareToken): no websocket
+// token and no resume credential carries it.
+const SharePrefix = "share-"
+
+// ShareToken signs the token of share link shareID of session sessionID,
+// valid until expiry (docs/peers.md).
+func (t *Tokens) ShareToken(sessionID, shareID string, expiry time.Time) string {
+	return t.SessionToken(sessionID, SharePrefix+shareID, expiry)
+}
+
+// VerifyShare checks a share token for sessionID at now and returns its
+// link's id. ErrNotShare: token is no share token at all (an API token,
+// say); ErrExpired (with ErrUnauthorized): the link expired;
+// ErrWrongSession: another session's link.
+func (t *Tokens) VerifyShare(token, sessionID string, now time.Time) (string, error) {
+	sid, expiry, id, err := t.openSession(token)
+	if err != nil {
+		return "", ErrNotShare
+	}
+	shareID, ok := strings.CutPrefix(id, SharePrefix)
+	if !ok {
+		return "", ErrNotShare
+	}
+	if sid != sessionID {
 		return "", ErrWrongSession
 	}
-	return parts[2], nil
+	if now.Unix() > expiry {
+		return "", fmt.Errorf("%w: share link %w", ErrUnauthorized, ErrExpired)
+	}
+	return shareID, nil
 }
 
 // NewWithKey returns Tokens that only sign and check session tokens, for

@@ -38,12 +38,14 @@ func (t *Tokens) Get(ctx context.Context, id string) (Info, error) {
 }
 
 // NATSConnID names a NATS client's signaling connection to a session: a
-// random part and a signature over it, the session and the client's token
-// id, so that the session service can tell, from the id alone and on any
-// gateway, that this client opened this connection to this session.
-func (t *Tokens) NATSConnID(sessionID, tokenID string) string {
+// prefix (the connection's grant, a letter and "-", see
+// session.ConnPrefix), a random part and a signature over all of it, the
+// session and the client's token id, so that the session service can
+// tell, from the id alone and on any gateway, that this client opened
+// this connection to this session with that grant.
+func (t *Tokens) NATSConnID(sessionID, tokenID, prefix string) string {
 	nonce := randomString(12)
-	return nonce + "_" + t.connMAC(nonce, sessionID, tokenID)
+	return prefix + nonce + "_" + t.connMAC(prefix+nonce, sessionID, tokenID)
 }
 
 // VerifyNATSConnID reports whether connID was made by NATSConnID for this
@@ -51,11 +53,15 @@ func (t *Tokens) NATSConnID(sessionID, tokenID string) string {
 func (t *Tokens) VerifyNATSConnID(connID, sessionID, tokenID string) bool {
 	// Both halves are base64url, which has "_" too: split by length.
 	const nonceLen = 16 // randomString(12)
+	prefix := ""
+	if len(connID) == 2+nonceLen+1+connMACLen && connID[1] == '-' {
+		prefix, connID = connID[:2], connID[2:]
+	}
 	if len(connID) != nonceLen+1+connMACLen || connID[nonceLen] != '_' {
 		return false
 	}
 	nonce, mac := connID[:nonceLen], connID[nonceLen+1:]
-	return hmac.Equal([]byte(mac), []byte(t.connMAC(nonce, sessionID, tokenID)))
+	return hmac.Equal([]byte(mac), []byte(t.connMAC(prefix+nonce, sessionID, tokenID)))
 }
 
 func (t *Tokens) connMAC(nonce, sessionID, tokenID string) string {

@@ -53,6 +53,9 @@ type CreateRequest struct {
 	// H264); empty: any. The session is placed on an encoder of one of
 	// them and offers only those.
 	VideoCodecs []string `json:"video_codecs,omitempty"`
+	// AllowViewers lets several peers stream the session at once
+	// (docs/peers.md).
+	AllowViewers bool `json:"allow_viewers,omitempty"`
 }
 
 // APIError is an error answer of the API.
@@ -146,4 +149,49 @@ func (g *Gateway) Join(ctx context.Context, id string, screen session.Screen) (*
 // Delete ends a session.
 func (g *Gateway) Delete(ctx context.Context, id string) error {
 	return g.do(ctx, http.MethodDelete, "/1.0/sessions/"+url.PathEscape(id), nil, nil)
+}
+
+// ShareRequest is the body of POST /1.0/sessions/{id}/share.
+type ShareRequest struct {
+	Role      string `json:"role,omitempty"`       // viewer (default) or controller
+	ExpiresIn int64  `json:"expires_in,omitempty"` // seconds; 0: the gateway's default
+	MaxUses   int    `json:"max_uses,omitempty"`   // 0: any number
+}
+
+// Share is a share link; Token and URL only in Share's answer.
+type Share struct {
+	session.ShareLink
+	Token string `json:"token,omitempty"`
+	URL   string `json:"url,omitempty"`
+}
+
+// Share makes a share link of session id (docs/peers.md).
+func (g *Gateway) Share(ctx context.Context, id string, req ShareRequest) (*Share, error) {
+	var sh Share
+	if err := g.do(ctx, http.MethodPost, "/1.0/sessions/"+url.PathEscape(id)+"/share", req, &sh); err != nil {
+		return nil, err
+	}
+	return &sh, nil
+}
+
+// Shares lists session id's links, without their tokens.
+func (g *Gateway) Shares(ctx context.Context, id string) ([]Share, error) {
+	var out []Share
+	if err := g.do(ctx, http.MethodGet, "/1.0/sessions/"+url.PathEscape(id)+"/share", nil, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Unshare revokes link shareID of session id.
+func (g *Gateway) Unshare(ctx context.Context, id, shareID string) error {
+	return g.do(ctx, http.MethodDelete, "/1.0/sessions/"+url.PathEscape(id)+"/share/"+url.PathEscape(shareID), nil, nil)
+}
+
+// JoinShare joins session id with a share link's token instead of an API
+// token: the answer's URL opens a websocket with the link's role.
+func (g *Gateway) JoinShare(ctx context.Context, id, shareToken string, screen session.Screen) (*SessionInfo, error) {
+	h := *g
+	h.Token = shareToken
+	return h.Join(ctx, id, screen)
 }

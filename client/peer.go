@@ -55,6 +55,10 @@ type Options struct {
 	// KeepSignaling keeps the signaler open after ICE connects; the SDK
 	// closes its websocket then, and so does the client by default.
 	KeepSignaling bool
+	// SessionUpdates asks for session::peers frames (docs/peers.md): who
+	// is in the session and who has control (Peer.Peers). It keeps
+	// signaling open, as KeepSignaling does, since they arrive there.
+	SessionUpdates bool
 	// OnFrame, when set, sees every decoded frame and its strip (the zero
 	// Stamp when the strip is unreadable). It runs on the decode
 	// goroutine; img is valid only during the call.
@@ -104,6 +108,7 @@ type Peer struct {
 	firstFrameAt   time.Time
 	lastFrameAt    time.Time
 	lastKeyRequest time.Time
+	peers          *protocol.Peers // the latest session::peers
 }
 
 // NewPeer prepares a connection over sig, creating the PeerConnection and
@@ -310,7 +315,7 @@ func (p *Peer) Connect(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if !p.opts.KeepSignaling {
+	if !p.opts.KeepSignaling && !p.opts.SessionUpdates {
 		_ = p.sig.Close() // as the SDK closes its websocket
 	}
 	return nil
@@ -386,6 +391,9 @@ func (p *Peer) handle(m protocol.Message) error {
 	case *protocol.Error:
 		p.update(func() { p.stats.StreamerErrors = append(p.stats.StreamerErrors, m.Message) })
 		return fmt.Errorf("%w: %s", ErrStreamer, m.Message)
+	case *protocol.Peers:
+		p.update(func() { p.peers = m })
+		return nil
 	}
 	return fmt.Errorf("%w: unexpected %s", ErrProtocol, m.Type())
 }
@@ -398,6 +406,7 @@ func (p *Peer) onDiscover(m *protocol.DiscoverResponse) error {
 		EnableSpeaker:   !p.opts.NoSpeaker,
 		EnableVideo:     true,
 		PreferredCodecs: p.opts.PreferredCodecs,
+		SessionUpdates:  p.opts.SessionUpdates,
 	})
 	if err != nil || api >= 2 {
 		return err

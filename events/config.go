@@ -105,7 +105,7 @@ var knownTypes = []string{
 	session.EventCreated, session.EventPlaced, session.EventActive, session.EventUpdated,
 	session.EventTerminating, session.EventTerminated, session.EventError,
 	session.EventClientConnected, session.EventClientDisconnected, session.EventStats,
-	session.EventEncoderFallback,
+	session.EventEncoderFallback, session.EventPeerJoined, session.EventPeerLeft, session.EventControlChanged,
 }
 
 // CanonicalType turns any spelling of an event type into the one events

@@ -127,6 +127,15 @@ type Config struct {
 	// with 429 before the upgrade. Give every gateway the same value. 0 is
 	// no cap. See sockslots.go.
 	WSMaxPerSession int
+	// MaxShareLinks caps a session's live share links; ShareLinkTTL is a
+	// link's life when its create names none, ShareLinkMaxTTL the most it
+	// may ask for (docs/peers.md). MaxGuestURLs caps the websocket URLs
+	// share-link joins answered that a session keeps at once: one more
+	// drops the oldest, whose URL then opens nothing.
+	MaxShareLinks   int
+	ShareLinkTTL    time.Duration
+	ShareLinkMaxTTL time.Duration
+	MaxGuestURLs    int
 	// NATSEventSubscriptions caps the event subscriptions one API token's
 	// NATS clients hold at once (events.subscribe); each is a consumer of
 	// the event stream, whose consumers are bounded for everyone.
@@ -201,7 +210,11 @@ func DefaultConfig() Config {
 		HTTPMaxConnsPerIP:         64,
 		WSPingInterval:            15 * time.Second,
 		WSIdleTimeout:             45 * time.Second,
-		WSMaxPerSession:           4,
+		WSMaxPerSession:           12,
+		MaxShareLinks:             5,
+		ShareLinkTTL:              12 * time.Hour,
+		ShareLinkMaxTTL:           30 * 24 * time.Hour,
+		MaxGuestURLs:              16,
 		NATSEventSubscriptions:    8,
 		DefaultScreen:             session.Screen{Width: 1280, Height: 720, FPS: 30, Density: 240},
 		MaxScreenWidth:            3840,
@@ -290,6 +303,15 @@ func (c Config) Validate() error {
 	}
 	if c.NATSEventSubscriptions < 1 || c.NATSEventSubscriptions > maxSocketSlots {
 		bad("NATSEventSubscriptions must be between 1 and %d, got %d", maxSocketSlots, c.NATSEventSubscriptions)
+	}
+	if c.MaxShareLinks < 0 || c.MaxShareLinks > 100 {
+		bad("MaxShareLinks must be between 0 (no links) and 100, got %d", c.MaxShareLinks)
+	}
+	if c.ShareLinkTTL < time.Second || c.ShareLinkMaxTTL < c.ShareLinkTTL {
+		bad("ShareLinkTTL must be at least 1s and ShareLinkMaxTTL at least it, got %s and %s", c.ShareLinkTTL, c.ShareLinkMaxTTL)
+	}
+	if c.MaxGuestURLs < 1 || c.MaxGuestURLs > 256 {
+		bad("MaxGuestURLs must be between 1 and 256, got %d", c.MaxGuestURLs)
 	}
 	if c.WSMaxPerSession < 0 || c.WSMaxPerSession > maxSocketSlots {
 		bad("WSMaxPerSession must be between 0 (no cap) and %d, got %d", maxSocketSlots, c.WSMaxPerSession)

@@ -68,6 +68,7 @@ var statusTable = []struct {
 	{ErrMethodNotAllowed, http.StatusMethodNotAllowed},
 	{ErrForbiddenOrigin, http.StatusForbidden},
 	{auth.ErrForbidden, http.StatusForbidden},
+	{ErrShareRefused, http.StatusForbidden},
 	{session.ErrEnded, http.StatusConflict},
 	{ErrSocketTokenUsed, http.StatusConflict},
 	{ErrNotWebsocket, http.StatusUpgradeRequired},

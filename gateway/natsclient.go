@@ -90,7 +90,13 @@ func (s *Server) serviceCaller(ctx context.Context, subject string, write bool) 
 // frames for it, delivered to the caller's inbox. The consumer takes one of
 // the session's signaling slots, as a websocket does.
 func (s *Server) withSignaling(ctx context.Context, caller auth.Info, sess SessionWithURL) (ServiceSession, error) {
-	conn := s.tokens.NATSConnID(sess.ID, caller.ID)
+	return s.withSignalingAs(ctx, caller, sess, session.RoleOwner)
+}
+
+// withSignalingAs is withSignaling for a connection of grant (a share
+// link's role, or session.RoleOwner).
+func (s *Server) withSignalingAs(ctx context.Context, caller auth.Info, sess SessionWithURL, grant string) (ServiceSession, error) {
+	conn := s.tokens.NATSConnID(sess.ID, caller.ID, session.ConnPrefix(grant))
 	deliver, err := subjects.SignalDelivery(caller.ID, conn)
 	if err != nil {
 		return ServiceSession{}, err

@@ -32,7 +32,11 @@ func (s *Server) routeTable() []route {
 		{http.MethodGet, pathSessions + "/{$}", s.requireToken(readAccess, s.handleList)},
 		{http.MethodGet, pathSessions + "/{id}", s.requireToken(readAccess, s.handleGet)},
 		{http.MethodDelete, pathSessions + "/{id}", s.requireToken(writeAccess, s.handleDelete)},
-		{http.MethodPost, pathSessions + "/{id}/join", s.requireToken(writeAccess, s.handleJoin)},
+		// A join takes an API token or a share link's token (share.go).
+		{http.MethodPost, pathSessions + "/{id}/join", s.handleJoinRoute},
+		{http.MethodPost, pathSessions + "/{id}/share", s.requireToken(writeAccess, s.handleShareCreate)},
+		{http.MethodGet, pathSessions + "/{id}/share", s.requireToken(readAccess, s.handleShareList)},
+		{http.MethodDelete, pathSessions + "/{id}/share/{share}", s.requireToken(writeAccess, s.handleShareRevoke)},
 
 		// The websocket carries its own session token in ?token=.
 		{http.MethodGet, pathSocket, s.handleClientSocket},

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -58,7 +59,11 @@ func (s *Server) startService() (micro.Service, error) {
 		{"create", "sessions.create", true, s.serviceCreate},
 		{"get", "sessions.get", false, s.serviceGet},
 		{"list", "sessions.list", false, s.serviceList},
-		{"join", "sessions.join", true, s.serviceJoin},
+		// join checks the scope itself: a share token needs none.
+		{"join", "sessions.join", false, s.serviceJoin},
+		{"share", "sessions.share", true, s.serviceShare},
+		{"shares", "sessions.shares", false, s.serviceShares},
+		{"unshare", "sessions.unshare", true, s.serviceUnshare},
 		{"delete", "sessions.delete", true, s.serviceDelete},
 		{"signal", subjects.EndpointSignal + ".*.*", true, s.serviceSignal},
 		{"events", subjects.EndpointEvents, false, s.serviceEvents},
@@ -183,10 +188,35 @@ func (s *Server) serviceList(ctx context.Context, caller auth.Info, _ []string, 
 	return s.listSessions(ctx, q)
 }
 
+// joinRequest is the body of sessions.join: Share, when given, is a share
+// link's token, which joins with its role (docs/peers.md).
+type joinRequest struct {
+	ID    string `json:"id"`
+	Share string `json:"share,omitempty"`
+}
+
 func (s *Server) serviceJoin(ctx context.Context, caller auth.Info, _ []string, data []byte) (any, error) {
-	var req idRequest
+	var req joinRequest
 	if err := decodeJSON(data, &req, false); err != nil {
 		return nil, err
+	}
+	if req.Share != "" {
+		shareID, err := s.checkShare(req.Share, req.ID)
+		if errors.Is(err, auth.ErrNotShare) {
+			return nil, fmt.Errorf("%w: share is no share link's token", auth.ErrUnauthorized)
+		}
+		if err != nil {
+			return nil, err
+		}
+		sess, guest, err := s.joinShare(ctx, req.ID, shareID)
+		if err != nil {
+			return nil, err
+		}
+		return s.withSignalingAs(ctx, caller, SessionWithURL{Session: sess,
+			URL: s.guestURL(s.publicBase, sess.ID, guest), StunServers: s.stunServers(sess.ID)}, guest.Role)
+	}
+	if caller.Scoped() == auth.ScopeRead {
+		return nil, fmt.Errorf("%w: token %s is read-only", auth.ErrForbidden, caller.ID)
 	}
 	if err := s.checkOwn(ctx, caller, req.ID); err != nil {
 		return nil, err
@@ -196,6 +226,55 @@ func (s *Server) serviceJoin(ctx context.Context, caller auth.Info, _ []string, 
 		return nil, err
 	}
 	return s.withSignaling(ctx, caller, s.serviceURL(sess))
+}
+
+// shareRequest is the body of sessions.share.
+type shareRequest struct {
+	ID string `json:"id"`
+	ShareRequest
+}
+
+func (s *Server) serviceShare(ctx context.Context, caller auth.Info, _ []string, data []byte) (any, error) {
+	var req shareRequest
+	if err := decodeJSON(data, &req, false); err != nil {
+		return nil, err
+	}
+	if err := s.checkOwn(ctx, caller, req.ID); err != nil {
+		return nil, err
+	}
+	share, err := s.createShare(ctx, req.ID, req.ShareRequest)
+	if err != nil {
+		return nil, err
+	}
+	if s.publicBase != "" {
+		share.URL = s.shareURLFor(s.publicBase, req.ID, share.Token)
+	}
+	return share, nil
+}
+
+func (s *Server) serviceShares(ctx context.Context, caller auth.Info, _ []string, data []byte) (any, error) {
+	var req idRequest
+	if err := decodeJSON(data, &req, false); err != nil {
+		return nil, err
+	}
+	return s.listShares(ctx, caller, req.ID)
+}
+
+// unshareRequest is the body of sessions.unshare.
+type unshareRequest struct {
+	ID    string `json:"id"`
+	Share string `json:"share"`
+}
+
+func (s *Server) serviceUnshare(ctx context.Context, caller auth.Info, _ []string, data []byte) (any, error) {
+	var req unshareRequest
+	if err := decodeJSON(data, &req, false); err != nil {
+		return nil, err
+	}
+	if err := s.checkOwn(ctx, caller, req.ID); err != nil {
+		return nil, err
+	}
+	return s.revokeShare(ctx, req.ID, req.Share)
 }
 
 func (s *Server) serviceDelete(ctx context.Context, caller auth.Info, _ []string, data []byte) (any, error) {

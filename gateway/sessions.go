@@ -36,6 +36,10 @@ type CreateRequest struct {
 	// (VP8, H264); empty: any. Placement puts the session only on an
 	// encoder of one of them (see package agent).
 	VideoCodecs []string `json:"video_codecs"`
+	// AllowViewers lets several peers stream the session at once, with
+	// roles and share links (docs/peers.md); off, a join replaces the
+	// session's peer, as in Anbox.
+	AllowViewers bool `json:"allow_viewers"`
 }
 
 // videoCodecNames are the codecs video_codecs may name, as stored.
@@ -208,16 +212,17 @@ func (s *Server) newSession(req CreateRequest) (*session.Session, error) {
 		return nil, err
 	}
 	return &session.Session{
-		ID:          session.NewID(),
-		App:         req.App,
-		AppVersion:  int(req.AppVersion),
-		Region:      req.Region,
-		Joinable:    req.Joinable,
-		Ephemeral:   !req.Joinable,
-		IdleTimeMin: req.IdleTimeMin,
-		Screen:      scr,
-		ExtraData:   extra,
-		VideoCodecs: codecs,
+		ID:           session.NewID(),
+		App:          req.App,
+		AppVersion:   int(req.AppVersion),
+		Region:       req.Region,
+		Joinable:     req.Joinable,
+		AllowViewers: req.AllowViewers,
+		Ephemeral:    !req.Joinable,
+		IdleTimeMin:  req.IdleTimeMin,
+		Screen:       scr,
+		ExtraData:    extra,
+		VideoCodecs:  codecs,
 	}, nil
 }
 

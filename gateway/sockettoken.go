@@ -97,18 +97,34 @@ func (s *Server) issueSocketToken(ctx context.Context, id string) (*session.Sess
 	})
 }
 
+// socketToken finds token tokenID in the record: the owner's (grant
+// session.RoleOwner) or a guest's, which a share-link join minted (its
+// link's role). Nil when it is neither.
+func socketToken(sess *session.Session, tokenID string) (t *session.SocketToken, grant string) {
+	if sess.Socket != nil && sess.Socket.ID == tokenID {
+		return sess.Socket, session.RoleOwner
+	}
+	for i := range sess.Guests {
+		if sess.Guests[i].ID == tokenID {
+			return &sess.Guests[i], sess.Guests[i].Role
+		}
+	}
+	return nil, ""
+}
+
 // checkSocketToken tells whether the record still lets token tokenID open
-// a websocket: the cheap refusal, before anything is allocated for it.
-func checkSocketToken(sess *session.Session, tokenID string) error {
-	t := sess.Socket
+// a websocket, and with which grant: the cheap refusal, before anything is
+// allocated for it.
+func checkSocketToken(sess *session.Session, tokenID string) (string, error) {
+	t, grant := socketToken(sess, tokenID)
 	switch {
-	case t == nil || t.ID != tokenID:
-		return fmt.Errorf("%w: this session URL was replaced by a later join; join the session for a new one", ErrSocketTokenUsed)
+	case t == nil:
+		return "", fmt.Errorf("%w: this session URL was replaced by a later join; join the session for a new one", ErrSocketTokenUsed)
 	case !t.UsedAt.IsZero():
-		return fmt.Errorf("%w: this session URL was already used at %s; join the session for a new one",
+		return "", fmt.Errorf("%w: this session URL was already used at %s; join the session for a new one",
 			ErrSocketTokenUsed, t.UsedAt.Format(time.RFC3339))
 	}
-	return nil
+	return grant, nil
 }
 
 // useSocketToken marks the record's token tokenID used by connection
@@ -117,12 +133,15 @@ func checkSocketToken(sess *session.Session, tokenID string) error {
 // between racing websockets.
 func (s *Server) useSocketToken(ctx context.Context, id, tokenID, connID string) error {
 	_, err := s.sessions.Update(ctx, id, func(x *session.Session) error {
-		if err := checkSocketToken(x, tokenID); err != nil {
+		if _, err := checkSocketToken(x, tokenID); err != nil {
 			return err
 		}
-		t := *x.Socket
+		if x.Socket != nil && x.Socket.ID == tokenID {
+			t := *x.Socket // the record's pointer may be shared with its last read
+			x.Socket = &t
+		}
+		t, _ := socketToken(x, tokenID)
 		t.UsedAt, t.UsedBy = time.Now().UTC(), connID
-		x.Socket = &t
 		return nil
 	})
 	return err

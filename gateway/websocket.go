@@ -77,7 +77,8 @@ func (s *Server) handleClientSocket(w http.ResponseWriter, r *http.Request) {
 	// The URL opens one websocket (sockettoken.go): refuse a used one
 	// before allocating anything, and anything that is no handshake
 	// before the token is spent on it.
-	if err := checkSocketToken(sess, tokenID); err != nil {
+	grant, err := checkSocketToken(sess, tokenID)
+	if err != nil {
 		log.Info("websocket refused", "err", err)
 		writeError(w, log, err)
 		return
@@ -92,7 +93,9 @@ func (s *Server) handleClientSocket(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.sockets.Done()
 
-	connID := newConnID()
+	// The id carries the grant: what the streamer lets the connection do
+	// (session.ConnGrant, docs/peers.md).
+	connID := session.ConnPrefix(grant) + newConnID()
 	log = log.With("conn", connID)
 	b, err := s.newBridge(ctx, id, connID, log)
 	if err != nil {
@@ -131,7 +134,8 @@ func (s *Server) handleClientSocket(w http.ResponseWriter, r *http.Request) {
 	}
 	b.live.touch()
 	c.SetReadLimit(s.cfg.MaxFrameBytes)
-	if r.URL.Query().Get("resume") == "1" {
+	if r.URL.Query().Get("resume") == "1" && grant == session.RoleOwner {
+		// A guest resumes through its link instead, while it has uses.
 		// Before the relay starts, so before any frame of the streamer's.
 		if err := s.sendResume(c, id, tokenID); err != nil {
 			log.Info("websocket: resume credential not sent", "err", err)

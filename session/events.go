@@ -27,6 +27,12 @@ const (
 	// failed or stalled hardware encoder to software; the record's
 	// encoder_fallback says from what, to what and why.
 	EventEncoderFallback = "session.encoder_fallback.v1"
+	// EventPeerJoined, EventPeerLeft and EventControlChanged follow the
+	// record's peers (docs/peers.md): a connection connected or left, or
+	// control moved between connections.
+	EventPeerJoined     = "session.peer_joined.v1"
+	EventPeerLeft       = "session.peer_left.v1"
+	EventControlChanged = "session.control_changed.v1"
 )
 
 // CloudEventsPrefix is prepended to event types in the CloudEvents envelope.
@@ -83,6 +89,11 @@ func eventType(before, after *Session) string {
 			return EventClientConnected
 		}
 		return EventClientDisconnected
+	}
+	// After client_connected, which consumers time the first frame by: the
+	// streamer writes the peers apart from it, so each has its event.
+	if typ := peersChange(before.Peers, after.Peers); typ != "" {
+		return typ
 	}
 	return EventUpdated
 }

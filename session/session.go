@@ -54,10 +54,23 @@ type Session struct {
 	Agent string `json:"agent,omitempty"`
 	// ClientConnected reports a client's peer connection is up now.
 	ClientConnected bool `json:"client_connected"`
-	// Socket is the one session token its signaling websocket may use:
-	// the one the latest create or join answered. The gateway marks it
-	// used when a websocket presents it; see SocketToken.
+	// Socket is the one session token its owner's signaling websocket may
+	// use: the one the latest create or join with the API token answered.
+	// The gateway marks it used when a websocket presents it; see
+	// SocketToken.
 	Socket *SocketToken `json:"socket,omitempty"`
+	// AllowViewers lets several peers stream the session at once, with
+	// roles (docs/peers.md); without it a join replaces the peer.
+	AllowViewers bool `json:"allow_viewers,omitempty"`
+	// Peers are the connected clients, written by the streamer.
+	Peers []Peer `json:"peers,omitempty"`
+	// Guests are the socket tokens joins through share links minted, each
+	// good for one websocket of its Role, newest last; bounded by the
+	// gateway.
+	Guests []SocketToken `json:"guests,omitempty"`
+	// Shares are the session's share links, live or revoked until they
+	// expire.
+	Shares []ShareLink `json:"shares,omitempty"`
 	// Codec is the video codec the streamer sends, once negotiated.
 	Codec string `json:"codec,omitempty"`
 	// Reason says why a session ended or failed.
@@ -93,6 +106,10 @@ type SocketToken struct {
 	// other. UsedBy is that websocket's connection id.
 	UsedAt time.Time `json:"used_at,omitzero"`
 	UsedBy string    `json:"used_by,omitempty"`
+	// Role is the grant of a guest's token (RoleViewer, RoleController);
+	// empty for the owner's. Share names the link that minted it.
+	Role  string `json:"role,omitempty"`
+	Share string `json:"share,omitempty"`
 }
 
 // EncoderFallback is a session's move from a hardware encoder to software

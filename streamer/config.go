@@ -107,6 +107,17 @@ type Config struct {
 	// session's resolution and frame rate and clamped to them.
 	MinBitrateKbps int
 	MaxBitrateKbps int
+	// MaxPeers caps the connections of a session that allows viewers,
+	// connecting or connected (docs/peers.md): each costs a peer
+	// connection's sending, encryption and memory.
+	MaxPeers int
+	// ViewerBitrateFloorKbps is the lowest a viewer's bandwidth estimate
+	// can pull the session's bitrate while a controller's estimate is
+	// higher; ViewerKeyframeInterval the least time between keyframes a
+	// viewer's loss reports (PLI, FIR) may cause, so one viewer on a bad
+	// link cannot fill everyone's stream with keyframes.
+	ViewerBitrateFloorKbps int
+	ViewerKeyframeInterval time.Duration
 	// BitrateHysteresis is the relative change of the estimate that
 	// reconfigures the encoder (0.1: 10%).
 	BitrateHysteresis float64
@@ -216,6 +227,9 @@ func DefaultConfig() Config {
 		MinBitrateKbps:         300,
 		MaxBitrateKbps:         8000,
 		BitrateHysteresis:      0.1,
+		MaxPeers:               8,
+		ViewerBitrateFloorKbps: 1000,
+		ViewerKeyframeInterval: time.Second,
 		BitratePollInterval:    time.Second,
 		EncoderCPUUsed:         -8,
 		EncoderStallTimeout:    200 * time.Millisecond,
@@ -255,6 +269,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: ICE timeouts must be positive", ErrConfig)
 	case c.MinBitrateKbps <= 0 || c.MaxBitrateKbps < c.MinBitrateKbps:
 		return fmt.Errorf("%w: bitrate range %d-%d kbps", ErrConfig, c.MinBitrateKbps, c.MaxBitrateKbps)
+	case c.MaxPeers < 1 || c.MaxPeers > 256:
+		return fmt.Errorf("%w: max peers %d (1 to 256)", ErrConfig, c.MaxPeers)
+	case c.ViewerBitrateFloorKbps < 0 || c.ViewerKeyframeInterval < 0:
+		return fmt.Errorf("%w: negative viewer floor or keyframe interval", ErrConfig)
 	case c.BitrateHysteresis < 0 || c.BitrateHysteresis >= 1:
 		return fmt.Errorf("%w: bitrate hysteresis %v", ErrConfig, c.BitrateHysteresis)
 	case c.BitratePollInterval <= 0:

@@ -83,6 +83,8 @@ type harnessOpt func(*session.Session, *streamer.Config)
 
 func ephemeral(s *session.Session, _ *streamer.Config) { s.Ephemeral = true }
 
+func allowViewers(s *session.Session, _ *streamer.Config) { s.AllowViewers = true }
+
 // start creates a placed session and runs its streamer until cleanup.
 func start(tb testing.TB, opts ...harnessOpt) *harness {
 	tb.Helper()
@@ -221,9 +223,27 @@ func (h *harness) connect(opts client.Options) *client.Peer {
 
 func (h *harness) newPeer(opts client.Options) *client.Peer {
 	h.tb.Helper()
+	return h.newPeerAs("", opts)
+}
+
+// connectAs is connect for a connection opened with grant (session.RoleOwner,
+// RoleController, RoleViewer), as a gateway names it.
+func (h *harness) connectAs(grant string, opts client.Options) *client.Peer {
+	h.tb.Helper()
+	p := h.newPeerAs(session.ConnPrefix(grant), opts)
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	sig, err := newJSSignal(ctx, h.env.JS, h.id)
+	if err := p.Connect(ctx); err != nil {
+		h.tb.Fatalf("connect as %s: %v", grant, err)
+	}
+	return p
+}
+
+func (h *harness) newPeerAs(prefix string, opts client.Options) *client.Peer {
+	h.tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	sig, err := newJSSignalAs(ctx, h.env.JS, h.id, prefix)
 	if err != nil {
 		h.tb.Fatal(err)
 	}

@@ -31,7 +31,13 @@ type jsSignal struct {
 var _ client.Signaler = (*jsSignal)(nil)
 
 func newJSSignal(ctx context.Context, js jetstream.JetStream, sessionID string) (*jsSignal, error) {
-	connID := strings.ToLower(rand.Text())
+	return newJSSignalAs(ctx, js, sessionID, "")
+}
+
+// newJSSignalAs is newJSSignal for a connection id with prefix, the
+// grant a gateway gives it (session.ConnPrefix).
+func newJSSignalAs(ctx context.Context, js jetstream.JetStream, sessionID, prefix string) (*jsSignal, error) {
+	connID := prefix + strings.ToLower(rand.Text())
 	toServer, err := subjects.Signal(sessionID, subjects.ToStreamer, connID)
 	if err != nil {
 		return nil, err

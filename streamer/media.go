@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
 
@@ -43,8 +42,8 @@ const (
 // mediaCmd starts, stops or prepares a media loop.
 type mediaCmd struct {
 	op    mediaOp
-	codec string                // video: the codec the peer negotiated
-	bwe   cc.BandwidthEstimator // start: the peer's estimator, if any
+	codec string    // video: the codec the peer negotiated
+	bwe   estimator // start: the peers' estimate (groupEstimate)
 }
 
 // videoLoop owns the session's picture, encoder and video tracks. Its
@@ -165,7 +164,7 @@ func (v *videoLoop) run(done <-chan struct{}) {
 	var (
 		ticker *time.Ticker
 		tick   <-chan time.Time
-		bwe    cc.BandwidthEstimator
+		bwe    estimator
 		frame  uint32
 		n      int
 	)
@@ -463,7 +462,7 @@ func (m *mediaLoops) prepare(codec string) {
 	m.video.ctl <- mediaCmd{op: opPrepare, codec: codec}
 }
 
-func (m *mediaLoops) start(codec string, bwe cc.BandwidthEstimator) {
+func (m *mediaLoops) start(codec string, bwe estimator) {
 	m.video.ctl <- mediaCmd{op: opStart, codec: codec, bwe: bwe}
 	m.audio.ctl <- mediaCmd{op: opStart}
 }

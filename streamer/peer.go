@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/interceptor/pkg/cc"
@@ -22,10 +23,12 @@ import (
 const ownChannel = "streamstack"
 
 // peer is one client connection (one connID). It is owned by the event
-// loop, except pc, which pion drives.
+// loop, except pc, which pion drives, and the atomics, which pion's
+// callbacks read.
 type peer struct {
 	connID    string
 	first     time.Time // its first signaling frame
+	joined    time.Time // when its peer connection connected
 	pc        *webrtc.PeerConnection
 	bwe       cc.BandwidthEstimator
 	netStats  stats.Getter // RTCP-derived stats of pc's streams
@@ -33,6 +36,20 @@ type peer struct {
 	pending   []webrtc.ICECandidateInit
 	connected bool // ICE+DTLS connected now
 	was       bool // was connected at some point
+	// deadline bounds its connecting (Config.ConnectTimeout).
+	deadline *time.Timer
+
+	// grant is what the connection joined with (session.ConnGrant):
+	// owner, controller or viewer. control reports that its input
+	// reaches the app; the event loop sets it, the control channel reads
+	// it.
+	grant   string
+	control atomic.Bool
+	// updates: its settings asked for session::peers frames.
+	updates bool
+	// lastKey is when its loss last caused a keyframe (UnixNano), for
+	// the viewers' keyframe limit.
+	lastKey atomic.Int64
 
 	// codecs are the video codecs this client allows, in its order of
 	// preference (see allowedCodecs); codec is the one negotiated, once
@@ -48,6 +65,7 @@ const (
 	evCandidate peerEventKind = iota
 	evState
 	evDisconnect // stream::disconnect on the control channel
+	evDeadline   // its connect timeout passed
 )
 
 // peerEvent is what pion callbacks and data channels tell the loop. The
@@ -68,46 +86,86 @@ func (s *server) post(ev peerEvent) {
 }
 
 // peerFor returns connection connID's peer, making a new one for an id
-// the streamer has not seen.
+// the streamer has not seen (nil when the session refuses it).
 func (s *server) peerFor(connID string) *peer {
-	for _, p := range []*peer{s.peer, s.next} {
-		if p != nil && p.connID == connID {
-			return p
-		}
+	if p := s.conns[connID]; p != nil {
+		return p
 	}
 	return s.newPeer(connID)
 }
 
-// newPeer starts connection connID. While the current connection streams,
-// the new one is its candidate (s.next): it negotiates and connects beside
-// it and replaces it only once connected (promote), so that a join that
-// never connects, or sends garbage, leaves the viewer's stream alone. A
-// newer candidate replaces an older one; with no stream, the new
-// connection replaces the current one at once, as a reload does.
+// newPeer starts connection connID.
+//
+// A session that allows viewers adds it beside the others, up to
+// Config.MaxPeers. Any other session has one peer: while a connection
+// streams, the new one is its candidate, which negotiates and connects
+// beside it and replaces it only once connected (connectedPeer), so that
+// a join that never connects, or sends garbage, leaves the viewer's
+// stream alone; a newer candidate replaces an older one. With nothing
+// streaming, the new connection replaces the others at once, as a reload
+// does.
 func (s *server) newPeer(connID string) *peer {
-	p := &peer{connID: connID, first: time.Now()}
-	if s.peer != nil && s.peer.connected {
-		if s.next != nil {
-			s.log.Info("new client connection replaces a connecting one", "old", s.next.connID, "conn", connID)
-			s.dropPeer(s.next)
+	if s.rec.AllowViewers && len(s.conns) >= s.cfg.MaxPeers {
+		s.log.Info("session full: connection refused", "conn", connID, "peers", len(s.conns))
+		s.signalError(connID, fmt.Sprintf("this session has its %d peers (--max-peers): wait for one to leave", s.cfg.MaxPeers))
+		s.retire(connID)
+		return nil
+	}
+	p := &peer{connID: connID, first: time.Now(), grant: session.ConnGrant(connID)}
+	if !s.rec.AllowViewers {
+		streaming := s.streaming() > 0
+		for _, o := range s.conns {
+			if streaming && o.connected {
+				continue
+			}
+			s.log.Info("new client connection replaces another", "old", o.connID, "conn", connID)
+			s.dropPeer(o)
 		}
-		s.log.Info("new client connection, connecting beside the current one", "current", s.peer.connID, "conn", connID)
-		s.next = p
-		return p
+		if streaming {
+			s.log.Info("new client connection, connecting beside the current one", "conn", connID)
+		}
 	}
-	if s.peer != nil {
-		s.log.Info("new client connection replaces the old one", "old", s.peer.connID, "conn", connID)
-		s.dropPeer(s.peer)
+	s.conns[connID] = p
+	p.deadline = time.AfterFunc(s.cfg.ConnectTimeout, func() { s.post(peerEvent{peer: p, kind: evDeadline}) })
+	if s.streaming() == 0 {
+		s.grace.stop()
+		s.status.set(msgConnecting)
 	}
-	s.grace.stop()
-	s.peer = p
-	s.status.set(msgConnecting)
 	return p
 }
 
-// candidate reports whether p is a connection waiting to replace the one
-// streaming.
-func (s *server) candidate(p *peer) bool { return p != nil && p == s.next }
+// streaming is the number of connected peers: media runs while it is
+// above zero.
+func (s *server) streaming() int {
+	n := 0
+	for _, p := range s.conns {
+		if p.connected {
+			n++
+		}
+	}
+	return n
+}
+
+// candidate reports whether p is a connection of a one-peer session
+// waiting to replace the one streaming: its codec is not the session's
+// until it does.
+func (s *server) candidate(p *peer) bool {
+	return !s.rec.AllowViewers && !p.connected && s.streaming() > 0
+}
+
+// sessionCodec is the codec a session with viewers streams, which every
+// later peer must take; "" while none is connected.
+func (s *server) sessionCodec() string {
+	if !s.rec.AllowViewers {
+		return ""
+	}
+	for _, p := range s.conns {
+		if p.connected {
+			return p.codec
+		}
+	}
+	return ""
+}
 
 // createPC builds p's PeerConnection with the session's tracks.
 func (s *server) createPC(p *peer) error {
@@ -125,11 +183,6 @@ func (s *server) createPC(p *peer) error {
 		s.post(peerEvent{peer: p, kind: evState, state: st})
 	})
 	pc.OnDataChannel(func(dc *webrtc.DataChannel) { s.attachChannel(p, dc) })
-	if s.candidate(p) {
-		s.nextConnect.start(s.cfg.ConnectTimeout)
-	} else {
-		s.connect.start(s.cfg.ConnectTimeout)
-	}
 	return nil
 }
 
@@ -151,12 +204,12 @@ func (s *server) addTracks(p *peer) error {
 				return err
 			}
 		}
-		s.closing.Go(func() { s.readRTCP(sender, video) })
+		s.closing.Go(func() { s.readRTCP(p, sender, video) })
 	}
 	return nil
 }
 
-func (s *server) readRTCP(sender *webrtc.RTPSender, video bool) {
+func (s *server) readRTCP(p *peer, sender *webrtc.RTPSender, video bool) {
 	buf := make([]byte, 1500)
 	for {
 		n, _, err := sender.Read(buf)
@@ -177,7 +230,9 @@ func (s *server) readRTCP(sender *webrtc.RTPSender, video bool) {
 			switch pkt.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				s.stats.keyframeReqs.Add(1)
-				s.media.video.requestKeyframe()
+				if s.keyframeAllowed(p) {
+					s.media.video.requestKeyframe()
+				}
 			}
 		}
 	}
@@ -205,11 +260,19 @@ func (s *server) attachChannel(p *peer, dc *webrtc.DataChannel) {
 			s.stats.glassReport(ev.Glass, time.Now())
 			return
 		}
-		s.stats.input(ev.Type)
 		if ev.Type == protocol.StreamDisconnect {
+			s.stats.input(ev.Type)
 			s.post(peerEvent{peer: p, kind: evDisconnect})
 			return
 		}
+		if s.rec.AllowViewers && !p.control.Load() {
+			// A viewer's input never reaches the app (docs/peers.md). A
+			// one-peer session's only connection always has control.
+			s.stats.inputIgnored.Add(1)
+			unsupported.viewer(ev.Type)
+			return
+		}
+		s.stats.input(ev.Type)
 		s.sink.HandleInput(ev)
 		unsupported.check(s.sink, ev.Type)
 	})
@@ -217,8 +280,8 @@ func (s *server) attachChannel(p *peer, dc *webrtc.DataChannel) {
 
 func (s *server) handlePeerEvent(ev peerEvent) {
 	p := ev.peer
-	if p != s.peer && !s.candidate(p) {
-		return // a replaced peer's late news
+	if s.conns[p.connID] != p {
+		return // a dropped peer's late news
 	}
 	switch ev.kind {
 	case evCandidate:
@@ -226,18 +289,15 @@ func (s *server) handlePeerEvent(ev peerEvent) {
 		s.send(p.connID, &protocol.Candidate{Candidate: c.Candidate, SDPMid: c.SDPMid, SDPMLineIndex: c.SDPMLineIndex})
 	case evDisconnect:
 		s.log.Info("client disconnected", "conn", p.connID)
-		if s.candidate(p) {
-			s.dropPeer(p)
-			return
-		}
 		s.clientLeft(p)
+	case evDeadline:
+		if !p.connected {
+			s.connectTimedOut(p)
+		}
 	case evState:
 		s.log.Debug("peer state", "conn", p.connID, "state", ev.state)
 		switch ev.state {
 		case webrtc.PeerConnectionStateConnected:
-			if s.candidate(p) {
-				s.promote(p)
-			}
 			s.peerConnected(p)
 		case webrtc.PeerConnectionStateFailed:
 			if p.was {
@@ -246,53 +306,70 @@ func (s *server) handlePeerEvent(ev peerEvent) {
 				s.iceFailed(p)
 			}
 		case webrtc.PeerConnectionStateClosed:
-			if s.candidate(p) {
-				s.dropPeer(p)
-				return
-			}
 			s.clientLeft(p)
 		}
 	}
 }
 
-// promote makes the candidate p, whose peer connection just connected,
-// the current connection: the one it replaces is dropped (its stream
-// stops), and p's codec becomes the session's.
-func (s *server) promote(p *peer) {
-	old := s.peer
-	s.next = nil
-	s.nextConnect.stop()
-	if old != nil {
-		s.log.Info("new client connection replaces the old one", "old", old.connID, "conn", p.connID)
-		s.dropPeer(old)
-	}
-	s.peer = p
-	s.negotiated(p)
-}
-
+// peerConnected starts streaming to p. In a one-peer session it replaces
+// the connection that streamed (its stream stops) and its codec becomes
+// the session's; with viewers it joins the others on the running stream,
+// with a keyframe for its decoder.
 func (s *server) peerConnected(p *peer) {
 	if p.connected {
 		return
 	}
+	if c := s.sessionCodec(); c != "" && p.codec != c {
+		// Two peers negotiated at once before either connected.
+		s.refuse(p, fmt.Sprintf("no common video codec: this connection negotiated %s, the session streams %s", p.codec, c))
+		return
+	}
+	if !s.rec.AllowViewers {
+		// Dropping the one that streamed makes p's codec the session's.
+		for _, o := range s.conns {
+			if o != p {
+				s.log.Info("new client connection replaces the old one", "old", o.connID, "conn", p.connID)
+				s.dropPeer(o)
+			}
+		}
+	}
 	took := time.Since(p.first)
-	p.connected, p.was = true, true
-	s.connect.stop()
+	first := s.streaming() == 0
+	p.connected, p.was, p.joined = true, true, time.Now().UTC()
+	p.deadline.Stop()
 	s.firstClient.stop()
 	s.idle.stop()
 	s.grace.stop()
 	s.stats.connected.Store(true)
-	s.stats.watchNetwork(p.pc, p.netStats)
 	s.stats.peersConnected.Add(1)
 	s.stats.connectNanos.Store(int64(took))
-	s.media.start(p.codec, p.bwe)
-	s.log.Info("peer connected", "conn", p.connID, "took", took)
-	s.status.set(msgConnected)
+	if !s.rec.AllowViewers || p.grant != session.RoleViewer {
+		// The latest join of an owner or a controller link takes control,
+		// as the Anbox SDK's latest join does.
+		s.giveControl(p)
+	}
+	s.estimates()
+	if first {
+		s.stats.watchNetwork(p.pc, p.netStats)
+		s.media.start(p.codec, s.bwe)
+		s.status.set(msgConnected)
+	} else {
+		s.media.video.requestKeyframe()
+	}
+	s.log.Info("peer connected", "conn", p.connID, "took", took, "grant", p.grant, "peers", s.streaming())
+	s.peersChanged()
 }
 
-// clientLeft drops p; an ephemeral session ends after the grace period
-// unless another connection arrives, any other waits for one.
+// clientLeft drops p, which was connected or connecting. The session goes
+// on for its other peers; once none is left, an ephemeral session ends
+// after the grace period unless another connection arrives, any other
+// waits for one.
 func (s *server) clientLeft(p *peer) {
+	was := p.connected
 	s.dropPeer(p)
+	if !was || s.streaming() > 0 {
+		return
+	}
 	s.status.set(msgDisconnected)
 	if s.rec.Ephemeral {
 		s.grace.start(s.cfg.DisconnectGrace)
@@ -316,17 +393,18 @@ func (s *server) connectTimedOut(p *peer) {
 }
 
 // peerFailed drops a connection that failed (ICE, the connect timeout) or
-// misbehaved (an unusable SDP). That ends the connection, never a joinable
-// session; an ephemeral one whose only client fails ends with reason, as
-// documented (README, "Sessions end"), as it does when its client leaves.
-// A candidate's failure leaves the current connection streaming. A joinable
-// session waits for a join until its deadline: the client connect timeout
-// when no client ever connected, else its idle time, which a failing
-// connection does not restart.
+// misbehaved (an unusable SDP). That ends the connection and affects no
+// other peer: while another streams, nothing else happens. With nobody
+// streaming, an ephemeral session whose client failed ends with reason,
+// as documented (README, "Sessions end"), as it does when its client
+// leaves; a joinable one waits for a join until its deadline: the client
+// connect timeout when no client ever connected, else its idle time,
+// which a failing connection does not restart.
 func (s *server) peerFailed(p *peer, reason, status string) {
-	current := p == s.peer
 	s.dropPeer(p)
-	if !current {
+	if s.streaming() > 0 || len(s.conns) > 0 {
+		// Another peer streams, or another connection is still on its
+		// way: its outcome decides.
 		return
 	}
 	s.status.set(status)
@@ -340,31 +418,38 @@ func (s *server) peerFailed(p *peer, reason, status string) {
 }
 
 // dropPeer stops media to p, closes its PeerConnection in the
-// background and retires its connID: its late frames are ignored.
+// background and retires its connID: its late frames are ignored. The
+// last connected peer's going stops the media; a one-peer session's
+// candidate still connecting gets its codec's encoder ready.
 func (s *server) dropPeer(p *peer) {
-	if p.connected {
-		s.media.stop()
-		s.stats.connected.Store(false)
-		s.stats.watchNetwork(nil, nil)
-		p.connected = false
+	if s.conns[p.connID] != p {
+		return
 	}
-	if s.peer == p {
-		s.peer = nil
-		s.connect.stop()
-		if n := s.next; n != nil {
-			// The one that was to replace p is the current connection
-			// now, still connecting, under its own deadline.
-			s.peer, s.next = n, nil
-			s.connect, s.nextConnect = s.nextConnect, timer{}
-			if n.codec != "" {
-				s.media.prepare(n.codec)
-				s.negotiated(n)
+	delete(s.conns, p.connID)
+	if p.deadline != nil {
+		p.deadline.Stop()
+	}
+	s.dropRequest(p.connID)
+	had := p.control.Load()
+	p.control.Store(false)
+	if had {
+		s.stats.controller.Store(nil)
+	}
+	if p.connected {
+		p.connected = false
+		if s.streaming() == 0 {
+			s.media.stop()
+			s.stats.connected.Store(false)
+			s.stats.watchNetwork(nil, nil)
+			for _, n := range s.conns {
+				if n.codec != "" && !s.rec.AllowViewers {
+					s.media.prepare(n.codec)
+					s.negotiated(n)
+				}
 			}
 		}
-	}
-	if s.next == p {
-		s.next = nil
-		s.nextConnect.stop()
+		s.estimates()
+		s.peersChanged()
 	}
 	s.retire(p.connID)
 	if pc := p.pc; pc != nil {

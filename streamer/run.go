@@ -132,6 +132,8 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 		events:    make(chan peerEvent, eventQueue),
 		done:      make(chan struct{}),
 		retired:   map[string]bool{},
+		conns:     map[string]*peer{},
+		bwe:       newGroupEstimate(cfg.ViewerBitrateFloorKbps),
 		appExited: appExited,
 		appReason: appReason,
 	}
@@ -218,18 +220,19 @@ type server struct {
 	done   chan struct{} // closed when the event loop exits
 
 	status *statusWriter
-	// peer is the current connection: the one streaming, or the one
-	// connecting when none streams. next is a connection that arrived
-	// while peer streams: it replaces peer once its own peer connection
-	// connects, and its failing ends only itself (peer.go).
-	peer    *peer
-	next    *peer
+	// conns are the live connections, connecting or connected (peer.go):
+	// several in a session that allows viewers, else the one streaming
+	// and at most one candidate to replace it.
+	conns map[string]*peer
+	// requests are the connections that asked for control, in order.
+	requests []string
+	// bwe is the bitrate policy over the connected peers' estimates.
+	bwe     *groupEstimate
 	retired map[string]bool
 	order   []string // retired ids, oldest first
 	closing sync.WaitGroup
 
-	// connect bounds peer's connecting, nextConnect next's.
-	grace, idle, connect, nextConnect timer
+	grace, idle timer
 	// firstClient runs from ready to the first client's connection.
 	firstClient timer
 	reason      string // set when the streamer ends the session
@@ -313,14 +316,11 @@ func (s *server) run(ctx context.Context) (err error) {
 
 	err = s.loop(ctx, watch)
 
-	for _, p := range []*peer{s.next, s.peer} {
-		if p != nil {
-			s.dropPeer(p)
-		}
+	for _, p := range s.conns {
+		s.dropPeer(p)
 	}
 	s.grace.stop()
 	s.idle.stop()
-	s.connect.stop()
 	s.firstClient.stop()
 	s.closing.Wait()
 	s.status.close()
@@ -365,16 +365,6 @@ func (s *server) loop(ctx context.Context, watch <-chan *session.Session) error 
 		case <-s.appExited:
 			s.appExited = nil
 			s.end(s.appReason())
-		case <-s.connect.c:
-			s.connect.stop()
-			if s.peer != nil && !s.peer.connected {
-				s.connectTimedOut(s.peer)
-			}
-		case <-s.nextConnect.c:
-			s.nextConnect.stop()
-			if s.next != nil {
-				s.connectTimedOut(s.next)
-			}
 		}
 	}
 	return nil

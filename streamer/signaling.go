@@ -31,14 +31,19 @@ func (s *server) handleFrame(f frame) {
 		return
 	}
 	p := s.peerFor(connID)
+	if p == nil {
+		return // refused (session full)
+	}
 	switch m := msg.(type) {
 	case *protocol.Discover:
 		s.send(connID, &protocol.DiscoverResponse{
 			MaxAPIVersion: protocol.MaxAPIVersion,
 			FPS:           s.fps,
 			Capabilities:  []string{},
-			Codecs:        codecNames(s.codecs),
+			Codecs:        codecNames(s.offerable()),
 		})
+	case *protocol.Control:
+		s.onControl(p, m)
 	case *protocol.Settings:
 		s.onSettings(p, m)
 	case *protocol.Offer:
@@ -62,14 +67,18 @@ func (s *server) onSettings(p *peer, m *protocol.Settings) {
 		}
 		return
 	}
-	allowed, ok := allowedCodecs(s.codecs, m.PreferredCodecs)
+	p.updates = m.SessionUpdates
+	allowed, ok := allowedCodecs(s.offerable(), m.PreferredCodecs)
 	// An empty, non-nil list marks the refusal: an API version 1 client
 	// offers right after its settings, and that offer must not get a
 	// codec it did not allow.
 	p.codecs = allowed
 	if !ok {
-		s.signalError(p.connID, fmt.Sprintf("no common video codec: client prefers %v, streamer offers %v",
-			m.PreferredCodecs, codecNames(s.codecs)))
+		s.signalError(p.connID, fmt.Sprintf("no common video codec: client prefers %v, streamer offers %v%s",
+			m.PreferredCodecs, codecNames(s.offerable()), s.codecNote()))
+		if s.rec.AllowViewers {
+			s.dropPeer(p) // its slot goes to the next peer
+		}
 		return
 	}
 	if m.APIVersion < 2 {
@@ -82,11 +91,35 @@ func (s *server) onSettings(p *peer, m *protocol.Settings) {
 	}
 }
 
+// offerable is the codecs a new connection may negotiate: the streamer's,
+// or, in a session with viewers that streams, the session's alone: one
+// encoder feeds every peer.
+func (s *server) offerable() []videoCodec {
+	c := s.sessionCodec()
+	if c == "" {
+		return s.codecs
+	}
+	for _, vc := range s.codecs {
+		if vc.name == c {
+			return []videoCodec{vc}
+		}
+	}
+	return s.codecs
+}
+
+// codecNote explains a refusal in a session whose codec is settled.
+func (s *server) codecNote() string {
+	if c := s.sessionCodec(); c != "" {
+		return " (the session streams " + c + " to its other peers)"
+	}
+	return ""
+}
+
 // offer creates the PeerConnection and sends the streamer's offer, which
 // lists the codecs p allows in its order.
 func (s *server) offer(p *peer) error {
 	if p.codecs == nil {
-		p.codecs = s.codecs
+		p.codecs = s.offerable()
 	}
 	if err := s.createPC(p); err != nil {
 		return err
@@ -122,12 +155,12 @@ func (s *server) onOffer(p *peer, m *protocol.Offer) {
 		return
 	}
 	if p.codecs == nil {
-		p.codecs = s.codecs // no settings
+		p.codecs = s.offerable() // no settings
 	}
 	c, ok := pickCodec(p.codecs, in, false)
 	if !ok {
-		s.signalError(p.connID, fmt.Sprintf("no common video codec: the offer has %s, the client allows %v, the streamer offers %v",
-			describeSDPCodecs(in), codecNames(p.codecs), codecNames(s.codecs)))
+		s.signalError(p.connID, fmt.Sprintf("no common video codec: the offer has %s, the client allows %v, the streamer offers %v%s",
+			describeSDPCodecs(in), codecNames(p.codecs), codecNames(s.offerable()), s.codecNote()))
 		return
 	}
 	p.codecs = []videoCodec{c}

@@ -24,6 +24,10 @@ type Stats struct {
 	// counts every peer that got there.
 	Connected      bool   `json:"connected"`
 	PeersConnected uint64 `json:"peers_connected"`
+	// Peers is the number of peers connected now (several in a session
+	// that allows viewers); Controller is the connection holding control.
+	Peers      int    `json:"peers"`
+	Controller string `json:"controller,omitempty"`
 	// ConnectMillis is the last peer's time from its first signaling
 	// frame to ICE connected.
 	ConnectMillis float64 `json:"connect_ms"`
@@ -67,8 +71,11 @@ type Stats struct {
 	// (protocol.StatsGlassToGlass); nil before its first report.
 	GlassToGlass *GlassToGlass `json:"glass_to_glass,omitempty"`
 
-	Inputs          map[string]uint64 `json:"inputs"`
-	InputErrors     uint64            `json:"input_errors"`
+	Inputs      map[string]uint64 `json:"inputs"`
+	InputErrors uint64            `json:"input_errors"`
+	// InputIgnored counts input messages of viewers, which the app never
+	// gets (docs/peers.md).
+	InputIgnored    uint64            `json:"input_ignored"`
 	ChannelMessages map[string]uint64 `json:"channel_messages"`
 	SignalingErrors uint64            `json:"signaling_errors"`
 }
@@ -95,7 +102,10 @@ type counters struct {
 	lateFrames      atomic.Uint64
 	stageNanos      [3]atomic.Int64 // draw, encode, send: see frameTimer
 	inputErrors     atomic.Uint64
+	inputIgnored    atomic.Uint64
 	signalingErrors atomic.Uint64
+	peers           atomic.Int64
+	controller      atomic.Pointer[string]
 
 	mu       sync.Mutex
 	glass    *GlassToGlass
@@ -165,10 +175,15 @@ func (c *counters) snapshot() Stats {
 		EncodeCPUMicros:    uint64(c.stageNanos[stageEncode].Load() / 1e3),
 		SendCPUMicros:      uint64(c.stageNanos[stageSend].Load() / 1e3),
 		InputErrors:        c.inputErrors.Load(),
+		InputIgnored:       c.inputIgnored.Load(),
+		Peers:              int(c.peers.Load()),
 		SignalingErrors:    c.signalingErrors.Load(),
 	}
 	if s.FramesEncoded > 0 {
 		s.EncodeMicrosAvg = float64(c.encodeNanos.Load()) / float64(s.FramesEncoded) / 1e3
+	}
+	if id := c.controller.Load(); id != nil {
+		s.Controller = *id
 	}
 	c.mu.Lock()
 	s.Codec = c.codec

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -26,9 +27,12 @@ type statusWriter struct {
 	has      bool
 	codec    string
 	hasCodec bool
-	kick     chan struct{}
-	stop     chan struct{}
-	wg       sync.WaitGroup
+	// peers are the peer lists to write, oldest first: each its own
+	// write, so each change has its lifecycle event (session.peersChange).
+	peers [][]session.Peer
+	kick  chan struct{}
+	stop  chan struct{}
+	wg    sync.WaitGroup
 }
 
 func newStatusWriter(store *session.Store, id string, timeout time.Duration, log *slog.Logger) *statusWriter {
@@ -54,6 +58,21 @@ func (w *statusWriter) setCodec(codec string) {
 	w.wake()
 }
 
+// maxPeerWrites bounds the peer lists waiting to be written; beyond it
+// the oldest go: the record only needs the latest.
+const maxPeerWrites = 32
+
+// setPeers queues the connected peers for the record's peers.
+func (w *statusWriter) setPeers(list []session.Peer) {
+	w.mu.Lock()
+	if len(w.peers) >= maxPeerWrites {
+		w.peers = w.peers[1:]
+	}
+	w.peers = append(w.peers, list)
+	w.mu.Unlock()
+	w.wake()
+}
+
 func (w *statusWriter) wake() {
 	select {
 	case w.kick <- struct{}{}:
@@ -68,34 +87,62 @@ func (w *statusWriter) run() {
 			return
 		case <-w.kick:
 		}
-		w.mu.Lock()
-		msg, has, codec, hasCodec := w.pending, w.has, w.codec, w.hasCodec
-		w.has, w.hasCodec = false, false
-		w.mu.Unlock()
-		if !has && !hasCodec {
-			continue
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
-		connected := msg == msgConnected
-		_, err := w.store.Update(ctx, w.id, func(s *session.Session) error {
-			sameMsg := !has || (s.StatusMessage == msg && s.ClientConnected == connected)
-			sameCodec := !hasCodec || s.Codec == codec
-			if s.Status != session.StatusActive || (sameMsg && sameCodec) {
-				return session.ErrNoChange
+		for w.writeNext() {
+			select {
+			case <-w.stop:
+				return
+			default:
 			}
-			if has {
-				s.StatusMessage, s.ClientConnected = msg, connected
-			}
-			if hasCodec {
-				s.Codec = codec
-			}
-			return nil
-		})
-		cancel()
-		if err != nil && !errors.Is(err, session.ErrEnded) {
-			w.log.Warn("status message", "message", msg, "codec", codec, "err", err)
 		}
 	}
+}
+
+// writeNext writes what is pending: the status message and codec first
+// (client_connected is the event the first frame is timed by), then one
+// peer list. It reports whether it wrote anything.
+func (w *statusWriter) writeNext() bool {
+	w.mu.Lock()
+	msg, has, codec, hasCodec := w.pending, w.has, w.codec, w.hasCodec
+	w.has, w.hasCodec = false, false
+	var peers []session.Peer
+	hasPeers := false
+	if !has && !hasCodec && len(w.peers) > 0 {
+		peers, hasPeers = w.peers[0], true
+		w.peers = w.peers[1:]
+	}
+	w.mu.Unlock()
+	if !has && !hasCodec && !hasPeers {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
+	defer cancel()
+	connected := msg == msgConnected
+	_, err := w.store.Update(ctx, w.id, func(s *session.Session) error {
+		sameMsg := !has || (s.StatusMessage == msg && s.ClientConnected == connected)
+		sameCodec := !hasCodec || s.Codec == codec
+		samePeers := !hasPeers || slices.EqualFunc(s.Peers, peers, samePeer)
+		if s.Status != session.StatusActive || (sameMsg && sameCodec && samePeers) {
+			return session.ErrNoChange
+		}
+		if has {
+			s.StatusMessage, s.ClientConnected = msg, connected
+		}
+		if hasCodec {
+			s.Codec = codec
+		}
+		if hasPeers {
+			s.Peers = peers
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, session.ErrEnded) {
+		w.log.Warn("status message", "message", msg, "codec", codec, "peers", len(peers), "err", err)
+	}
+	return true
+}
+
+func samePeer(a, b session.Peer) bool {
+	return a.ID == b.ID && a.Role == b.Role && a.Owner == b.Owner && a.Codec == b.Codec && a.JoinedAt.Equal(b.JoinedAt)
 }
 
 // close stops the writer; a message not yet written is dropped.

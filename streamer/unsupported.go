@@ -60,3 +60,25 @@ func (n *unsupportedNotifier) check(sink InputSink, typ string) {
 		n.log.Debug("send stream::unsupported", "what", typ, "err", err)
 	}
 }
+
+// whyViewer is what a viewer's first input answers.
+const whyViewer = "you are watching: only the controller's input reaches the app; ask for control"
+
+// viewer tells a viewer, once per connection, that its input is ignored.
+func (n *unsupportedNotifier) viewer(typ string) {
+	const key = "\x00viewer" // no input type: one notice for all of them
+	if n.sent[key] {
+		return
+	}
+	if n.sent == nil {
+		n.sent = map[string]bool{}
+	}
+	n.sent[key] = true
+	msg, err := protocol.EncodeUnsupported(typ, whyViewer)
+	if err == nil {
+		err = n.send(msg)
+	}
+	if err != nil {
+		n.log.Debug("send stream::unsupported", "what", typ, "err", err)
+	}
+}

@@ -132,7 +132,11 @@ func addGatewayFlags(fs *flag.FlagSet) *gateway.Config {
 	fs.DurationVar(&c.WSPingInterval, "ws-ping-interval", c.WSPingInterval, "how often the gateway pings each signaling websocket's client")
 	fs.DurationVar(&c.WSIdleTimeout, "ws-idle-timeout", c.WSIdleTimeout, "how long a signaling websocket may go without a pong or a frame from its client before the gateway closes it (status 4408, \"idle timeout\"); longer than --ws-ping-interval")
 	fs.IntVar(&c.NATSEventSubscriptions, "nats-event-subscriptions", c.NATSEventSubscriptions, "most event subscriptions (events.subscribe over NATS) the NATS clients of one API token hold at once; one more is refused with 429")
-	fs.IntVar(&c.WSMaxPerSession, "ws-max-per-session", c.WSMaxPerSession, "most signaling websockets open at once for one session, counted across every gateway on the same NATS (give them all the same value); one more is refused with 429; 0: no cap")
+	fs.IntVar(&c.WSMaxPerSession, "ws-max-per-session", c.WSMaxPerSession, "most signaling websockets open at once for one session, counted across every gateway on the same NATS (give them all the same value); one more is refused with 429; 0: no cap; peers that follow the session (docs/peers.md) keep theirs open, so above --max-peers")
+	fs.IntVar(&c.MaxShareLinks, "share-links-max", c.MaxShareLinks, "most live share links one session may have (docs/peers.md); one more is refused with 429")
+	fs.DurationVar(&c.ShareLinkTTL, "share-link-ttl", c.ShareLinkTTL, "life of a share link whose create names no expires_in")
+	fs.DurationVar(&c.ShareLinkMaxTTL, "share-link-max-ttl", c.ShareLinkMaxTTL, "longest life a share link may ask for")
+	fs.IntVar(&c.MaxGuestURLs, "guest-urls-max", c.MaxGuestURLs, "most websocket URLs of share-link joins one session keeps at once; one more drops the oldest, whose URL then opens nothing")
 	addAppsFileFlag(fs, &c.Apps)
 	fs.Func("allowed-origins", "origins (scheme://host[:port], comma-separated; wildcards in the host; a lone * allows any) whose pages may call the API and open websockets; empty: the gateway's own origin only", func(v string) error {
 		c.AllowedOrigins = splitList(v)

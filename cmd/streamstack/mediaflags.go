@@ -13,7 +13,8 @@ import (
 // run as and how long it waits for a client. The agent and serve take them too and pass them down to
 // their streamers (passDownEnv).
 var mediaFlags = []string{"app-audio", "app-user", "min-bitrate-kbps", "max-bitrate-kbps",
-	"app-isolation", "container-runtime", "app-uid-base", "app-uid-slots", "client-connect-timeout"}
+	"app-isolation", "container-runtime", "app-uid-base", "app-uid-slots", "client-connect-timeout",
+	"max-peers", "viewer-bitrate-floor-kbps", "viewer-keyframe-interval"}
 
 func addMediaFlags(fs *flag.FlagSet, c *streamer.Config) {
 	fs.BoolVar(&c.AppAudio, "app-audio", c.AppAudio, "give each X11 app a private PulseAudio server (a null sink; pulseaudio must be installed) and stream what it plays; off: the app has no sound server and the audio track is silent")
@@ -27,6 +28,9 @@ func addMediaFlags(fs *flag.FlagSet, c *streamer.Config) {
 	fs.Var(uidBase, "app-uid-base", "first host uid of X11 apps' containers: session slot n maps its container's uids onto base + n*65536 onwards (keep it clear of /etc/subuid ranges)")
 	fs.Var(uidSlots, "app-uid-slots", "uid ranges (65536 uids each) for containers: the most X11 sessions one host runs at once")
 	fs.IntVar(&c.MaxBitrateKbps, "max-bitrate-kbps", c.MaxBitrateKbps, "highest video bitrate the bandwidth estimate may choose; equal to the lowest: a fixed bitrate")
+	fs.IntVar(&c.MaxPeers, "max-peers", c.MaxPeers, "most connections, connecting or connected, one session with allow_viewers takes at once (docs/peers.md); one more gets a signaling error")
+	fs.IntVar(&c.ViewerBitrateFloorKbps, "viewer-bitrate-floor-kbps", c.ViewerBitrateFloorKbps, "lowest a viewer's bandwidth estimate may pull a shared session's bitrate below the controller's (docs/peers.md, Congestion)")
+	fs.DurationVar(&c.ViewerKeyframeInterval, "viewer-keyframe-interval", c.ViewerKeyframeInterval, "least time between keyframes one viewer's loss reports may cause")
 }
 
 // uintFlag is a uint32 setting.

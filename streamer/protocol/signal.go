@@ -34,7 +34,7 @@ const (
 )
 
 // Message is one decoded signaling frame: *Discover, *DiscoverResponse,
-// *Settings, *Offer, *Answer, *Candidate or *Error.
+// *Settings, *Offer, *Answer, *Candidate, *Error, *Control or *Peers.
 type Message interface {
 	// Type is the frame's "type" field.
 	Type() string
@@ -65,6 +65,9 @@ type Settings struct {
 	// PreferredCodecs lists the video codecs the client decodes best, best
 	// first; empty means no preference.
 	PreferredCodecs []string
+	// SessionUpdates asks for session::peers frames (docs/peers.md); the
+	// Anbox SDK does not ask and never gets them.
+	SessionUpdates bool
 }
 
 // Offer carries an SDP offer: the streamer's in API version 2, the
@@ -142,8 +145,9 @@ func (m *Settings) wire() any {
 		EnableVideo      bool     `json:"enable_video"`
 		EnableCamera     bool     `json:"enable_camera"`
 		Video            video    `json:"video"`
+		SessionUpdates   bool     `json:"session_updates,omitempty"`
 	}{TypeSettings, m.APIVersion, nonNil(m.DataChannels), m.EnableSpeaker, m.EnableMicrophone,
-		m.EnableVideo, m.EnableCamera, video{nonNil(m.PreferredCodecs)}}
+		m.EnableVideo, m.EnableCamera, video{nonNil(m.PreferredCodecs)}, m.SessionUpdates}
 }
 
 func (m *Offer) wire() any {
@@ -214,6 +218,15 @@ type signalIn struct {
 	Video            *struct {
 		PreferredDecoderCodecs []string `json:"preferred_decoder_codecs"`
 	} `json:"video"`
+	SessionUpdates bool `json:"session_updates"`
+
+	Action   string     `json:"action"`
+	Peer     string     `json:"peer"`
+	You      string     `json:"you"`
+	Role     string     `json:"role"`
+	Owner    bool       `json:"owner"`
+	Peers    []PeerInfo `json:"peers"`
+	Requests []string   `json:"requests"`
 
 	SDP            *string  `json:"sdp"`
 	DataChannelsV1 []string `json:"dataChannels"`
@@ -271,6 +284,18 @@ func Decode(frame []byte) (Message, error) {
 		return c, nil
 	case TypeError:
 		return &Error{Message: in.Message}, nil
+	case TypeControl:
+		c, err := decodeControl(&in)
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
+	case TypePeers:
+		p, err := decodePeers(&in)
+		if err != nil {
+			return nil, err
+		}
+		return p, nil
 	case "":
 		return nil, fmt.Errorf("%w: no type", ErrMissingField)
 	}
@@ -300,6 +325,7 @@ func decodeSettings(in *signalIn) (*Settings, error) {
 	if in.Video != nil {
 		s.PreferredCodecs = in.Video.PreferredDecoderCodecs
 	}
+	s.SessionUpdates = in.SessionUpdates
 	return s, nil
 }
 
