@@ -209,7 +209,6 @@ func (s *stack) peerStats(t *testing.T, id string) peerStats {
 // reach no app (counted as ignored), and after the viewer asks for control
 // and the owner gives it, they do.
 func TestBrowserViewerAndHandover(t *testing.T) {
-	t.Skip("needs the server side of docs/peers.md (share links, several peers per session), not on main yet")
 	browserTest(t)
 	st := startStack(t, stackOptions{})
 	owner := startBrowser(t)
@@ -227,6 +226,10 @@ func TestBrowserViewerAndHandover(t *testing.T) {
 	if err != nil || u.Query().Get("session") != id || !strings.HasPrefix(u.Fragment, "share=") {
 		t.Fatalf("share link %q (%v) for session %s", link, err, id)
 	}
+	if n := eval[int](owner, `document.querySelectorAll("#share-qr svg").length`); n != 1 {
+		t.Errorf("the share dialog shows %d QR codes", n)
+	}
+	owner.screenshot("browser-peers-share")
 	owner.do(10*time.Second, chromedp.Click(chromedp.ID("share-close")))
 
 	viewer := startBrowser(t)
@@ -258,6 +261,12 @@ func TestBrowserViewerAndHandover(t *testing.T) {
 		t.Fatalf("a viewer's click reached the app: mouse-button %d, was %d", n, before.Inputs["input::mouse-button"])
 	}
 
+	// What a viewer may not do is refused with the streamer's reason, as a
+	// notice; the stream plays on.
+	eval[bool](viewer, `window.streamstack.client.takeControl()`)
+	waitFor[bool](viewer, 10*time.Second, `document.getElementById("notice").textContent.includes("only an owner may take control") &&
+		window.streamstack.state === "connected" && document.getElementById("error").hidden`, peersState)
+
 	// Handover: the viewer asks, the owner gives.
 	viewer.do(10*time.Second, chromedp.Click(chromedp.ID("btn-request")))
 	owner.do(20*time.Second, chromedp.Click(`#grants button.give`))
@@ -279,4 +288,15 @@ func TestBrowserViewerAndHandover(t *testing.T) {
 	waitFor[bool](viewer, 20*time.Second, fmt.Sprintf(`window.streamstack.frames >= %d`, viewerFrames+30), peersState)
 	owner.screenshot("browser-peers-owner")
 	viewer.screenshot("browser-peers-viewer")
+
+	// The owner takes control back; the viewer leaves, and the owner
+	// plays on alone.
+	owner.do(10*time.Second, chromedp.Click(chromedp.ID("btn-take")))
+	waitFor[bool](owner, 20*time.Second, `window.streamstack.role === "controller"`, peersState)
+	waitFor[bool](viewer, 20*time.Second, `window.streamstack.role === "viewer"`, peersState)
+	viewer.do(10*time.Second, chromedp.Click(chromedp.ID("btn-leave")))
+	waitFor[bool](owner, 20*time.Second, `window.streamstack.peers.length === 1 &&
+		document.getElementById("watchers").textContent === "1 person watching"`, peersState)
+	ownerFrames = eval[int](owner, `window.streamstack.frames`)
+	waitFor[bool](owner, 20*time.Second, fmt.Sprintf(`window.streamstack.state === "connected" && window.streamstack.frames >= %d`, ownerFrames+30), peersState)
 }

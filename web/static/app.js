@@ -443,7 +443,7 @@ $("share-create").addEventListener("click", async () => {
       `${location.origin}/?session=${encodeURIComponent(c.sessionId)}#share=${encodeURIComponent(link.token)}`;
     $("share-copy").textContent = "Copy";
     try {
-      $("share-qr").replaceChildren(qrSVG($("share-url").value, 180));
+      $("share-qr").replaceChildren(qrSVG($("share-url").value, 160));
     } catch {
       $("share-qr").replaceChildren(); // a link too long for a QR code: the text is enough
     }
