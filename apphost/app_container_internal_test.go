@@ -19,7 +19,7 @@ import (
 )
 
 // needContainers skips where apps cannot run in containers, saying why.
-func needContainers(t *testing.T) Config {
+func needContainers(t testing.TB) Config {
 	t.Helper()
 	needXvfb(t)
 	if _, err := exec.LookPath("runc"); err != nil {
@@ -147,7 +147,9 @@ func TestX11AppContainerLimits(t *testing.T) {
 
 // An app whose catalogue entry asks for an outbound network has one, with
 // a default route, and still reaches neither the host's loopback nor the
-// cloud metadata address.
+// cloud metadata address. Its network starts beside the display, but the
+// runtime is called to make its container only once the network's filter
+// is in place (a runtime wrapper looks for the filter's table).
 func TestX11AppContainerOutbound(t *testing.T) {
 	cfg := needContainers(t)
 	for _, bin := range []string{"pasta", "nft"} {
@@ -155,6 +157,8 @@ func TestX11AppContainerOutbound(t *testing.T) {
 			t.Skipf("%s not installed (scripts/install-deps.sh installs passt and nftables)", bin)
 		}
 	}
+	runtimeLog := filepath.Join(t.TempDir(), "runtime.log")
+	cfg.ContainerRuntime = filterCheckingRuntime(t, runtimeLog)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -194,4 +198,36 @@ echo done; exec sleep 60`, port)
 		t.Error("the host's loopback listener was reached")
 	default:
 	}
+	if b, err := os.ReadFile(runtimeLog); err != nil || string(b) != "filter-present\n" {
+		t.Errorf("when the runtime was asked to run the container: %q, %v; want the filter present", b, err)
+	}
+}
+
+// filterCheckingRuntime is a runtime (runc, through a wrapper) that
+// writes to log, each time it is asked to run a container, whether the
+// filter table of that container's network uid (its slot's last) exists.
+func filterCheckingRuntime(t *testing.T, log string) string {
+	t.Helper()
+	runc, err := exec.LookPath("runc")
+	if err != nil {
+		t.Skip("runc not installed")
+	}
+	script := fmt.Sprintf(`#!/bin/sh
+b=; prev=
+for a; do [ "$prev" = --bundle ] && b=$a; prev=$a; done
+if [ -n "$b" ]; then
+	base=$(grep -o '"hostID":[0-9]*' "$b/config.json" | head -n 1 | cut -d: -f2)
+	if nft list table inet streamstack_net_$((base + %d)) >/dev/null 2>&1; then
+		echo filter-present >> %q
+	else
+		echo filter-missing >> %q
+	fi
+fi
+exec %q "$@"
+`, container.DefaultSlots().Size-1, log, log, runc)
+	path := filepath.Join(t.TempDir(), "runc-wrapper")
+	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

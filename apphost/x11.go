@@ -78,9 +78,11 @@ const maxAppStderr = 4096
 // Start starts Xvfb at w×h×24, the app inside it, and connects the
 // capture and input. On error nothing is left running.
 //
-// In a container the app's container is started first, gated, so that
-// the runtime's start-up runs while Xvfb and the sound server start (side
-// by side); the gate opens once the display is up.
+// What can start side by side does: Xvfb (the longest, it needs only the
+// cookie) at once, then the sound server and, in a container, the app's
+// container, gated (its network first where it has one), so that the
+// runtime's start-up runs while the display and the sound server start;
+// the gate opens once the display is up.
 func Start(ctx context.Context, cfg Config, app apps.App, w, h int, log *slog.Logger) (_ *Host, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -93,8 +95,12 @@ func Start(ctx context.Context, cfg Config, app apps.App, w, h int, log *slog.Lo
 	a := &Host{log: log, appDone: make(chan struct{}), exited: make(chan struct{}),
 		stopT: cfg.AppStopTimeout, stderr: tailbuf.New(maxAppStderr), closing: make(chan struct{}),
 		touch: -1, pads: newGamepads(cfg.GamepadUinput, cfg.SessionID, log)}
+	// starting are the starts running side by side: Close must not run
+	// before they have set what they started.
+	var starting sync.WaitGroup
 	defer func() {
 		if err != nil {
+			starting.Wait()
 			a.appDoneOnce.Do(func() { close(a.appDone) })
 			a.Close()
 		}
@@ -107,6 +113,11 @@ func Start(ctx context.Context, cfg Config, app apps.App, w, h int, log *slog.Lo
 			return nil, err
 		}
 	}
+	var xvErr, auErr, ctrErr error
+	starting.Go(func() {
+		a.xvfb, xvErr = x11.StartXvfb(ctx, x11.XvfbConfig{Command: cfg.XvfbCommand, Width: w, Height: h, Depth: 24,
+			StartTimeout: cfg.AppStartTimeout, StopTimeout: cfg.AppStopTimeout, Dir: cfg.RuntimeDir, Cookie: cookie})
+	})
 	// The app's user on the host, for its sound server and its cookie.
 	uid, gid := -1, -1
 	switch {
@@ -115,9 +126,15 @@ func Start(ctx context.Context, cfg Config, app apps.App, w, h int, log *slog.Lo
 			return nil, err
 		}
 		uid, gid = a.hostUIDs(app)
-		if err = a.startContainer(ctx, cfg, app, cookie); err != nil {
+		spec, err := a.prepareContainer(cfg, app, cookie)
+		if err != nil {
 			return nil, fmt.Errorf("apphost: start %s: %w", app.Name, err)
 		}
+		starting.Go(func() {
+			if err := a.startContainer(ctx, cfg, app, spec); err != nil {
+				ctrErr = fmt.Errorf("apphost: start %s: %w", app.Name, err)
+			}
+		})
 	case app.User != "":
 		u, err := lookupUser(app.User)
 		if err != nil {
@@ -126,17 +143,11 @@ func Start(ctx context.Context, cfg Config, app apps.App, w, h int, log *slog.Lo
 		uid, _ = strconv.Atoi(u.Uid)
 		gid, _ = strconv.Atoi(u.Gid)
 	}
-	var xvErr, auErr error
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		a.xvfb, xvErr = x11.StartXvfb(ctx, x11.XvfbConfig{Command: cfg.XvfbCommand, Width: w, Height: h, Depth: 24,
-			StartTimeout: cfg.AppStartTimeout, StopTimeout: cfg.AppStopTimeout, Dir: cfg.RuntimeDir, Cookie: cookie})
-	})
 	if cfg.AppAudio {
-		wg.Go(func() { a.audio, auErr = startAppAudio(ctx, cfg, uid, gid, a.pulseSocketDir(), log) })
+		starting.Go(func() { a.audio, auErr = startAppAudio(ctx, cfg, uid, gid, a.pulseSocketDir(), log) })
 	}
-	wg.Wait()
-	if err = errors.Join(xvErr, auErr); err != nil {
+	starting.Wait()
+	if err = errors.Join(xvErr, auErr, ctrErr); err != nil {
 		return nil, err
 	}
 	xv := a.xvfb

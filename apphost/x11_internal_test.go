@@ -18,7 +18,7 @@ import (
 	"github.com/streamstack/streamstack/internal/yuv"
 )
 
-func needXvfb(t *testing.T) {
+func needXvfb(t testing.TB) {
 	t.Helper()
 	if _, err := exec.LookPath("Xvfb"); err != nil {
 		t.Fatal("Xvfb is not installed: scripts/install-deps.sh installs it")

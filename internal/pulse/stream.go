@@ -1,24 +1,7 @@
 package pulse
 
-/*
-#cgo pkg-config: libpulse-simple
-#include <stdlib.h>
-#include <pulse/simple.h>
-#include <pulse/error.h>
-
-static pa_simple *ss_open(const char *server, int record, const char *dev, int rate, int channels,
-		unsigned int frag, int *err) {
-	pa_sample_spec spec = { .format = PA_SAMPLE_S16LE, .rate = rate, .channels = channels };
-	pa_buffer_attr attr;
-	attr.maxlength = (uint32_t)-1;
-	attr.tlength = record ? (uint32_t)-1 : frag;
-	attr.prebuf = record ? (uint32_t)-1 : 0;
-	attr.minreq = (uint32_t)-1;
-	attr.fragsize = record ? frag : (uint32_t)-1;
-	return pa_simple_new(server, "streamstack", record ? PA_STREAM_RECORD : PA_STREAM_PLAYBACK, dev,
-		record ? "capture" : "playback", &spec, NULL, &attr, err);
-}
-*/
+// #include <stdlib.h>
+// #include "shim.h"
 import "C"
 
 import (
@@ -64,6 +47,9 @@ type stream struct {
 }
 
 func open(cfg StreamConfig, record bool) (stream, error) {
+	if err := lib.load(); err != nil {
+		return stream{}, err
+	}
 	cfg.defaults()
 	var server, dev *C.char
 	if cfg.Server != "" {
@@ -80,21 +66,21 @@ func open(cfg StreamConfig, record bool) (stream, error) {
 	}
 	frag := C.uint(int64(cfg.Fragment) * int64(cfg.Rate) / int64(time.Second) * int64(cfg.Channels) * 2)
 	var cerr C.int
-	s := C.ss_open(server, rec, dev, C.int(cfg.Rate), C.int(cfg.Channels), frag, &cerr)
+	s := C.ss_pulse_open(server, rec, dev, C.int(cfg.Rate), C.int(cfg.Channels), frag, &cerr)
 	if s == nil {
 		return stream{}, fmt.Errorf("%w: open %s: %s", ErrStream, cfg.Server, paError(cerr))
 	}
 	return stream{s: s, channels: cfg.Channels}, nil
 }
 
-func paError(code C.int) string { return C.GoString(C.pa_strerror(code)) }
+func paError(code C.int) string { return C.GoString(C.ss_pulse_strerror(code)) }
 
 func (s *stream) latency() (time.Duration, error) {
 	if s.s == nil {
 		return 0, ErrClosed
 	}
 	var cerr C.int
-	us := C.pa_simple_get_latency(s.s, &cerr)
+	us := C.ss_pulse_latency(s.s, &cerr)
 	if us == C.pa_usec_t(^uint64(0)) {
 		return 0, fmt.Errorf("%w: latency: %s", ErrStream, paError(cerr))
 	}
@@ -103,7 +89,7 @@ func (s *stream) latency() (time.Duration, error) {
 
 func (s *stream) close() {
 	if s.s != nil {
-		C.pa_simple_free(s.s)
+		C.ss_pulse_free(s.s)
 		s.s = nil
 	}
 }
@@ -132,7 +118,7 @@ func (r *Recorder) Read(pcm []int16) error {
 		return nil
 	}
 	var cerr C.int
-	if C.pa_simple_read(r.st.s, unsafe.Pointer(&pcm[0]), C.size_t(len(pcm)*2), &cerr) < 0 {
+	if C.ss_pulse_read(r.st.s, unsafe.Pointer(&pcm[0]), C.size_t(len(pcm)*2), &cerr) < 0 {
 		return fmt.Errorf("%w: read: %s", ErrStream, paError(cerr))
 	}
 	return nil
@@ -171,7 +157,7 @@ func (p *Player) Write(pcm []int16) error {
 		return nil
 	}
 	var cerr C.int
-	if C.pa_simple_write(p.st.s, unsafe.Pointer(&pcm[0]), C.size_t(len(pcm)*2), &cerr) < 0 {
+	if C.ss_pulse_write(p.st.s, unsafe.Pointer(&pcm[0]), C.size_t(len(pcm)*2), &cerr) < 0 {
 		return fmt.Errorf("%w: write: %s", ErrStream, paError(cerr))
 	}
 	return nil
@@ -183,7 +169,7 @@ func (p *Player) Drain() error {
 		return ErrClosed
 	}
 	var cerr C.int
-	if C.pa_simple_drain(p.st.s, &cerr) < 0 {
+	if C.ss_pulse_drain(p.st.s, &cerr) < 0 {
 		return fmt.Errorf("%w: drain: %s", ErrStream, paError(cerr))
 	}
 	return nil
