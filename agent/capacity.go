@@ -14,12 +14,16 @@ import (
 
 	"github.com/streamstack/streamstack/apps"
 	"github.com/streamstack/streamstack/fleet"
+	"github.com/streamstack/streamstack/session"
 )
 
 // reservation is what one session holds on this agent.
 type reservation struct {
 	pool string
 	cost float64
+	// viewers is what the session's peers beyond the first add
+	// (Config.ViewerUnits), on the same pool.
+	viewers float64
 }
 
 // reserve decides a request under the agent's lock and, when it places
@@ -109,7 +113,7 @@ func (a *Agent) release(id string) {
 	}
 	for i := range a.pools {
 		if a.pools[i].Name == p.res.pool {
-			a.pools[i].used = max(0, a.pools[i].used-p.res.cost)
+			a.pools[i].used = max(0, a.pools[i].used-p.res.cost-p.res.viewers)
 		}
 	}
 	delete(a.running, id)
@@ -311,4 +315,31 @@ func memTotalMB(r io.Reader) (int, error) {
 		return 0, fmt.Errorf("meminfo: %w", err)
 	}
 	return 0, errors.New("meminfo: no MemTotal")
+}
+
+// peersChanged follows a session's connected peers (the record's peers,
+// seen by the watch every streamer's session has, see enforceStop): each
+// beyond the first holds Config.ViewerUnits of the session's screen on
+// its pool. Peers joining may overcommit the pool, as a fallback may: the
+// session runs already; decide admits nothing more there until it drains.
+func (a *Agent) peersChanged(s *session.Session) {
+	extra := a.cfg.ViewerUnits * SessionUnits(s.Screen) * float64(max(0, len(s.Peers)-1))
+	a.mu.Lock()
+	p, ok := a.running[s.ID]
+	if !ok || p.res.viewers == extra {
+		a.mu.Unlock()
+		return
+	}
+	for i := range a.pools {
+		if a.pools[i].Name == p.res.pool {
+			a.pools[i].used = max(0, a.pools[i].used+extra-p.res.viewers)
+		}
+	}
+	p.res.viewers = extra
+	a.mu.Unlock()
+	a.log.Debug("session peers", "session", s.ID, "peers", len(s.Peers), "viewer_units", extra)
+	select {
+	case a.beatNow <- struct{}{}:
+	default:
+	}
 }

@@ -40,6 +40,13 @@ type Config struct {
 	// Zero: measured at start by a short calibration encode per codec
 	// (encoders.Calibrate), less Headroom.
 	UnitsPerCore float64
+	// ViewerUnits is what each peer of a session beyond its first costs, in
+	// units of a 720p30 stream's encode, scaled by the session's screen
+	// like the session itself (docs/peers.md): the peers share one encode,
+	// each adds its packets' sending and encryption. It is added to the
+	// session's pool while the peers are connected, so a host full of
+	// watched sessions admits fewer new ones.
+	ViewerUnits float64
 	// Headroom is the share of the calibrated software capacity left for
 	// capture, packetization and the applications themselves (0.5: half).
 	Headroom float64
@@ -196,6 +203,7 @@ func DefaultConfig() Config {
 		Region:            "local",
 		MaxSessions:       16,
 		Headroom:          0.5,
+		ViewerUnits:       0.05,
 		HardwareWait:      2 * time.Second,
 		PlacementTimeout:  30 * time.Second,
 		PullExpiry:        5 * time.Second,
@@ -276,6 +284,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: max sessions must be positive", ErrConfig)
 	case c.Cores <= 0 || c.UnitsPerCore < 0:
 		return fmt.Errorf("%w: cores must be positive and units per core not negative", ErrConfig)
+	case c.ViewerUnits < 0 || c.ViewerUnits > 1:
+		return fmt.Errorf("%w: viewer units %v must be in [0, 1]", ErrConfig, c.ViewerUnits)
 	case c.Headroom < 0 || c.Headroom >= 1:
 		return fmt.Errorf("%w: headroom %v must be in [0, 1)", ErrConfig, c.Headroom)
 	case c.HardwareWait < 0 || c.ReprobeInterval < 0:

@@ -45,7 +45,7 @@ func (a *Agent) encoderFellBack(s *session.Session) {
 		pl := &a.pools[i]
 		switch pl.Name {
 		case old.pool:
-			pl.used = max(0, pl.used-old.cost)
+			pl.used = max(0, pl.used-old.cost-old.viewers)
 			pl.failures++
 			if !pl.degraded {
 				pl.degraded, pl.degradedAt = true, now
@@ -54,10 +54,10 @@ func (a *Agent) encoderFellBack(s *session.Session) {
 			if c, ok := pl.cost(need{units: units, codecs: []string{fb.Codec}}, a.cfg.CodecCost); ok {
 				cost, priced = c, true
 			}
-			pl.used += cost
+			pl.used += cost + old.viewers
 		}
 	}
-	p.res = reservation{pool: fb.ToPool, cost: cost}
+	p.res = reservation{pool: fb.ToPool, cost: cost, viewers: old.viewers}
 	if a.fallbacks == nil {
 		a.fallbacks = map[fallbackKey]float64{}
 	}

@@ -54,7 +54,7 @@ func TestFallbackMovesReservationAccounting(t *testing.T) {
 		}
 	}
 	a.encoderFellBack(fellBack("s1", 1))
-	if cpu, nv := used(); cpu != 1.5 || nv != 2 || a.running["s1"].res != (reservation{encoders.PoolCPU, 1.5}) {
+	if cpu, nv := used(); cpu != 1.5 || nv != 2 || a.running["s1"].res != (reservation{pool: encoders.PoolCPU, cost: 1.5}) {
 		t.Fatalf("after one fallback: cpu %v nvenc %v, s1 %+v", cpu, nv, a.running["s1"].res)
 	}
 	a.encoderFellBack(fellBack("s1", 1)) // the watch sees the record again

@@ -175,7 +175,7 @@ func TestPlacementProperties(t *testing.T) {
 				} else {
 					outcomes["software on "+a.cfg.ID]++
 				}
-				live[id] = held{ai, reservation{c.pool, c.cost}}
+				live[id] = held{ai, reservation{pool: c.pool, cost: c.cost}}
 				if slices.Equal(n.codecs, h264) && a.cfg.ID == "sw" {
 					t.Fatalf("round %d: H.264 session on the VP8-only agent", round)
 				}

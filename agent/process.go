@@ -352,6 +352,7 @@ func (a *Agent) enforceStop(ctx context.Context, id string, p *streamerProc) {
 		if s.EncoderFallback != nil {
 			a.encoderFellBack(s)
 		}
+		a.peersChanged(s)
 		if s.Status == session.StatusTerminating || s.Status.Ended() {
 			a.terminate(p)
 			return

@@ -74,6 +74,7 @@ func addAgentFlags(fs *flag.FlagSet) *agent.Config {
 	fs.Float64Var(&c.AppCPU, "app-cpu", c.AppCPU, "CPU cores the X11 apps of the agent's sessions may have in total (the sum of their containers' cpu limits); a session whose app does not fit waits for room; 0: all the host's cores")
 	fs.IntVar(&c.AppMemoryMB, "app-memory-mb", c.AppMemoryMB, "memory in MiB the X11 apps of the agent's sessions may have in total (the sum of their containers' memory_mb limits); 0: the host's MemTotal less the larger of 512 MiB and a tenth")
 	fs.Float64Var(&c.UnitsPerCore, "units-per-core", c.UnitsPerCore, "software encoder capacity per core for every codec, in 720p30 streams, used as is; 0: measured at start by a calibration encode per codec, less --headroom")
+	fs.Float64Var(&c.ViewerUnits, "viewer-units", c.ViewerUnits, "capacity each peer of a session beyond its first holds, in 720p30 encodes scaled by the session's screen (docs/peers.md): the peers share the encode, each adds its sending")
 	addEncoderFlags(fs, &c)
 	fs.DurationVar(&c.PlacementTimeout, "placement-timeout", c.PlacementTimeout, "how long a session waits for capacity before it ends with reason \"no capacity\"")
 	fs.DurationVar(&c.AckWait, "placement-ack-wait", c.AckWait, "how long a placement request an agent took may go unacknowledged before another agent is offered it (the agent says it is in progress while it works on one, so only a dead agent loses it); under --placement-timeout; 0: a sixth of --placement-timeout")

@@ -3,6 +3,7 @@ package benchmark
 import (
 	"path/filepath"
 	"slices"
+	"time"
 )
 
 // IsStreamerProcess reports whether a command line is one the agent
@@ -24,3 +25,8 @@ func isCommand(exe string) func(cmdline []string) bool {
 	base := filepath.Base(exe)
 	return func(cmdline []string) bool { return len(cmdline) > 0 && filepath.Base(cmdline[0]) == base }
 }
+
+// StreamersCPU is the CPU time, user and system, of this process's running
+// streamer children (IsStreamerProcess), from /proc: 10 ms resolution, so
+// read it over windows of seconds.
+func StreamersCPU() time.Duration { return childrenCPU(IsStreamerProcess) }
