@@ -239,6 +239,11 @@ func TestBrowserViewerAndHandover(t *testing.T) {
 	waitFor[bool](owner, 20*time.Second, `window.streamstack.peers.length === 2 &&
 		document.getElementById("watchers").textContent === "2 people watching"`, peersState)
 	ownerFrames := eval[int](owner, `window.streamstack.frames`)
+	// The issue's figure: a viewer's join (connect() called) to its first
+	// frame shown, while another peer streams.
+	t.Logf("first frame after connect: viewer through a share link %.0f ms, the owner who created the session %.0f ms",
+		eval[float64](viewer, `window.streamstack.client.firstFrame.sinceConnectMs`),
+		eval[float64](owner, `window.streamstack.client.firstFrame.sinceConnectMs`))
 
 	// The viewer's clicks are ignored, and said to be.
 	click := func(b *browser) {
