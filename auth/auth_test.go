@@ -90,6 +90,47 @@ func FuzzVerifySession(f *testing.F) {
 	})
 }
 
+// A share token is a session token only the share check accepts: it
+// names its link, refuses another session and says when it expired; any
+// other session token or garbage is no share token.
+func TestShareTokens(t *testing.T) {
+	tok, _ := auth.NewWithKey([]byte("0123456789abcdef0123456789abcdef"))
+	now := time.Now()
+	share := tok.ShareToken("s1", "sh-1", now.Add(time.Hour))
+	if id, err := tok.VerifyShare(share, "s1", now); err != nil || id != "sh-1" {
+		t.Fatalf("share token: %q %v", id, err)
+	}
+	if _, err := tok.VerifyShare(share, "s2", now); !errors.Is(err, auth.ErrWrongSession) {
+		t.Fatalf("another session: %v", err)
+	}
+	if _, err := tok.VerifyShare(share, "s1", now.Add(2*time.Hour)); !errors.Is(err, auth.ErrExpired) || !errors.Is(err, auth.ErrUnauthorized) {
+		t.Fatalf("expired: %v", err)
+	}
+	socket := tok.SessionToken("s1", "tok-1", now.Add(time.Hour))
+	for _, notShare := range []string{socket, "", "garbage", share + "x"} {
+		if _, err := tok.VerifyShare(notShare, "s1", now); !errors.Is(err, auth.ErrNotShare) {
+			t.Errorf("%q: %v, want ErrNotShare", notShare, err)
+		}
+	}
+	// A share token opens no websocket: its id is no record's socket token.
+	if id, err := tok.VerifySession(share, "s1", now); err != nil || id != auth.SharePrefix+"sh-1" {
+		t.Fatalf("as a session token: %q %v", id, err)
+	}
+}
+
+func FuzzVerifyShare(f *testing.F) {
+	tok, _ := auth.NewWithKey([]byte("0123456789abcdef0123456789abcdef"))
+	f.Add(tok.ShareToken("s1", "sh-1", time.Unix(4102444800, 0)))
+	f.Add("")
+	f.Add("c2hhcmUt.x")
+	f.Fuzz(func(t *testing.T, token string) {
+		id, err := tok.VerifyShare(token, "s1", time.Now())
+		if err == nil && id == "" {
+			t.Fatalf("%q accepted without a link id", token)
+		}
+	})
+}
+
 // A scoped token says its scope; one past its lifetime is refused; a bad
 // scope or lifetime is refused at creation; a token with no scope stored
 // (from before scopes) is admin.

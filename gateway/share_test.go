@@ -134,3 +134,48 @@ func TestShareLinkLimits(t *testing.T) {
 		t.Fatalf("link id %q", a.ID)
 	}
 }
+
+// Over NATS: share, shares and unshare as over HTTP, and a join with a
+// share token opens a signaling connection of the link's role.
+func TestServiceShareLinks(t *testing.T) {
+	g := newTestGW(t)
+	_, env := g.request("create", `{"app":"test-pattern","joinable":true,"allow_viewers":true}`)
+	id := env["metadata"].(map[string]any)["id"].(string)
+	_, env = g.request("share", `{"id":"`+id+`","role":"viewer","max_uses":1}`)
+	if env["status"] != "success" {
+		t.Fatalf("share: %v", env)
+	}
+	meta := env["metadata"].(map[string]any)
+	token, shareID := meta["token"].(string), meta["id"].(string)
+	if token == "" || meta["role"] != session.RoleViewer {
+		t.Fatalf("share: %v", meta)
+	}
+	_, env = g.request("join", `{"id":"`+id+`","share":"`+token+`"}`)
+	sig, _ := env["metadata"].(map[string]any)["signaling"].(map[string]any)
+	conn, _ := sig["conn_id"].(string)
+	if session.ConnGrant(conn) != session.RoleViewer {
+		t.Fatalf("join with a viewer link: %v", env)
+	}
+	msg, env := g.request("join", `{"id":"`+id+`","share":"`+token+`"}`)
+	if msg.Header.Get("Nats-Service-Error-Code") != "403" {
+		t.Fatalf("second use: %v", env)
+	}
+	_, env = g.request("join", `{"id":"`+id+`","share":"not-a-share-token"}`)
+	if env["status_code"] != float64(401) {
+		t.Fatalf("join with garbage share: %v", env)
+	}
+	_, env = g.request("shares", `{"id":"`+id+`"}`)
+	if list := env["metadata"].([]any); len(list) != 1 || list[0].(map[string]any)["token"] != nil {
+		t.Fatalf("shares: %v", env)
+	}
+	_, env = g.request("unshare", `{"id":"`+id+`","share":"`+shareID+`"}`)
+	if env["metadata"].(map[string]any)["revoked_at"] == nil {
+		t.Fatalf("unshare: %v", env)
+	}
+	// The owner's join over NATS is an owner's connection.
+	_, env = g.request("join", `{"id":"`+id+`"}`)
+	sig, _ = env["metadata"].(map[string]any)["signaling"].(map[string]any)
+	if conn, _ := sig["conn_id"].(string); session.ConnGrant(conn) != session.RoleOwner || conn[:2] != "o-" {
+		t.Fatalf("owner's join: %v", env)
+	}
+}

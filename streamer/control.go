@@ -158,6 +158,7 @@ func (s *server) peerList() []session.Peer {
 func (s *server) peersChanged() {
 	list := s.peerList()
 	s.stats.peers.Store(int64(len(list)))
+	s.watchNetwork(list)
 	s.status.setPeers(list)
 	info := make([]protocol.PeerInfo, len(list))
 	for i, p := range list {
@@ -171,4 +172,24 @@ func (s *server) peersChanged() {
 		s.send(p.ID, &protocol.Peers{You: p.ID, Role: p.Role, Owner: p.Owner, Peers: info,
 			Requests: slices.Clone(s.requests)})
 	}
+}
+
+// watchNetwork points the stats' RTT, loss and jitter at the controller's
+// connection, or the oldest peer's when nobody controls.
+func (s *server) watchNetwork(list []session.Peer) {
+	var target *peer
+	if c := s.controller(); c != nil {
+		target = c
+	} else if len(list) > 0 {
+		target = s.conns[list[0].ID]
+	}
+	if target == s.watched {
+		return
+	}
+	s.watched = target
+	if target == nil {
+		s.stats.watchNetwork(nil, nil)
+		return
+	}
+	s.stats.watchNetwork(target.pc, target.netStats)
 }

@@ -350,7 +350,6 @@ func (s *server) peerConnected(p *peer) {
 	}
 	s.estimates()
 	if first {
-		s.stats.watchNetwork(p.pc, p.netStats)
 		s.media.start(p.codec, s.bwe)
 		s.status.set(msgConnected)
 	} else {
@@ -440,7 +439,6 @@ func (s *server) dropPeer(p *peer) {
 		if s.streaming() == 0 {
 			s.media.stop()
 			s.stats.connected.Store(false)
-			s.stats.watchNetwork(nil, nil)
 			for _, n := range s.conns {
 				if n.codec != "" && !s.rec.AllowViewers {
 					s.media.prepare(n.codec)

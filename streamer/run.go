@@ -227,7 +227,9 @@ type server struct {
 	// requests are the connections that asked for control, in order.
 	requests []string
 	// bwe is the bitrate policy over the connected peers' estimates.
-	bwe     *groupEstimate
+	bwe *groupEstimate
+	// watched is the peer whose network the stats report (watchNetwork).
+	watched *peer
 	retired map[string]bool
 	order   []string // retired ids, oldest first
 	closing sync.WaitGroup
