@@ -305,3 +305,51 @@ func TestBrowserViewerAndHandover(t *testing.T) {
 	ownerFrames = eval[int](owner, `window.streamstack.frames`)
 	waitFor[bool](owner, 20*time.Second, fmt.Sprintf(`window.streamstack.state === "connected" && window.streamstack.frames >= %d`, ownerFrames+30), peersState)
 }
+
+// TestBrowserShareViewerReconnects: a viewer that joined through a link
+// with two uses loses its connection and joins again through the same
+// link (no API token, the link's second use); losing it once more, the
+// link is used up and the page says so. The owner, who made the link with
+// the SDK's createShare and reads its uses with listShares, plays on.
+func TestBrowserShareViewerReconnects(t *testing.T) {
+	browserTest(t)
+	st := startStack(t, stackOptions{})
+	owner := startBrowser(t)
+	st.playInBrowser(t, owner, url.Values{"autostart": {"1"}, "joinable": {"1"}, "viewers": {"1"}}, 10)
+	link := eval[string](owner, `window.streamstack.client.createShare({role: "viewer", maxUses: 2}).then((l) => l.url)`)
+	u, err := url.Parse(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	viewer := startBrowser(t)
+	viewer.addInitScript(wireRecorder)
+	viewer.navigate(st.baseURL + "/?" + u.RawQuery + "#" + u.Fragment)
+	waitFor[bool](viewer, 30*time.Second, `window.streamstack.frames >= 10 && window.streamstack.role === "viewer"`, peersState)
+	eval[bool](viewer, `window.__reconnects = 0, window.streamstack.client.on("reconnecting", () => window.__reconnects++), true`)
+
+	// Closing the control channel is a lost connection to the SDK.
+	eval[bool](viewer, `window.streamstack.client._control.close(), true`)
+	waitFor[bool](viewer, 30*time.Second, `window.__reconnects >= 1 && window.streamstack.state === "connected" &&
+		window.streamstack.role === "viewer"`, peersState)
+	frames := eval[int](viewer, `window.streamstack.client.framesRendered`)
+	waitFor[bool](viewer, 30*time.Second, fmt.Sprintf(`window.streamstack.client.framesRendered >= %d`, frames+10), peersState)
+	uses := eval[[]map[string]any](owner, `window.streamstack.client.listShares()`)
+	if len(uses) != 1 || uses[0]["uses"] != float64(2) || uses[0]["token"] != nil {
+		t.Fatalf("links after the reconnect: %v", uses)
+	}
+
+	// Once more: the link is used up.
+	eval[bool](viewer, `window.streamstack.client._control.close(), true`)
+	got := waitFor[string](viewer, 60*time.Second, `!document.getElementById("error").hidden && window.streamstack.error?.message`, peersState)
+	if !strings.Contains(got, "share link used up") || eval[string](viewer, `window.streamstack.error.code`) != "forbidden" {
+		t.Fatalf("viewer's error after the link's last use: %q", got)
+	}
+	// Every call of the viewer's page went with the link's token.
+	if bad := eval[[]string](viewer, `window.__wire.filter((e) => e.dir === "fetch" && !JSON.parse(e.data).authorization.startsWith("Bearer "))
+		.map((e) => e.data)`); len(bad) != 0 {
+		t.Fatalf("calls without the share token: %v", bad)
+	}
+	frames = eval[int](owner, `window.streamstack.frames`)
+	waitFor[bool](owner, 20*time.Second, fmt.Sprintf(`window.streamstack.state === "connected" && window.streamstack.frames >= %d`, frames+30), peersState)
+}
