@@ -3,6 +3,8 @@ package integration
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -304,6 +306,28 @@ func TestBrowserViewerAndHandover(t *testing.T) {
 		document.getElementById("watchers").textContent === "1 person watching"`, peersState)
 	ownerFrames = eval[int](owner, `window.streamstack.frames`)
 	waitFor[bool](owner, 20*time.Second, fmt.Sprintf(`window.streamstack.state === "connected" && window.streamstack.frames >= %d`, ownerFrames+30), peersState)
+
+	// The owner revokes the link in the share dialog; a join through it is
+	// refused with that reason.
+	owner.do(10*time.Second, chromedp.Click(chromedp.ID("btn-share")))
+	owner.do(20*time.Second, chromedp.Click(`#share-list button[data-share]`))
+	waitFor[bool](owner, 20*time.Second, `[...document.querySelectorAll("#share-list li")].some((li) => li.textContent.includes("(revoked)"))`,
+		`document.getElementById("share-list").textContent + " " + document.getElementById("share-error").textContent`)
+	share := strings.TrimPrefix(u.Fragment, "share=")
+	req, err := http.NewRequest(http.MethodPost, st.baseURL+"/1.0/sessions/"+id+"/join", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+share)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), "share link revoked") {
+		t.Fatalf("join through a revoked link: %d %s", resp.StatusCode, body)
+	}
 }
 
 // TestBrowserShareViewerReconnects: a viewer that joined through a link
