@@ -2,6 +2,7 @@ package streamer
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/pion/interceptor/pkg/cc"
 )
@@ -27,7 +28,13 @@ type groupEstimate struct {
 	mu         sync.Mutex
 	controller cc.BandwidthEstimator
 	viewers    []cc.BandwidthEstimator
+	// lowBps is the lowest viewer estimate the last read saw, for stats.
+	lowBps atomic.Int64
 }
+
+// lowestViewerKbps is the lowest viewer's estimate at the last read; 0
+// without viewers.
+func (g *groupEstimate) lowestViewerKbps() int { return int(g.lowBps.Load() / 1000) }
 
 func newGroupEstimate(floorKbps int) *groupEstimate {
 	return &groupEstimate{floorBps: floorKbps * 1000}
@@ -62,6 +69,7 @@ func (g *groupEstimate) GetTargetBitrate() int {
 			low = t
 		}
 	}
+	g.lowBps.Store(int64(low))
 	return groupTarget(ctl, low, g.floorBps)
 }
 

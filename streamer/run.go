@@ -410,6 +410,7 @@ func (s *server) snapshot() Stats {
 	st := s.stats.snapshot()
 	st.SessionID = s.cfg.SessionID
 	st.Width, st.Height, st.FPS = s.width, s.height, s.fps
+	st.ViewerEstimateKbps = s.bwe.lowestViewerKbps()
 	s.stats.addNetwork(&st)
 	return st
 }

@@ -39,6 +39,10 @@ type Stats struct {
 	// estimate it follows.
 	BitrateKbps  int `json:"bitrate_kbps"`
 	EstimateKbps int `json:"estimate_kbps"`
+	// ViewerEstimateKbps is the lowest viewer's bandwidth estimate, which
+	// the bitrate follows only down to Config.ViewerBitrateFloorKbps
+	// (docs/peers.md); 0 without viewers.
+	ViewerEstimateKbps int `json:"viewer_estimate_kbps,omitempty"`
 	// EncodeMicrosAvg and EncodeMicrosMax cover draw + encode of a frame.
 	EncodeMicrosAvg  float64 `json:"encode_us_avg"`
 	EncodeMicrosMax  float64 `json:"encode_us_max"`

@@ -16,6 +16,7 @@ import (
 
 type probeFlags struct {
 	url, token, app, sessionID string
+	share                      string
 	width, height, fps         int
 	duration                   time.Duration
 	joinable, keep             bool
@@ -29,6 +30,7 @@ func newProbeFlags(fs *flag.FlagSet) *probeFlags {
 	fs.StringVar(&f.token, "token", "", "API token")
 	fs.StringVar(&f.app, "app", "test-pattern", "application to start")
 	fs.StringVar(&f.sessionID, "session-id", "", "join this session instead of creating one")
+	fs.StringVar(&f.share, "share", "", "join --session-id through a share link's token instead of with --token (docs/peers.md); give it as STREAMSTACK_SHARE: a command line is readable by every user of the host")
 	fs.IntVar(&f.width, "width", 1280, "screen width")
 	fs.IntVar(&f.height, "height", 720, "screen height")
 	fs.IntVar(&f.fps, "fps", 30, "frames per second")
@@ -48,6 +50,12 @@ func runProbe(ctx context.Context, args []string) error {
 	f := newProbeFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if f.share != "" {
+		if f.sessionID == "" {
+			return errors.New("--share needs --session-id: a share link joins its session")
+		}
+		f.token = f.share // join takes a link's token where it takes an API token
 	}
 	if f.token == "" {
 		return errors.New("--token (or STREAMSTACK_TOKEN) is required")
