@@ -212,7 +212,7 @@ func (s *Server) serviceJoin(ctx context.Context, caller auth.Info, _ []string, 
 		if err != nil {
 			return nil, err
 		}
-		return s.withSignalingAs(ctx, caller, SessionWithURL{Session: sess,
+		return s.withSignalingAs(ctx, caller, SessionWithURL{Session: guestView(sess),
 			URL: s.guestURL(s.publicBase, sess.ID, guest), StunServers: s.stunServers(sess.ID)}, guest.Role)
 	}
 	if caller.Scoped() == auth.ScopeRead {

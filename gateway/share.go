@@ -270,7 +270,7 @@ func (s *Server) handleShareJoin(w http.ResponseWriter, r *http.Request, shareID
 	if base == "" {
 		base = s.requestBase(r)
 	}
-	writeSync(w, http.StatusOK, SessionWithURL{Session: sess, URL: s.guestURL(base, sess.ID, guest),
+	writeSync(w, http.StatusOK, SessionWithURL{Session: guestView(sess), URL: s.guestURL(base, sess.ID, guest),
 		StunServers: s.stunServers(sess.ID)})
 }
 
@@ -303,6 +303,16 @@ func (s *Server) joinShare(ctx context.Context, id, shareID string) (*session.Se
 	}
 	s.log.Info("session joined through a share link", "session", id, "share", shareID, "role", guest.Role)
 	return sess, &guest, nil
+}
+
+// guestView is the record as a share link's joiner sees it: what a client
+// needs to stream (screen, status, peers, codec), without what only the
+// session's owner may know: the API token that created it, its links,
+// and the ids of the owner's and other guests' websocket tokens.
+func guestView(sess *session.Session) *session.Session {
+	v := *sess
+	v.CreatedBy, v.Socket, v.Guests, v.Shares = "", nil, nil, nil
+	return &v
 }
 
 // guestURL is the websocket URL of guest token t.

@@ -43,6 +43,12 @@ func TestShareLinkJoinsOnceWithItsRole(t *testing.T) {
 	if joined.URL == "" || joined.URL == s.URL {
 		t.Fatalf("join through a link answered URL %q", joined.URL)
 	}
+	// The joiner sees what it needs to stream, not the owner's secrets'
+	// names: the creating token, the links, the socket token ids.
+	if joined.CreatedBy != "" || joined.Socket != nil || len(joined.Guests) != 0 || len(joined.Shares) != 0 {
+		t.Fatalf("a link's joiner saw created_by %q, socket %v, guests %v, shares %v",
+			joined.CreatedBy, joined.Socket, joined.Guests, joined.Shares)
+	}
 	side := g.streamer(s.ID)
 	c := g.dial(joined.URL)
 	writeFrame(t, c, `{"type":"discover"}`)
