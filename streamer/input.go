@@ -13,6 +13,14 @@ type InputSink interface {
 	HandleInput(ev protocol.Input)
 }
 
+// CapabilityReporter is an InputSink (an X11 app's host) that serves some
+// of the features a client may use beyond input (protocol.Capability*,
+// issue 18): resp:discover lists what it answers, so a client knows what
+// it may use. Sinks that do not implement it serve none.
+type CapabilityReporter interface {
+	Capabilities() []string
+}
+
 // PatternSink shows the pointer in the test pattern: mouse and touch move
 // it, buttons and touches colour it.
 type PatternSink struct {

@@ -39,7 +39,7 @@ func (s *server) handleFrame(f frame) {
 		s.send(connID, &protocol.DiscoverResponse{
 			MaxAPIVersion: protocol.MaxAPIVersion,
 			FPS:           s.fps,
-			Capabilities:  []string{},
+			Capabilities:  s.capabilities(),
 			Codecs:        codecNames(s.offerable()),
 		})
 	case *protocol.Control:
@@ -89,6 +89,17 @@ func (s *server) onSettings(p *peer, m *protocol.Settings) {
 		s.signalError(p.connID, "cannot make an offer: "+err.Error())
 		s.dropPeer(p)
 	}
+}
+
+// capabilities are what resp:discover lists: the sink's (an X11 app's
+// host), where it reports any.
+func (s *server) capabilities() []string {
+	if c, ok := s.sink.(CapabilityReporter); ok {
+		if caps := c.Capabilities(); caps != nil {
+			return caps
+		}
+	}
+	return []string{}
 }
 
 // offerable is the codecs a new connection may negotiate: the streamer's,

@@ -24,6 +24,19 @@ const (
 	StreamDisconnect   = "stream::disconnect"
 )
 
+// Capabilities a streamer may list in resp:discover's capabilities
+// (issue 18), each only where the session's app and host serve it.
+const (
+	CapabilityClipboard    = "clipboard"
+	CapabilityFileUpload   = "file-upload"
+	CapabilityFileDownload = "file-download"
+	CapabilityMicrophone   = "microphone"
+	CapabilityCamera       = "camera"
+	CapabilityResize       = "resize"
+	CapabilityIME          = "ime"
+	CapabilityCursor       = "cursor"
+)
+
 // ControlTypes lists every control message type, in a stable order.
 var ControlTypes = []string{
 	InputMouseMove, InputMouseButton, InputMouseWheel, InputKey,
