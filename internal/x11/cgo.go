@@ -177,8 +177,9 @@ func ConvertBGRX(src []byte, stride int, img *yuv.Image) error {
 
 // Input injects pointer and key events with XTest.
 type Input struct {
-	mu  sync.Mutex
-	dpy *C.Display
+	mu     sync.Mutex
+	dpy    *C.Display
+	typist typist // the spare keys Type remapped
 }
 
 // NewInput connects to display for XTest, with cookie as NewCapturer.
@@ -237,6 +238,7 @@ func (in *Input) Close() {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if in.dpy != nil {
+		in.restoreKeys()
 		C.ss_in_close(in.dpy)
 		in.dpy = nil
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"unicode"
+	"unicode/utf8"
 )
 
 // ControlChannel is the label of the data channel that carries input.
@@ -22,6 +24,9 @@ const (
 	InputGamepadButton = "input::gamepad-button"
 	InputGamepadAxes   = "input::gamepad-axes"
 	StreamDisconnect   = "stream::disconnect"
+	// InputText is text an input method committed, {text}: typed into
+	// the app as Unicode (issue 18), whatever the keyboard's layout.
+	InputText = "input::text"
 )
 
 // Capabilities a streamer may list in resp:discover's capabilities
@@ -42,6 +47,7 @@ var ControlTypes = []string{
 	InputMouseMove, InputMouseButton, InputMouseWheel, InputKey,
 	InputTouchStart, InputTouchMove, InputTouchEnd,
 	InputGamepadButton, InputGamepadAxes, StreamDisconnect, StatsGlassToGlass,
+	InputText,
 }
 
 // Limits of the values a control message may carry. Absolute positions are
@@ -56,13 +62,16 @@ const (
 	MaxGamepadID     = 15
 	MaxGamepadButton = 31
 	MaxGamepadAxis   = 15
+	// MaxTextRunes bounds an input::text: an IME commits a word or a
+	// sentence, and each rune is a key press or two in the app.
+	MaxTextRunes = 256
 )
 
 // Input is one validated control message. Only the fields of its Type are
 // set: X/Y (absolute position or wheel delta), RX/RY (relative motion),
 // Button/Pressed, Code/Pressed (key), ID (touch point or gamepad), Last
 // (touch-end of the last point), Index/Pressed/Value (gamepad), Glass
-// (StatsGlassToGlass).
+// (StatsGlassToGlass), Text (InputText).
 type Input struct {
 	Type    string
 	X, Y    int
@@ -75,6 +84,7 @@ type Input struct {
 	Last    bool
 	Value   float64
 	Glass   *GlassReport
+	Text    string
 }
 
 type controlIn struct {
@@ -96,6 +106,7 @@ type controlData struct {
 	Last    *bool    `json:"last"`
 	Index   *float64 `json:"index"`
 	Value   *float64 `json:"value"`
+	Text    *string  `json:"text"`
 }
 
 // DecodeControl parses and validates one control message for a screen of
@@ -150,6 +161,8 @@ func DecodeControl(msg []byte, width, height int) (Input, error) {
 		ev.Index = v.int("index", d.Index, 0, MaxGamepadAxis)
 		ev.Value = v.float("value", d.Value, -1, 1)
 	case StreamDisconnect:
+	case InputText:
+		ev.Text = v.text("text", d.Text)
 	case StatsGlassToGlass:
 		g, err := decodeGlass(in.Data)
 		if err != nil {
@@ -212,6 +225,35 @@ func (v *validator) optInt(name string, f *float64, lo, hi int) int {
 		return 0
 	}
 	return v.int(name, f, lo, hi)
+}
+
+// text reads committed text: valid UTF-8 (encoding/json would have
+// replaced invalid bytes, so U+FFFD is refused too: what the client sent
+// was not text), at most MaxTextRunes, no control characters but tab and
+// newline (what a key of the app can type).
+func (v *validator) text(name string, s *string) string {
+	if v.err != nil {
+		return ""
+	}
+	if s == nil {
+		v.err = fmt.Errorf("%w: %s without %s", ErrMissingField, v.typ, name)
+		return ""
+	}
+	if !utf8.ValidString(*s) {
+		v.err = fmt.Errorf("%w: %s %s is not UTF-8", ErrMalformed, v.typ, name)
+		return ""
+	}
+	if n := utf8.RuneCountInString(*s); n > MaxTextRunes {
+		v.err = fmt.Errorf("%w: %s %s of %d runes, at most %d", ErrOutOfRange, v.typ, name, n, MaxTextRunes)
+		return ""
+	}
+	for _, r := range *s {
+		if r == utf8.RuneError || (unicode.IsControl(r) && r != '\t' && r != '\n') {
+			v.err = fmt.Errorf("%w: %s %s holds %U", ErrOutOfRange, v.typ, name, r)
+			return ""
+		}
+	}
+	return *s
 }
 
 func (v *validator) bool(name string, b *bool) bool {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestDecodeControl(t *testing.T) {
@@ -101,6 +102,7 @@ func FuzzDecodeControl(f *testing.F) {
 		`{"type":"input::touch-end","data":{"id":0,"last":true}}`,
 		`{"type":"input::gamepad-axes","data":{"id":0,"index":1,"value":0.5}}`,
 		`{"type":"stream::disconnect","data":{}}`,
+		`{"type":"input::text","data":{"text":"€ 中文 é"}}`,
 		`{"type":"stats::glass-to-glass","data":{"ms":[14.2,15,60000],"p50_ms":14.6,"p95_ms":17.9}}`,
 	} {
 		f.Add([]byte(s), uint16(1280), uint16(720))
@@ -123,6 +125,10 @@ func FuzzDecodeControl(f *testing.F) {
 			if ev.Code < 0 || ev.Code > MaxKeyCode {
 				t.Fatalf("key code %d", ev.Code)
 			}
+		case InputText:
+			if !utf8.ValidString(ev.Text) || utf8.RuneCountInString(ev.Text) > MaxTextRunes || strings.ContainsAny(ev.Text, "\x00\r\x1b") {
+				t.Fatalf("%s: text %q", msg, ev.Text)
+			}
 		}
 		if ev.Type == StatsGlassToGlass {
 			if ev.Glass == nil || len(ev.Glass.Millis) > MaxGlassSamples {
@@ -138,6 +144,9 @@ func FuzzDecodeControl(f *testing.F) {
 			}
 		} else if ev.Glass != nil {
 			t.Fatalf("%s: glass report on %s", msg, ev.Type)
+		}
+		if ev.Type != InputText && ev.Text != "" {
+			t.Fatalf("%s: text on %s", msg, ev.Type)
 		}
 		if ev.RX < -MaxRelative || ev.RX > MaxRelative || ev.ID < 0 || ev.ID > MaxTouchID {
 			t.Fatalf("%s: %+v", msg, ev)
