@@ -47,6 +47,7 @@ var ControlTypes = []string{
 	InputMouseMove, InputMouseButton, InputMouseWheel, InputKey,
 	InputTouchStart, InputTouchMove, InputTouchEnd,
 	InputGamepadButton, InputGamepadAxes, StreamDisconnect, StatsGlassToGlass,
+	ClipboardSet,
 	InputText,
 }
 
@@ -113,12 +114,16 @@ type controlData struct {
 // width×height pixels. Errors wrap ErrMalformed, ErrUnknownType,
 // ErrMissingField or ErrOutOfRange.
 func DecodeControl(msg []byte, width, height int) (Input, error) {
-	if len(msg) > MaxControlSize {
+	// Only a clipboard::set may be longer than MaxControlSize.
+	if len(msg) > MaxClipboardMessage {
 		return Input{}, fmt.Errorf("%w: control message of %d bytes", ErrMalformed, len(msg))
 	}
 	var in controlIn
 	if err := json.Unmarshal(msg, &in); err != nil {
 		return Input{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if len(msg) > MaxControlSize && in.Type != ClipboardSet {
+		return Input{}, fmt.Errorf("%w: control message of %d bytes", ErrMalformed, len(msg))
 	}
 	var d controlData
 	if len(in.Data) > 0 && !bytes.Equal(in.Data, []byte("null")) {
@@ -161,6 +166,8 @@ func DecodeControl(msg []byte, width, height int) (Input, error) {
 		ev.Index = v.int("index", d.Index, 0, MaxGamepadAxis)
 		ev.Value = v.float("value", d.Value, -1, 1)
 	case StreamDisconnect:
+	case ClipboardSet:
+		ev.Text = v.clipboardText(d.Text, in.Data)
 	case InputText:
 		ev.Text = v.text("text", d.Text)
 	case StatsGlassToGlass:
