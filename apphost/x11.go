@@ -377,7 +377,8 @@ func (a *Host) Draw(img *yuv.Image, _ uint32, _ time.Time) {
 
 // HandleInput injects the client's input (the streamer's InputSink) with
 // XTest: pointer, buttons, wheel, keys (Android key codes mapped to
-// keysyms) and the first touch point as the pointer. Gamepads have no X11
+// keysyms), committed text (typed as Unicode, x11.Input.Type) and the
+// first touch point as the pointer. Gamepads have no X11
 // equivalent: they go to virtual pads (uinput) where the host allows it,
 // else Unsupported says why. It must not block for long.
 func (a *Host) HandleInput(ev protocol.Input) {
@@ -401,6 +402,11 @@ func (a *Host) HandleInput(ev protocol.Input) {
 		}
 		if ok, err = a.in.Key(sym, ev.Pressed); err == nil && !ok {
 			a.log.Debug("keymap lacks keysym", "code", ev.Code, "keysym", sym)
+		}
+	case protocol.InputText:
+		var dropped int
+		if dropped, err = a.in.Type(ev.Text); err == nil && dropped > 0 {
+			a.log.Debug("text not typed in full", "runes", dropped)
 		}
 	case protocol.InputTouchStart:
 		if a.touch < 0 {
