@@ -11,6 +11,7 @@ import (
 	"github.com/streamstack/streamstack/apphost"
 	"github.com/streamstack/streamstack/apps"
 	"github.com/streamstack/streamstack/encoders"
+	"github.com/streamstack/streamstack/streamer/protocol"
 	"github.com/streamstack/streamstack/subjects"
 	"github.com/streamstack/streamstack/turn"
 )
@@ -202,6 +203,19 @@ type Config struct {
 	// pads made through /dev/uinput; off, or where the device cannot be
 	// opened, the client is told gamepads are unsupported.
 	GamepadUinput bool
+
+	// ResizeMaxWidth and ResizeMaxHeight bound the screen a client may
+	// ask for with stream::resize, as the gateway's screen limits bound
+	// a new session's (the streamer has no gateway config of its own).
+	ResizeMaxWidth, ResizeMaxHeight int
+	// ResizeUnitsSlack is how many encoder units (agent.SessionUnits) a
+	// resized screen may cost beyond what the session's record reserved:
+	// a larger screen than that is refused until the agent can reserve
+	// more.
+	ResizeUnitsSlack float64
+	// ResizeTimeout bounds one resize: the display's change of size and
+	// the encoder's reopening.
+	ResizeTimeout time.Duration
 }
 
 // DefaultConfig returns the production defaults; the app's host's are
@@ -240,6 +254,10 @@ func DefaultConfig() Config {
 		AppIsolation:           host.AppIsolation,
 		AppStopTimeout:         host.AppStopTimeout,
 		GamepadUinput:          host.GamepadUinput,
+		ResizeMaxWidth:         3840,
+		ResizeMaxHeight:        2160,
+		ResizeUnitsSlack:       0.25,
+		ResizeTimeout:          5 * time.Second,
 	}
 }
 
@@ -283,6 +301,14 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: encoder stall timeout %s", ErrConfig, c.EncoderStallTimeout)
 	case c.AudioBitrate < 6000 || c.AudioBitrate > 510000:
 		return fmt.Errorf("%w: audio bitrate %d", ErrConfig, c.AudioBitrate)
+	case c.ResizeMaxWidth < protocol.MinResize || c.ResizeMaxWidth > protocol.MaxResize ||
+		c.ResizeMaxHeight < protocol.MinResize || c.ResizeMaxHeight > protocol.MaxResize:
+		return fmt.Errorf("%w: resize limit %dx%d (%d to %d each)", ErrConfig, c.ResizeMaxWidth, c.ResizeMaxHeight,
+			protocol.MinResize, protocol.MaxResize)
+	case c.ResizeUnitsSlack < 0:
+		return fmt.Errorf("%w: resize units slack %v", ErrConfig, c.ResizeUnitsSlack)
+	case c.ResizeTimeout <= 0:
+		return fmt.Errorf("%w: resize timeout %s", ErrConfig, c.ResizeTimeout)
 	}
 	if err := c.appHost().Validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrConfig, err)

@@ -16,4 +16,8 @@ var (
 	// ErrEncoderStalled reports a hardware encoder too slow for too long,
 	// which the streamer treats as a failure and leaves for software.
 	ErrEncoderStalled = errors.New("streamer: hardware encoder stalled")
+	// ErrResize reports a stream::resize the streamer could not carry
+	// out (the source or the encoder refused the size); the screen stays
+	// as it was.
+	ErrResize = errors.New("streamer: cannot resize")
 )

@@ -1,6 +1,7 @@
 package streamer
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"math"
@@ -37,6 +38,8 @@ const (
 	// opPrepare: a peer negotiated a codec; open its encoder now, before
 	// ICE connects, so the first frame does not wait for it (video only).
 	opPrepare
+	// opResize: the screen changes size (video only, resize.go).
+	opResize
 )
 
 // mediaCmd starts, stops or prepares a media loop.
@@ -44,6 +47,11 @@ type mediaCmd struct {
 	op    mediaOp
 	codec string    // video: the codec the peer negotiated
 	bwe   estimator // start: the peers' estimate (groupEstimate)
+	// resize: the new size, the bound of the source's change and where
+	// the outcome goes (buffered).
+	w, h   int
+	ctx    context.Context
+	result chan error
 }
 
 // videoLoop owns the session's picture, encoder and video tracks. Its
@@ -55,8 +63,11 @@ type videoLoop struct {
 	log       *slog.Logger
 	stats     *counters
 	w, h, fps int
-	src       Source
-	img       *yuv.Image
+	// firstW×firstH is the size the codecs were offered for (the H.264
+	// level), whatever resizes came since.
+	firstW, firstH int
+	src            Source
+	img            *yuv.Image
 	// tracks has one track per codec the streamer offers, all with the
 	// same ids; a peer gets the one of the codec it negotiated.
 	tracks   map[string]*webrtc.TrackLocalStaticSample
@@ -92,7 +103,7 @@ func newVideoLoop(cfg Config, log *slog.Logger, stats *counters, src Source, w, 
 		return nil, fmt.Errorf("%w: %v", ErrSession, err)
 	}
 	kbps := initialKbps(cfg, w, h, fps)
-	v := &videoLoop{cfg: cfg, log: log, stats: stats, w: w, h: h, fps: fps, src: src, img: img,
+	v := &videoLoop{cfg: cfg, log: log, stats: stats, w: w, h: h, fps: fps, firstW: w, firstH: h, src: src, img: img,
 		tracks: map[string]*webrtc.TrackLocalStaticSample{}, startBps: kbps * 1000, kbps: kbps,
 		ctl: make(chan mediaCmd)}
 	for _, c := range codecs {
@@ -184,6 +195,8 @@ func (v *videoLoop) run(done <-chan struct{}) {
 			case opStop:
 				stop()
 				bwe = nil
+			case opResize:
+				cmd.result <- v.resize(cmd.ctx, cmd.w, cmd.h)
 			case opPrepare:
 				if err := v.use(cmd.codec); err != nil {
 					v.log.Error("open encoder", "codec", cmd.codec, "err", err)

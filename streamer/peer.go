@@ -66,6 +66,7 @@ const (
 	evState
 	evDisconnect // stream::disconnect on the control channel
 	evDeadline   // its connect timeout passed
+	evResize     // stream::resize from the controller (resize.go)
 )
 
 // peerEvent is what pion callbacks and data channels tell the loop. The
@@ -75,6 +76,7 @@ type peerEvent struct {
 	kind      peerEventKind
 	candidate *webrtc.ICECandidate
 	state     webrtc.PeerConnectionState
+	resize    *resizeRequest
 }
 
 // post hands an event to the loop, or drops it once the loop is gone.
@@ -250,7 +252,8 @@ func (s *server) attachChannel(p *peer, dc *webrtc.DataChannel) {
 	unsupported := &unsupportedNotifier{log: s.log.With("conn", p.connID),
 		send: func(b []byte) error { return dc.SendText(string(b)) }}
 	dc.OnMessage(func(m webrtc.DataChannelMessage) {
-		ev, err := protocol.DecodeControl(m.Data, s.width, s.height)
+		w, h := s.screen.get()
+		ev, err := protocol.DecodeControl(m.Data, w, h)
 		if err != nil {
 			s.stats.inputErrors.Add(1)
 			s.log.Debug("bad control message", "conn", p.connID, "err", err)
@@ -273,6 +276,10 @@ func (s *server) attachChannel(p *peer, dc *webrtc.DataChannel) {
 			return
 		}
 		s.stats.input(ev.Type)
+		if ev.Type == protocol.StreamResize {
+			s.requestResize(p, ev, dc)
+			return
+		}
 		s.sink.HandleInput(ev)
 		unsupported.check(s.sink, ev.Type)
 	})
@@ -294,6 +301,8 @@ func (s *server) handlePeerEvent(ev peerEvent) {
 		if !p.connected {
 			s.connectTimedOut(p)
 		}
+	case evResize:
+		s.resize(ev.resize)
 	case evState:
 		s.log.Debug("peer state", "conn", p.connID, "state", ev.state)
 		switch ev.state {

@@ -103,7 +103,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	if err != nil {
 		return fmt.Errorf("%w: screen %dx%d: %w", ErrSession, w, h, err)
 	}
-	var src Source = gen
+	var src Source = patternSource{gen}
 	sink := deps.Input
 	var appExited <-chan struct{}
 	appReason := func() string { return ReasonAppExited }
@@ -127,6 +127,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	s := &server{
 		cfg: cfg, deps: deps, log: log, rec: rec, sink: sink,
 		width: w, height: h, fps: fps,
+		screen:    newScreenSize(w, h),
 		stats:     newCounters(),
 		frames:    make(chan frame, frameQueue),
 		events:    make(chan peerEvent, eventQueue),
@@ -214,6 +215,9 @@ type server struct {
 	codecs []videoCodec
 
 	width, height, fps int
+	// screen is the display's size now (resize.go): width×height until a
+	// stream::resize; read by the control channels and the stats.
+	screen *screenSize
 
 	frames chan frame
 	events chan peerEvent
@@ -409,7 +413,8 @@ func (s *server) startIdle() {
 func (s *server) snapshot() Stats {
 	st := s.stats.snapshot()
 	st.SessionID = s.cfg.SessionID
-	st.Width, st.Height, st.FPS = s.width, s.height, s.fps
+	st.Width, st.Height = s.screen.get()
+	st.FPS = s.fps
 	st.ViewerEstimateKbps = s.bwe.lowestViewerKbps()
 	s.stats.addNetwork(&st)
 	return st

@@ -27,6 +27,9 @@ type statusWriter struct {
 	has      bool
 	codec    string
 	hasCodec bool
+	// screen is the size a stream::resize gave the display (resize.go).
+	screen    session.Screen
+	hasScreen bool
 	// peers are the peer lists to write, oldest first: each its own
 	// write, so each change has its lifecycle event (session.peersChange).
 	peers [][]session.Peer
@@ -54,6 +57,14 @@ func (w *statusWriter) set(msg string) {
 func (w *statusWriter) setCodec(codec string) {
 	w.mu.Lock()
 	w.codec, w.hasCodec = codec, true
+	w.mu.Unlock()
+	w.wake()
+}
+
+// setScreen queues the display's new size for the record's screen.
+func (w *statusWriter) setScreen(sc session.Screen) {
+	w.mu.Lock()
+	w.screen, w.hasScreen = sc, true
 	w.mu.Unlock()
 	w.wake()
 }
@@ -103,15 +114,16 @@ func (w *statusWriter) run() {
 func (w *statusWriter) writeNext() bool {
 	w.mu.Lock()
 	msg, has, codec, hasCodec := w.pending, w.has, w.codec, w.hasCodec
-	w.has, w.hasCodec = false, false
+	screen, hasScreen := w.screen, w.hasScreen
+	w.has, w.hasCodec, w.hasScreen = false, false, false
 	var peers []session.Peer
 	hasPeers := false
-	if !has && !hasCodec && len(w.peers) > 0 {
+	if !has && !hasCodec && !hasScreen && len(w.peers) > 0 {
 		peers, hasPeers = w.peers[0], true
 		w.peers = w.peers[1:]
 	}
 	w.mu.Unlock()
-	if !has && !hasCodec && !hasPeers {
+	if !has && !hasCodec && !hasPeers && !hasScreen {
 		return false
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
@@ -121,7 +133,8 @@ func (w *statusWriter) writeNext() bool {
 		sameMsg := !has || (s.StatusMessage == msg && s.ClientConnected == connected)
 		sameCodec := !hasCodec || s.Codec == codec
 		samePeers := !hasPeers || slices.EqualFunc(s.Peers, peers, samePeer)
-		if s.Status != session.StatusActive || (sameMsg && sameCodec && samePeers) {
+		sameScreen := !hasScreen || s.Screen == screen
+		if s.Status != session.StatusActive || (sameMsg && sameCodec && samePeers && sameScreen) {
 			return session.ErrNoChange
 		}
 		if has {
@@ -132,6 +145,9 @@ func (w *statusWriter) writeNext() bool {
 		}
 		if hasPeers {
 			s.Peers = peers
+		}
+		if hasScreen {
+			s.Screen = screen
 		}
 		return nil
 	})

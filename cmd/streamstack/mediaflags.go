@@ -14,7 +14,8 @@ import (
 // their streamers (passDownEnv).
 var mediaFlags = []string{"app-audio", "app-user", "min-bitrate-kbps", "max-bitrate-kbps",
 	"app-isolation", "container-runtime", "app-uid-base", "app-uid-slots", "client-connect-timeout",
-	"max-peers", "viewer-bitrate-floor-kbps", "viewer-keyframe-interval"}
+	"max-peers", "viewer-bitrate-floor-kbps", "viewer-keyframe-interval",
+	"resize-max-width", "resize-max-height", "resize-units-slack", "resize-timeout"}
 
 func addMediaFlags(fs *flag.FlagSet, c *streamer.Config) {
 	fs.BoolVar(&c.AppAudio, "app-audio", c.AppAudio, "give each X11 app a private PulseAudio server (a null sink; pulseaudio must be installed) and stream what it plays; off: the app has no sound server and the audio track is silent")
@@ -31,6 +32,10 @@ func addMediaFlags(fs *flag.FlagSet, c *streamer.Config) {
 	fs.IntVar(&c.MaxPeers, "max-peers", c.MaxPeers, "most connections, connecting or connected, one session with allow_viewers takes at once (docs/peers.md); one more gets a signaling error")
 	fs.IntVar(&c.ViewerBitrateFloorKbps, "viewer-bitrate-floor-kbps", c.ViewerBitrateFloorKbps, "lowest a viewer's bandwidth estimate may pull a shared session's bitrate below the controller's (docs/peers.md, Congestion)")
 	fs.DurationVar(&c.ViewerKeyframeInterval, "viewer-keyframe-interval", c.ViewerKeyframeInterval, "least time between keyframes one viewer's loss reports may cause")
+	fs.IntVar(&c.ResizeMaxWidth, "resize-max-width", c.ResizeMaxWidth, "widest screen a client's stream::resize may ask for (the gateway's screen limits bound a new session's)")
+	fs.IntVar(&c.ResizeMaxHeight, "resize-max-height", c.ResizeMaxHeight, "tallest screen a client's stream::resize may ask for")
+	fs.Float64Var(&c.ResizeUnitsSlack, "resize-units-slack", c.ResizeUnitsSlack, "encoder units a resized screen may cost beyond what its session reserved; a larger one is refused with the reason")
+	fs.DurationVar(&c.ResizeTimeout, "resize-timeout", c.ResizeTimeout, "longest one resize (the display's change of size and the encoder's reopening) may take before it is refused")
 }
 
 // uintFlag is a uint32 setting.

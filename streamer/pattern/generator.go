@@ -146,3 +146,22 @@ func bounce(pos uint64, span int) int {
 	}
 	return p
 }
+
+// Resize makes the generator draw width×height frames from the next Draw
+// on (a stream::resize), with New's limits; the pointer's state is kept.
+// Like Draw it must not run concurrently with Draw.
+func (g *Generator) Resize(width, height int) error {
+	n, err := New(width, height)
+	if err != nil {
+		return err
+	}
+	// Field by field: the cursor word is shared with SetCursor callers
+	// and must stay where it is.
+	g.width, g.height, g.block, g.barsEnd, g.boxSize = n.width, n.height, n.block, n.barsEnd, n.boxSize
+	g.barsY, g.barsU, g.barsV, g.rampY, g.grey = n.barsY, n.barsU, n.barsV, n.rampY, n.grey
+	g.boxY, g.boxU, g.boxV = n.boxY, n.boxU, n.boxV
+	return nil
+}
+
+// Size is the frame size Draw expects.
+func (g *Generator) Size() (width, height int) { return g.width, g.height }

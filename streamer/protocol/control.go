@@ -27,6 +27,9 @@ const (
 	// InputText is text an input method committed, {text}: typed into
 	// the app as Unicode (issue 18), whatever the keyboard's layout.
 	InputText = "input::text"
+	// StreamResize asks for the session's screen at {width, height}
+	// (issue 18): the client's viewport, in device pixels.
+	StreamResize = "stream::resize"
 )
 
 // Capabilities a streamer may list in resp:discover's capabilities
@@ -49,6 +52,7 @@ var ControlTypes = []string{
 	InputGamepadButton, InputGamepadAxes, StreamDisconnect, StatsGlassToGlass,
 	ClipboardSet,
 	InputText,
+	StreamResize,
 }
 
 // Limits of the values a control message may carry. Absolute positions are
@@ -66,13 +70,19 @@ const (
 	// MaxTextRunes bounds an input::text: an IME commits a word or a
 	// sentence, and each rune is a key press or two in the app.
 	MaxTextRunes = 256
+	// MaxResize bounds a stream::resize's sides before the streamer's own
+	// limits (Config.ResizeMaxWidth/Height) apply; MinResize is the test
+	// pattern's smallest picture.
+	MaxResize = 16384
+	MinResize = 16
 )
 
 // Input is one validated control message. Only the fields of its Type are
 // set: X/Y (absolute position or wheel delta), RX/RY (relative motion),
 // Button/Pressed, Code/Pressed (key), ID (touch point or gamepad), Last
 // (touch-end of the last point), Index/Pressed/Value (gamepad), Glass
-// (StatsGlassToGlass), Text (InputText).
+// (StatsGlassToGlass), Text (InputText, ClipboardSet), Width/Height
+// (StreamResize).
 type Input struct {
 	Type    string
 	X, Y    int
@@ -86,6 +96,8 @@ type Input struct {
 	Value   float64
 	Glass   *GlassReport
 	Text    string
+	Width   int
+	Height  int
 }
 
 type controlIn struct {
@@ -108,6 +120,8 @@ type controlData struct {
 	Index   *float64 `json:"index"`
 	Value   *float64 `json:"value"`
 	Text    *string  `json:"text"`
+	Width   *float64 `json:"width"`
+	Height  *float64 `json:"height"`
 }
 
 // DecodeControl parses and validates one control message for a screen of
@@ -170,6 +184,9 @@ func DecodeControl(msg []byte, width, height int) (Input, error) {
 		ev.Text = v.clipboardText(d.Text, in.Data)
 	case InputText:
 		ev.Text = v.text("text", d.Text)
+	case StreamResize:
+		ev.Width = v.int("width", d.Width, MinResize, MaxResize)
+		ev.Height = v.int("height", d.Height, MinResize, MaxResize)
 	case StatsGlassToGlass:
 		g, err := decodeGlass(in.Data)
 		if err != nil {
