@@ -11,5 +11,9 @@ func (a *Host) Capabilities() []string {
 	if a.in != nil {
 		caps = append(caps, protocol.CapabilityIME)
 	}
+	// The clipboard needs XFIXES and --clipboard-max-bytes above 0.
+	if a.clip.x != nil {
+		caps = append(caps, protocol.CapabilityClipboard)
+	}
 	return caps
 }

@@ -3,6 +3,8 @@ package apphost
 import (
 	"fmt"
 	"time"
+
+	"github.com/streamstack/streamstack/streamer/protocol"
 )
 
 // Config configures the host of one session's app: what Start needs of
@@ -41,6 +43,10 @@ type Config struct {
 	// made through /dev/uinput; off, or where the device cannot be
 	// opened, Unsupported says gamepads are unsupported.
 	GamepadUinput bool
+	// ClipboardMaxBytes bounds a clipboard text both ways, in bytes: the
+	// client's clipboard::set and what the app copies (longer: the
+	// client is told it was too large). 0: the app has no clipboard.
+	ClipboardMaxBytes int
 	// AppIsolation is how the app is kept from the host and from other
 	// sessions: IsolationContainer (the default; empty means it too) runs
 	// it in an OCI container of its own (internal/container);
@@ -63,7 +69,10 @@ func DefaultConfig() Config {
 		AppStartTimeout: 10 * time.Second,
 		AppStopTimeout:  2 * time.Second,
 		GamepadUinput:   true,
-		AppIsolation:    IsolationContainer,
+		// What a browser takes in one data channel message (Chromium's
+		// max-message-size is 256 KiB) with room for the JSON around it.
+		ClipboardMaxBytes: 200 << 10,
+		AppIsolation:      IsolationContainer,
 	}
 }
 
@@ -72,6 +81,8 @@ func (c Config) Validate() error {
 	switch {
 	case c.AppStartTimeout <= 0 || c.AppStopTimeout <= 0:
 		return fmt.Errorf("%w: app start and stop timeouts must be positive", ErrConfig)
+	case c.ClipboardMaxBytes < 0 || c.ClipboardMaxBytes > protocol.MaxClipboardText:
+		return fmt.Errorf("%w: clipboard limit %d bytes: want 0 (off) to %d", ErrConfig, c.ClipboardMaxBytes, protocol.MaxClipboardText)
 	case c.AppIsolation != "" && c.AppIsolation != IsolationContainer && c.AppIsolation != IsolationNone:
 		return fmt.Errorf("%w: app isolation %q: want %q or %q", ErrConfig, c.AppIsolation, IsolationContainer, IsolationNone)
 	}

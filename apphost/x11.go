@@ -51,6 +51,8 @@ type Host struct {
 
 	cap *x11.Capturer
 	in  *x11.Input
+	// clip is the app's clipboard (clipboard.go).
+	clip hostClipboard
 	// audio is the app's sound server and its capture; nil without
 	// Config.AppAudio.
 	audio *appAudio
@@ -157,6 +159,7 @@ func Start(ctx context.Context, cfg Config, app apps.App, w, h int, log *slog.Lo
 	if a.in, err = x11.NewInput(xv.Display, xv.Cookie()); err != nil {
 		return nil, err
 	}
+	a.startClipboard(xv.Display, xv.Cookie(), cfg.ClipboardMaxBytes)
 	if isolated {
 		err = a.openContainer(cfg)
 	} else {
@@ -426,6 +429,8 @@ func (a *Host) HandleInput(ev protocol.Input) {
 		}
 	case protocol.InputGamepadButton, protocol.InputGamepadAxes:
 		a.pads.handle(ev)
+	case protocol.ClipboardSet:
+		err = a.setClipboard(ev.Text)
 	}
 	if err != nil && !errors.Is(err, x11.ErrClosed) {
 		a.log.Debug("inject input", "type", ev.Type, "err", err)
@@ -467,6 +472,7 @@ func (a *Host) Close() {
 	}
 	a.wg.Wait()
 	a.pads.close()
+	a.clip.close()
 	if a.in != nil {
 		a.in.Close()
 	}

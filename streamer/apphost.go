@@ -31,19 +31,20 @@ const (
 // appHost is what of c the app's host needs.
 func (c Config) appHost() apphost.Config {
 	return apphost.Config{
-		SessionID:        c.SessionID,
-		XvfbCommand:      c.XvfbCommand,
-		AppUser:          c.AppUser,
-		AppAudio:         c.AppAudio,
-		PulseCommand:     c.PulseCommand,
-		RuntimeDir:       c.RuntimeDir,
-		AppStartTimeout:  c.AppStartTimeout,
-		AppStopTimeout:   c.AppStopTimeout,
-		GamepadUinput:    c.GamepadUinput,
-		AppIsolation:     c.AppIsolation,
-		ContainerRuntime: c.ContainerRuntime,
-		AppUIDBase:       c.AppUIDBase,
-		AppUIDSlots:      c.AppUIDSlots,
+		SessionID:         c.SessionID,
+		XvfbCommand:       c.XvfbCommand,
+		AppUser:           c.AppUser,
+		AppAudio:          c.AppAudio,
+		PulseCommand:      c.PulseCommand,
+		RuntimeDir:        c.RuntimeDir,
+		AppStartTimeout:   c.AppStartTimeout,
+		AppStopTimeout:    c.AppStopTimeout,
+		GamepadUinput:     c.GamepadUinput,
+		ClipboardMaxBytes: c.ClipboardMaxBytes,
+		AppIsolation:      c.AppIsolation,
+		ContainerRuntime:  c.ContainerRuntime,
+		AppUIDBase:        c.AppUIDBase,
+		AppUIDSlots:       c.AppUIDSlots,
 	}
 }
 

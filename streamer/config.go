@@ -203,6 +203,9 @@ type Config struct {
 	// pads made through /dev/uinput; off, or where the device cannot be
 	// opened, the client is told gamepads are unsupported.
 	GamepadUinput bool
+	// ClipboardMaxBytes bounds a clipboard text both ways (issue 18);
+	// 0: x11 apps have no clipboard. See apphost.Config.
+	ClipboardMaxBytes int
 
 	// ResizeMaxWidth and ResizeMaxHeight bound the screen a client may
 	// ask for with stream::resize, as the gateway's screen limits bound
@@ -254,6 +257,7 @@ func DefaultConfig() Config {
 		AppIsolation:           host.AppIsolation,
 		AppStopTimeout:         host.AppStopTimeout,
 		GamepadUinput:          host.GamepadUinput,
+		ClipboardMaxBytes:      host.ClipboardMaxBytes,
 		ResizeMaxWidth:         3840,
 		ResizeMaxHeight:        2160,
 		ResizeUnitsSlack:       0.25,

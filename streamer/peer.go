@@ -50,6 +50,9 @@ type peer struct {
 	// lastKey is when its loss last caused a keyframe (UnixNano), for
 	// the viewers' keyframe limit.
 	lastKey atomic.Int64
+	// controlSend sends on its control channel once the client opened
+	// it: what the app copies goes there (clipboard.go).
+	controlSend atomic.Pointer[func([]byte) error]
 
 	// codecs are the video codecs this client allows, in its order of
 	// preference (see allowedCodecs); codec is the one negotiated, once
@@ -66,6 +69,7 @@ const (
 	evState
 	evDisconnect // stream::disconnect on the control channel
 	evDeadline   // its connect timeout passed
+	evClipboard  // the app copied (clipboard.go); no peer
 	evResize     // stream::resize from the controller (resize.go)
 )
 
@@ -76,6 +80,7 @@ type peerEvent struct {
 	kind      peerEventKind
 	candidate *webrtc.ICECandidate
 	state     webrtc.PeerConnectionState
+	clip      *protocol.ClipboardChange // evClipboard
 	resize    *resizeRequest
 }
 
@@ -251,6 +256,7 @@ func (s *server) attachChannel(p *peer, dc *webrtc.DataChannel) {
 	// browser as a Blob.
 	unsupported := &unsupportedNotifier{log: s.log.With("conn", p.connID),
 		send: func(b []byte) error { return dc.SendText(string(b)) }}
+	p.controlSend.Store(&unsupported.send)
 	dc.OnMessage(func(m webrtc.DataChannelMessage) {
 		w, h := s.screen.get()
 		ev, err := protocol.DecodeControl(m.Data, w, h)
@@ -286,6 +292,10 @@ func (s *server) attachChannel(p *peer, dc *webrtc.DataChannel) {
 }
 
 func (s *server) handlePeerEvent(ev peerEvent) {
+	if ev.kind == evClipboard {
+		s.sendClipboard(ev.clip)
+		return
+	}
 	p := ev.peer
 	if s.conns[p.connID] != p {
 		return // a dropped peer's late news

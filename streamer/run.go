@@ -163,6 +163,10 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	}
 	s.media = startMedia(video, audio)
 	defer s.media.close()
+	if w, ok := sink.(ClipboardWatcher); ok {
+		w.WatchClipboard(s.clipboardChanged)
+		defer w.WatchClipboard(nil)
+	}
 	return s.run(ctx)
 }
 

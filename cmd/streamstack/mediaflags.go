@@ -14,7 +14,7 @@ import (
 // their streamers (passDownEnv).
 var mediaFlags = []string{"app-audio", "app-user", "min-bitrate-kbps", "max-bitrate-kbps",
 	"app-isolation", "container-runtime", "app-uid-base", "app-uid-slots", "client-connect-timeout",
-	"max-peers", "viewer-bitrate-floor-kbps", "viewer-keyframe-interval",
+	"max-peers", "viewer-bitrate-floor-kbps", "viewer-keyframe-interval", "clipboard-max-bytes",
 	"resize-max-width", "resize-max-height", "resize-units-slack", "resize-timeout"}
 
 func addMediaFlags(fs *flag.FlagSet, c *streamer.Config) {
@@ -32,6 +32,7 @@ func addMediaFlags(fs *flag.FlagSet, c *streamer.Config) {
 	fs.IntVar(&c.MaxPeers, "max-peers", c.MaxPeers, "most connections, connecting or connected, one session with allow_viewers takes at once (docs/peers.md); one more gets a signaling error")
 	fs.IntVar(&c.ViewerBitrateFloorKbps, "viewer-bitrate-floor-kbps", c.ViewerBitrateFloorKbps, "lowest a viewer's bandwidth estimate may pull a shared session's bitrate below the controller's (docs/peers.md, Congestion)")
 	fs.DurationVar(&c.ViewerKeyframeInterval, "viewer-keyframe-interval", c.ViewerKeyframeInterval, "least time between keyframes one viewer's loss reports may cause")
+	fs.IntVar(&c.ClipboardMaxBytes, "clipboard-max-bytes", c.ClipboardMaxBytes, "longest clipboard text, in bytes, either way between the controller and an X11 app (a longer copy in the app is reported as too large); keep its JSON under the browser's data channel max-message-size (256 KiB in Chromium); 0: no clipboard")
 	fs.IntVar(&c.ResizeMaxWidth, "resize-max-width", c.ResizeMaxWidth, "widest screen a client's stream::resize may ask for (the gateway's screen limits bound a new session's)")
 	fs.IntVar(&c.ResizeMaxHeight, "resize-max-height", c.ResizeMaxHeight, "tallest screen a client's stream::resize may ask for")
 	fs.Float64Var(&c.ResizeUnitsSlack, "resize-units-slack", c.ResizeUnitsSlack, "encoder units a resized screen may cost beyond what its session reserved; a larger one is refused with the reason")
