@@ -1,11 +1,16 @@
 package integration
 
 import (
+	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/chromedp"
 
 	"github.com/streamstack/streamstack/apps"
 	"github.com/streamstack/streamstack/client"
@@ -14,20 +19,18 @@ import (
 	"github.com/streamstack/streamstack/streamer/protocol"
 )
 
-// An IME's committed text reaches xterm as Unicode (issue 18): the
-// client sends input::text, the streamer types it through XTest with
-// spare keys remapped to the runes' keysyms, and xterm (UTF-8) hands
-// the line to cat, which writes it where the test reads it.
-func TestX11TextReachesXterm(t *testing.T) {
-	checkLeaks(t)
+// imeTerm is an app "ime-term": xterm in UTF-8 running cat, which writes
+// each line typed into it to the file typed returns (on the host). It
+// returns the app and the isolation the stack must run it with.
+func imeTerm(t *testing.T) (app apps.App, isolation string, typed func() string) {
 	out := t.TempDir()
 	// The app's user in a container is an unprivileged uid of its own.
 	if err := os.Chmod(out, 0o777); err != nil {
 		t.Fatal(err)
 	}
-	isolation := appIsolation(t)
+	isolation = appIsolation(t)
 	dir := out
-	app := apps.App{Name: "ime-term", Kind: apps.KindX11, Screen: x11Screen, Limits: apps.DefaultLimits(),
+	app = apps.App{Name: "ime-term", Kind: apps.KindX11, Screen: x11Screen, Limits: apps.DefaultLimits(),
 		Env: []string{"LANG=C.UTF-8", "LC_ALL=C.UTF-8"}}
 	if isolation == streamer.IsolationContainer {
 		dir = "/out"
@@ -35,6 +38,30 @@ func TestX11TextReachesXterm(t *testing.T) {
 	}
 	app.Command = []string{"xterm", "-u8", "-maximized", "-fa", "Monospace", "-fs", "20", "-e",
 		"sh", "-c", "exec cat > " + filepath.Join(dir, "typed")}
+	return app, isolation, func() string {
+		b, _ := os.ReadFile(filepath.Join(out, "typed"))
+		return string(b)
+	}
+}
+
+// waitTyped waits until cat has written want, and no more.
+func waitTyped(t *testing.T, typed func() string, want string) {
+	t.Helper()
+	natstest.CheckFor(t, 10*time.Second, 20*time.Millisecond, func() error {
+		if got := typed(); got != want {
+			return fmt.Errorf("cat wrote %q, want %q", got, want)
+		}
+		return nil
+	})
+}
+
+// An IME's committed text reaches xterm as Unicode (issue 18): the
+// client sends input::text, the streamer types it through XTest with
+// spare keys remapped to the runes' keysyms, and xterm (UTF-8) hands
+// the line to cat, which writes it where the test reads it.
+func TestX11TextReachesXterm(t *testing.T) {
+	checkLeaks(t)
+	app, isolation, typed := imeTerm(t)
 	st := startX11StackWith(t, isolation, app)
 	ctx := testCtx(t)
 	var pic lastPicture
@@ -53,16 +80,53 @@ func TestX11TextReachesXterm(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	const want = "€ 中文 é Ok 中€!\n"
-	path := filepath.Join(out, "typed")
-	natstest.CheckFor(t, 10*time.Second, 20*time.Millisecond, func() error {
-		b, err := os.ReadFile(path)
-		if err != nil {
+	waitTyped(t, typed, "€ 中文 é Ok 中€!\n")
+}
+
+// Chromium's input method reaches xterm through the web client: a
+// composition committed ("中文"), text inserted without one ("€ é", as
+// an emoji keyboard does) and plain keys (a, Enter), each typed once.
+func TestBrowserIMEReachesXterm(t *testing.T) {
+	browserTest(t)
+	app, isolation, typed := imeTerm(t)
+	st := startX11StackWith(t, isolation, app)
+	b := startBrowser(t)
+	id := st.playInBrowser(t, b, url.Values{"autostart": {"1"}, "joinable": {"0"}, "app": {"ime-term"}}, 10)
+	waitFor[bool](b, 10*time.Second, `window.streamstack.client.discover?.capabilities?.includes("ime")`,
+		`JSON.stringify(window.streamstack.client.discover)`)
+	x, y := b.elementCenter("#video")
+	b.do(10*time.Second, chromedp.MouseClickXY(x, y))
+	// The click put the focus on the SDK's hidden textarea, where the IME
+	// composes.
+	waitFor[bool](b, 5*time.Second, `document.activeElement?.dataset?.streamstackIme !== undefined`,
+		`document.activeElement?.outerHTML`)
+	cdp := func(f func(ctx context.Context) error) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error { return f(ctx) })
+	}
+	b.do(10*time.Second,
+		cdp(func(ctx context.Context) error {
+			_, err := chromedp.Call(ctx, input.ImeSetComposition, input.ImeSetCompositionParams{Text: "zhong", SelectionStart: 5, SelectionEnd: 5})
 			return err
-		}
-		if string(b) != want {
-			return fmt.Errorf("cat wrote %q, want %q", b, want)
-		}
-		return nil
-	})
+		}),
+		cdp(func(ctx context.Context) error {
+			_, err := chromedp.Call(ctx, input.ImeSetComposition, input.ImeSetCompositionParams{Text: "中文", SelectionStart: 2, SelectionEnd: 2})
+			return err
+		}),
+		cdp(func(ctx context.Context) error {
+			_, err := chromedp.Call(ctx, input.InsertText, input.InsertTextParams{Text: "中文"})
+			return err
+		}),
+		cdp(func(ctx context.Context) error {
+			_, err := chromedp.Call(ctx, input.InsertText, input.InsertTextParams{Text: "€ é"})
+			return err
+		}),
+		chromedp.KeyEvent("a"),
+		chromedp.KeyEvent("\r"),
+	)
+	waitTyped(t, typed, "中文€ éa\n")
+	// Exactly that line: nothing typed twice (Chromium may send inserted
+	// text a rune a message, so the messages are not counted).
+	if s := st.streamerStats(t, id); s.InputErrors != 0 || s.Inputs[protocol.InputText] < 2 {
+		t.Errorf("streamer: %d input errors, inputs %v", s.InputErrors, s.Inputs)
+	}
 }

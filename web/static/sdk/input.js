@@ -114,7 +114,7 @@ export class InputForwarder {
   constructor(client, el, opts) {
     this.c = client;
     this.el = el;
-    this.o = { mouse: true, keyboard: true, touch: true, gamepad: true, pointerLock: false, ...opts };
+    this.o = { mouse: true, keyboard: true, touch: true, gamepad: true, pointerLock: false, ime: true, ...opts };
     this.keyTarget = this.o.keyboardTarget || el;
     this.keys = new Set(); // Android codes held down
     this.buttons = new Set(); // protocol buttons held down
@@ -138,6 +138,7 @@ export class InputForwarder {
     if (this.o.keyboard) {
       on(this.keyTarget, "keydown", (e) => this.keyEvent(e, true));
       on(this.keyTarget, "keyup", (e) => this.keyEvent(e, false));
+      if (this.o.ime) this.attachIME(on);
     }
     on(globalThis, "blur", () => this.releaseAll());
     if (this.o.gamepad && globalThis.navigator?.getGamepads) {
@@ -150,6 +151,8 @@ export class InputForwarder {
     this.releaseAll();
     for (const off of this.handlers) off();
     this.handlers = [];
+    this.ime?.remove();
+    this.ime = null;
     if (this.padFrame) cancelAnimationFrame(this.padFrame);
     this.padFrame = 0;
   }
@@ -178,7 +181,8 @@ export class InputForwarder {
     if (touch) return this.touch(e);
     const locked = this.o.pointerLock && document.pointerLockElement === this.el;
     if (e.type === "pointerdown") {
-      if (this.keyTarget === this.el) this.el.focus({ preventScroll: true });
+      if (this.ime) this.ime.focus({ preventScroll: true });
+      else if (this.keyTarget === this.el) this.el.focus({ preventScroll: true });
       if (this.o.pointerLock && !locked) {
         this.el.requestPointerLock?.();
       }
@@ -270,7 +274,10 @@ export class InputForwarder {
   }
 
   keyEvent(e, pressed) {
-    if (this.keyTarget !== this.el && editable(e.target)) return;
+    if (this.keyTarget !== this.el && editable(e.target) && e.target !== this.ime) return;
+    // A key the input method takes (composing, or "Process", 229) is its
+    // own: what it commits comes as text (attachIME).
+    if (e.isComposing || e.keyCode === 229) return;
     if (browserShortcut(e)) return;
     const code = keyCode(e.code);
     if (!code) return;
@@ -278,6 +285,67 @@ export class InputForwarder {
     if (pressed) this.keys.add(code);
     else if (!this.keys.delete(code)) return; // its keydown went elsewhere
     this.c.key(code, pressed);
+  }
+
+  /**
+   * Text input beyond key codes (issue 18): a hidden textarea over the
+   * video holds the focus while streaming, so the browser's input method
+   * composes there (its candidate window beside the picture), and what it
+   * commits goes as input::text. Keys with an Android code stay key
+   * events: their keydown is cancelled, so they insert nothing here and
+   * are never typed twice; a key without one (a layout's own letter)
+   * inserts text, which goes as input::text too.
+   */
+  attachIME(on) {
+    const doc = this.el.ownerDocument;
+    if (!doc?.createElement) return;
+    const t = doc.createElement("textarea");
+    t.setAttribute("aria-label", "Text input to the streamed application");
+    t.autocomplete = "off";
+    t.spellcheck = false;
+    t.setAttribute("autocapitalize", "off");
+    t.setAttribute("autocorrect", "off");
+    t.dataset.streamstackIme = "";
+    // Invisible but focusable, and where the IME puts its candidates.
+    Object.assign(t.style, {
+      position: "absolute", left: "0", top: "0", width: "1px", height: "1px", padding: "0", border: "0",
+      opacity: "0", resize: "none", overflow: "hidden", pointerEvents: "none", caretColor: "transparent",
+    });
+    (this.el.parentElement || doc.body).appendChild(t);
+    this.ime = t;
+    // The page focuses the video to give it the keys: the textarea takes
+    // them instead.
+    if (!this.el.hasAttribute?.("tabindex")) this.el.tabIndex = -1;
+    on(this.el, "focus", () => t.focus({ preventScroll: true }));
+    on(t, "compositionend", (e) => {
+      if (e.data) this.c.text(e.data);
+      t.value = "";
+    });
+    on(t, "beforeinput", (e) => {
+      if (e.isComposing) return; // the composition's end sends it
+      switch (e.inputType) {
+        case "insertText":
+        case "insertReplacementText":
+          if (e.data) this.c.text(e.data);
+          break;
+        case "insertFromPaste":
+        case "insertFromDrop":
+          break; // the clipboard's and files' business, not typing
+        case "insertLineBreak":
+        case "insertParagraph":
+          this.c.text("\n");
+          break;
+        case "deleteContentBackward":
+          // A virtual keyboard's backspace (its keydown says 229).
+          this.c.key(KEY_CODES.Backspace, true);
+          this.c.key(KEY_CODES.Backspace, false);
+          break;
+        default:
+          return;
+      }
+      e.preventDefault();
+      t.value = "";
+    });
   }
 
   pollPads() {

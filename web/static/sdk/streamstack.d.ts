@@ -247,6 +247,12 @@ export interface InputOptions {
   pointerLock?: boolean;
   /** Where key events are read; default the element. */
   keyboardTarget?: EventTarget;
+  /**
+   * Text input beyond key codes (default true): a hidden textarea over the
+   * element takes the focus, and what the browser's input method commits
+   * goes as input::text (text()) where the streamer lists "ime".
+   */
+  ime?: boolean;
 }
 
 export declare class StreamstackClient extends EventTarget {
@@ -319,6 +325,8 @@ export declare class StreamstackClient extends EventTarget {
   mouseButton(button: number, pressed: boolean): boolean;
   mouseWheel(x: number, y: number): boolean;
   key(code: number, pressed: boolean): boolean;
+  /** Types text into the app as Unicode (input::text); false without the "ime" capability. */
+  text(text: string): boolean;
   touchStart(id: number, x: number, y: number): boolean;
   touchMove(id: number, x: number, y: number): boolean;
   touchEnd(id: number, last: boolean): boolean;

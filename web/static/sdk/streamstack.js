@@ -116,6 +116,7 @@ const GLASS_MAX_MS = 60000;
 const GLASS_REPORT_MS = 1000;
 const GLASS_WINDOW = 120; // frames: 4 s at 30 fps
 const NTP_UNIX_MS = 2208988800000; // 1900 to 1970, the NTP epoch's lead
+const MAX_TEXT_RUNES = 256; // protocol.MaxTextRunes: one input::text
 
 // p50 and p95 of a window of milliseconds, and its size.
 function glassSummary(window) {
@@ -359,6 +360,22 @@ export class StreamstackClient extends EventTarget {
   }
   key(code, pressed) {
     return this.sendControl("input::key", { code, pressed });
+  }
+  /**
+   * Types text (what an input method committed) into the app as Unicode;
+   * false when the control channel is closed or the streamer does not
+   * list the "ime" capability. Long text goes in pieces of at most
+   * MAX_TEXT_RUNES runes, the streamer's limit for one message; line
+   * breaks as newlines, other control characters left out.
+   */
+  text(text) {
+    if (!this.discover?.capabilities?.includes("ime")) return false;
+    // The streamer refuses control characters but tab and newline.
+    const runes = [...text.replace(/\r\n?/g, "\n").replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, "")];
+    for (let i = 0; i < runes.length; i += MAX_TEXT_RUNES) {
+      if (!this.sendControl("input::text", { text: runes.slice(i, i + MAX_TEXT_RUNES).join("") })) return false;
+    }
+    return true;
   }
   touchStart(id, x, y) {
     return this.sendControl("input::touch-start", { id, x, y });
