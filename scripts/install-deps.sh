@@ -16,13 +16,14 @@ fi
 # fonts-dejavu-core is xterm's font; x11-utils has the tools (xdpyinfo,
 # xwininfo) to look into a session's display. libxfixes-dev watches the
 # session's clipboard (internal/x11/clipboard.c), xclip copies and pastes in
-# its tests.
+# its tests. libxrandr-dev resizes the session's display through RandR
+# (internal/x11/randr.c, stream::resize).
 # runc is the OCI runtime every X11 app's container runs under
 # (internal/container); passt's pasta is the user-mode network of an app
 # whose catalogue entry asks for network "outbound" (filtered with nftables).
 # pulseaudio is each X11 session's private sound server; libpulse-dev
 # builds the capture of it (internal/pulse) and the test app's beep.
-packages=(pkg-config gcc runc passt libvpx-dev libopus-dev libx264-dev libavcodec-dev coturn iproute2 nftables chromium xvfb xterm x11-utils libx11-dev libxext-dev libxtst-dev libxdamage-dev libyuv-dev libxfixes-dev xclip fonts-dejavu-core pulseaudio libpulse-dev)
+packages=(pkg-config gcc runc passt libvpx-dev libopus-dev libx264-dev libavcodec-dev coturn iproute2 nftables chromium xvfb xterm x11-utils libx11-dev libxext-dev libxtst-dev libxdamage-dev libyuv-dev libxfixes-dev libxrandr-dev xclip fonts-dejavu-core pulseaudio libpulse-dev)
 # `install-deps.sh bench` adds ffmpeg, the raw encoders `streamstack bench
 # --density` compares the streamer with; the build and tests never need it.
 if [ "${1:-}" = bench ]; then
