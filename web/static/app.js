@@ -231,6 +231,13 @@ function attachInput() {
   stopInput = client.attachInput(video, { keyboardTarget: window, pointerLock });
 }
 
+// The page's clipboard and the app's, both ways (issue 18).
+let stopClipboard = null;
+function attachClipboard() {
+  if (stopClipboard) stopClipboard();
+  stopClipboard = client.attachClipboard();
+}
+
 async function start(opts) {
   stop();
   lastError = null;

@@ -227,6 +227,8 @@ export interface ClientEvents {
   message: { type: string; data: unknown };
   /** The session ignores input of type `what` ("input::gamepad-button", …); once per type and connection. */
   unsupported: { what: string; reason: string };
+  /** The app copied text (controller only); tooLarge: over the streamer's --clipboard-max-bytes, no text. */
+  clipboard: ClipboardChange;
   data: { channel: string; data: string | ArrayBuffer | Blob };
   /** The session's peers changed (sessionUpdates, a session with viewers). */
   peers: PeersUpdate;
@@ -234,6 +236,32 @@ export interface ClientEvents {
   /** After "ready", an error (a refused session::control) leaves the stream playing. */
   error: StreamstackError;
   close: { reason: string; sessionEnded: boolean; code?: ErrorCodeValue; sessionReason?: string };
+}
+
+/** What the app copied: its X11 CLIPBOARD or PRIMARY selection. */
+export interface ClipboardChange {
+  text: string;
+  selection: "clipboard" | "primary";
+  tooLarge: boolean;
+}
+
+export interface ClipboardOptions {
+  /** Where paste and focus are listened to; default window. */
+  target?: EventTarget;
+  /** Write the app's PRIMARY selection (what xterm copies on select) to the page's clipboard too; default true. */
+  primary?: boolean;
+  /** Read the page's clipboard on focus (async Clipboard API, where permitted); default true. */
+  readOnFocus?: boolean;
+}
+
+export declare const CLIPBOARD_SET: "clipboard::set";
+export declare const CLIPBOARD_CHANGED: "clipboard::changed";
+
+export declare class ClipboardSync {
+  constructor(client: StreamstackClient, options?: ClipboardOptions);
+  /** Sends the page's clipboard to the app where the browser lets the page read it. */
+  readClipboard(): Promise<boolean>;
+  detach(): void;
 }
 
 export type ClientState = "idle" | "creating" | "joining" | "signaling" | "connected" | "reconnecting" | "closed";
@@ -320,6 +348,12 @@ export declare class StreamstackClient extends EventTarget {
   attachInput(element: HTMLVideoElement, options?: InputOptions): () => void;
 
   sendControl(type: string, data?: unknown): boolean;
+  /** What the app last copied (clipboard::changed), if anything. */
+  clipboard?: ClipboardChange;
+  /** Makes text what the app pastes (clipboard::set); false without the "clipboard" capability. */
+  setClipboard(text: string): boolean;
+  /** Ties the page's clipboard to the app's; returns the function that detaches it. */
+  attachClipboard(options?: ClipboardOptions): () => void;
   sendData(channel: string, data: string | ArrayBuffer | ArrayBufferView | Blob): boolean;
   mouseMove(x: number, y: number, rx?: number, ry?: number): boolean;
   mouseButton(button: number, pressed: boolean): boolean;

@@ -29,6 +29,8 @@
 import { InputForwarder } from "./input.js";
 
 export { KEY_CODES, keyCode, mouseButton, mapToRemote, contentBox } from "./input.js";
+import { ClipboardSync } from "./clipboard.js";
+export { ClipboardSync } from "./clipboard.js";
 
 export const VERSION = "0.1.0";
 
@@ -49,6 +51,10 @@ export const SESSION_PEERS = "session::peers";
 
 /** Signaling frame: request, grant, take or release control. */
 export const SESSION_CONTROL = "session::control";
+
+/** Control message types of the clipboard (issue 18): client to app, app to client. */
+export const CLIPBOARD_SET = "clipboard::set";
+export const CLIPBOARD_CHANGED = "clipboard::changed";
 
 /** Peer roles: a controller's input is applied, a viewer's is ignored. */
 export const Role = Object.freeze({ CONTROLLER: "controller", VIEWER: "viewer" });
@@ -145,6 +151,10 @@ function b64decode(s) {
  *   message     {type, data}              a control message from the streamer
  *   unsupported {what, reason}            the session ignores input of type `what` (a gamepad
  *                                         without uinput on the streamer's host), once per type
+ *   clipboard   {text, selection, tooLarge}
+ *                                         the app copied text (selection "clipboard" or
+ *                                         "primary"); also in client.clipboard. Only the
+ *                                         controller gets it
  *   data        {channel, data}           a message on a named data channel
  *   peers       {you, role, owner, peers, requests}
  *                                         the session's peers changed (session_updates on,
@@ -338,6 +348,28 @@ export class StreamstackClient extends EventTarget {
     if (!ch || ch.readyState !== "open") return false;
     ch.send(JSON.stringify({ type, data }));
     return true;
+  }
+
+  /**
+   * Makes text what the app pastes (its CLIPBOARD and PRIMARY); false when
+   * the control channel is closed or the streamer does not list the
+   * "clipboard" capability. Only the controller's reaches the app.
+   */
+  setClipboard(text) {
+    if (!this.discover?.capabilities?.includes("clipboard")) return false;
+    return this.sendControl(CLIPBOARD_SET, { text: String(text) });
+  }
+
+  /**
+   * Ties the session's clipboard to the page's: a paste on options.target
+   * (default window) and, on its focus, the page's clipboard (async
+   * Clipboard API, where permitted) go to the app; what the app copies is
+   * written to the page's clipboard (where permitted; options.primary
+   * false: not the X11 selection). Returns the function that detaches it.
+   */
+  attachClipboard(options = {}) {
+    const sync = new ClipboardSync(this, options);
+    return () => sync.detach();
   }
 
   /** Sends data on a named data channel from options.dataChannels. */
@@ -939,6 +971,12 @@ export class StreamstackClient extends EventTarget {
     this._emit("message", { type: msg.type, data: msg.data });
     if (msg.type === STREAM_UNSUPPORTED && typeof msg.data?.what === "string") {
       this._emit("unsupported", { what: msg.data.what, reason: String(msg.data.reason || "") });
+    }
+    if (msg.type === CLIPBOARD_CHANGED && typeof msg.data?.selection === "string") {
+      const c = { text: typeof msg.data.text === "string" ? msg.data.text : "", selection: msg.data.selection,
+        tooLarge: !!msg.data.too_large };
+      if (!c.tooLarge) this.clipboard = c;
+      this._emit("clipboard", c);
     }
   }
 
