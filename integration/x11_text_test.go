@@ -81,6 +81,16 @@ func TestX11TextReachesXterm(t *testing.T) {
 		}
 	}
 	waitTyped(t, typed, "€ 中文 é Ok 中€!\n")
+	// 100 runes none of which the keymap has: a spare key each (Xvfb's
+	// keymap has over a hundred keys no input::key makes).
+	var many []rune
+	for r := rune(0x4e00); len(many) < 100; r++ {
+		many = append(many, r)
+	}
+	if err := peer.SendInput(protocol.InputText, map[string]any{"text": string(many) + "\n"}); err != nil {
+		t.Fatal(err)
+	}
+	waitTyped(t, typed, "€ 中文 é Ok 中€!\n"+string(many)+"\n")
 }
 
 // Chromium's input method reaches xterm through the web client: a

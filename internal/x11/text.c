@@ -25,12 +25,11 @@ int ss_kbd_shifted(Display *dpy) {
 	return (st.mods & (ShiftMask | LockMask)) != 0;
 }
 
-// ss_kbd_set maps keycode kc to sym at both levels (NoSymbol restores a
-// spare key) and waits until the server has done it.
-int ss_kbd_set(Display *dpy, int kc, unsigned long sym) {
+// ss_kbd_set maps keycode kc to its n keysyms and waits until the server
+// has done it.
+int ss_kbd_set(Display *dpy, int kc, KeySym *syms, int n) {
 	if (ss_dead(dpy)) return -1;
-	KeySym syms[2] = {(KeySym)sym, (KeySym)sym};
-	XChangeKeyboardMapping(dpy, kc, 2, syms, 1);
+	XChangeKeyboardMapping(dpy, kc, n, syms, 1);
 	XSync(dpy, False);
 	return ss_dead(dpy) ? -1 : 1;
 }

@@ -1,9 +1,13 @@
 package x11
 
+import "slices"
+
 // Typing text as Unicode (issue 18, the control channel's input::text):
 // each rune becomes the keysym that means it, pressed on a key that the
-// display's keymap already maps to it, or else on a spare key (one that
-// maps to nothing) remapped to it for the while. This file is the plan,
+// display's keymap already maps to it, or else on a spare key remapped
+// to it for the while: one that maps to nothing, or only to keysyms no
+// input::key can make (media keys, the keypad's), keys a streamed app
+// would never get otherwise. This file is the plan,
 // free of Xlib so it can be tested alone; text_cgo.go carries it out.
 
 // RuneKeysym is the keysym that types r: Latin-1 runes are their own
@@ -64,26 +68,56 @@ func (m keymap) find(sym uint32) (kc int, shift, ok bool) {
 	return 0, false, false
 }
 
-// free is whether keycode kc maps to nothing at all: a key no layout
-// uses, free to remap.
-func (m keymap) free(kc int) bool {
+// row is keycode kc's keysyms, a copy.
+func (m keymap) row(kc int) []uint32 {
+	out := make([]uint32, m.per)
 	for col := range m.per {
-		if m.sym(kc, col) != noSymbol {
-			return false
-		}
-	}
-	return kc >= m.min && kc < m.min+m.keycodes()
-}
-
-// spare lists the free keycodes.
-func (m keymap) spare() []int {
-	var out []int
-	for i := range m.keycodes() {
-		if m.free(m.min + i) {
-			out = append(out, m.min+i)
-		}
+		out[col] = m.sym(kc, col)
 	}
 	return out
+}
+
+// spare lists the keycodes free to remap, those that map to nothing
+// first: a keycode is spare when none of its keysyms is one input::key
+// can make (the client could not press it anyway) or a modifier's (the
+// modifier map would still make it one).
+func (m keymap) spare() []int {
+	var empty, unused []int
+	for i := range m.keycodes() {
+		kc, none, spare := m.min+i, true, true
+		for _, s := range m.row(kc) {
+			none = none && s == noSymbol
+			spare = spare && (s == noSymbol || !reachable(s) && !modifierKeysym(s))
+		}
+		switch {
+		case none:
+			empty = append(empty, kc)
+		case spare:
+			unused = append(unused, kc)
+		}
+	}
+	return append(empty, unused...)
+}
+
+// reachable is whether input::key makes keysym s, or typing needs it.
+func reachable(s uint32) bool {
+	if s == xkShiftL {
+		return true
+	}
+	for _, k := range androidKeysyms {
+		if k == s {
+			return true
+		}
+	}
+	// Letters map to lower-case keysyms; the upper-case ones come with
+	// Shift on the same key.
+	return s >= 'A' && s <= 'Z'
+}
+
+// modifierKeysym is whether s is a modifier's keysym (Shift_L…Hyper_R,
+// Mode_switch, Num_Lock, the ISO level and group shifts and locks).
+func modifierKeysym(s uint32) bool {
+	return s >= 0xffe1 && s <= 0xffee || s == 0xff7e || s == 0xff7f || s >= 0xfe01 && s <= 0xfe13
 }
 
 // stroke is one key press and release, with shift held around it.
@@ -92,10 +126,11 @@ type stroke struct {
 	shift bool
 }
 
-// remap is one spare keycode to map to sym before the strokes.
+// remap is one spare keycode to map to syms (one keysym at both levels
+// for a rune, the key's own to restore it) before the strokes.
 type remap struct {
-	kc  int
-	sym uint32
+	kc   int
+	syms []uint32
 }
 
 // typist remembers which spare keycodes it remapped to which keysyms,
@@ -105,8 +140,9 @@ type remap struct {
 // client reads the new mapping when it handles the MappingNotify, which
 // may be after the restore, and would then see the key as NoSymbol.
 type typist struct {
-	pool  []int          // spare keycodes, least recently used first
-	bound map[int]uint32 // spare keycode → the keysym it was given
+	pool  []int            // spare keycodes, least recently used first
+	orig  map[int][]uint32 // spare keycode → its own keysyms, to restore
+	bound map[int]uint32   // spare keycode → the keysym it was given
 	init  bool
 }
 
@@ -118,12 +154,16 @@ type typist struct {
 // or no spare key left).
 func (t *typist) plan(text string, m keymap, shifted bool) (remaps []remap, strokes []stroke, dropped int) {
 	if !t.init {
-		t.pool, t.bound, t.init = m.spare(), map[int]uint32{}, true
+		t.pool, t.orig, t.bound, t.init = m.spare(), map[int][]uint32{}, map[int]uint32{}, true
+		for _, kc := range t.pool {
+			t.orig[kc] = m.row(kc)
+		}
 	}
 	// A key the app remapped since is no longer ours to use.
 	for kc, sym := range t.bound {
 		if m.sym(kc, 0) != sym {
 			delete(t.bound, kc)
+			delete(t.orig, kc)
 			t.pool = deleteInt(t.pool, kc)
 		}
 	}
@@ -137,7 +177,8 @@ func (t *typist) plan(text string, m keymap, shifted bool) (remaps []remap, stro
 		kc, shift, found := m.find(sym)
 		if found && (shift || !shifted) {
 			strokes = append(strokes, stroke{kc: kc, shift: shift && !shifted})
-			if _, ours := t.bound[kc]; ours {
+			// A spare key typing its own keysym is this text's too.
+			if _, spare := t.orig[kc]; spare {
 				t.pool = append(deleteInt(t.pool, kc), kc)
 				used[kc] = true
 			}
@@ -150,7 +191,8 @@ func (t *typist) plan(text string, m keymap, shifted bool) (remaps []remap, stro
 			continue
 		}
 		// A spare the app has mapped since is no longer spare.
-		for len(t.pool) > 0 && t.bound[t.pool[0]] == noSymbol && !m.free(t.pool[0]) {
+		for len(t.pool) > 0 && t.bound[t.pool[0]] == noSymbol && !slices.Equal(m.row(t.pool[0]), t.orig[t.pool[0]]) {
+			delete(t.orig, t.pool[0])
 			t.pool = t.pool[1:]
 		}
 		// The least recently used spare, unless this text typed with it
@@ -163,7 +205,7 @@ func (t *typist) plan(text string, m keymap, shifted bool) (remaps []remap, stro
 		t.pool = append(t.pool[1:], kc)
 		t.bound[kc] = sym
 		used[kc] = true
-		remaps = append(remaps, remap{kc: kc, sym: sym})
+		remaps = append(remaps, remap{kc: kc, syms: []uint32{sym, sym}})
 		strokes = append(strokes, stroke{kc: kc})
 	}
 	return remaps, strokes, dropped
@@ -178,12 +220,14 @@ func (t *typist) boundTo(sym uint32) (int, bool) {
 	return 0, false
 }
 
-// restore lists the keycodes to map back to nothing, and forgets them.
-func (t *typist) restore() []int {
-	var out []int
+// restore lists the remapped keys with their own keysyms, in keycode
+// order, and forgets them.
+func (t *typist) restore() []remap {
+	var out []remap
 	for kc := range t.bound {
-		out = append(out, kc)
+		out = append(out, remap{kc: kc, syms: t.orig[kc]})
 	}
+	slices.SortFunc(out, func(a, b remap) int { return a.kc - b.kc })
 	t.bound = map[int]uint32{}
 	return out
 }

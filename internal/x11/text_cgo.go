@@ -32,7 +32,7 @@ func (in *Input) Type(text string) (dropped int, err error) {
 	}
 	remaps, strokes, dropped := in.typist.plan(text, m, C.ss_kbd_shifted(in.dpy) != 0)
 	for _, r := range remaps {
-		if C.ss_kbd_set(in.dpy, C.int(r.kc), C.ulong(r.sym)) < 0 {
+		if in.setKey(r) < 0 {
 			return 0, ErrClosed
 		}
 	}
@@ -69,10 +69,19 @@ func (in *Input) keymap() (keymap, error) {
 	return m, nil
 }
 
-// restoreKeys maps the spare keys Type remapped back to nothing; with
-// in.mu held, before the connection closes.
+// setKey maps r.kc to r.syms and waits until the server has done it.
+func (in *Input) setKey(r remap) C.int {
+	syms := make([]C.KeySym, max(len(r.syms), 1))
+	for i, s := range r.syms {
+		syms[i] = C.KeySym(s)
+	}
+	return C.ss_kbd_set(in.dpy, C.int(r.kc), &syms[0], C.int(len(syms)))
+}
+
+// restoreKeys gives the spare keys Type remapped their own keysyms back;
+// with in.mu held, before the connection closes.
 func (in *Input) restoreKeys() {
-	for _, kc := range in.typist.restore() {
-		C.ss_kbd_set(in.dpy, C.int(kc), 0)
+	for _, r := range in.typist.restore() {
+		in.setKey(r)
 	}
 }

@@ -1,6 +1,7 @@
 package x11
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 )
@@ -52,7 +53,7 @@ func TestPlanRemapsSpareKeys(t *testing.T) {
 	var ty typist
 	m := testKeymap()
 	remaps, strokes, dropped := ty.plan("€中€a", m, false)
-	if want := []remap{{14, 0x010020ac}, {15, 0x01004e2d}}; !slices.Equal(remaps, want) {
+	if want := []remap{{14, []uint32{0x010020ac, 0x010020ac}}, {15, []uint32{0x01004e2d, 0x01004e2d}}}; fmt.Sprint(remaps) != fmt.Sprint(want) {
 		t.Errorf("remaps %v, want %v", remaps, want)
 	}
 	if want := []stroke{{14, false}, {15, false}, {14, false}, {10, false}}; !slices.Equal(strokes, want) || dropped != 0 {
@@ -69,13 +70,12 @@ func TestPlanRemapsSpareKeys(t *testing.T) {
 	// recently used (€ at 14, then 中 at 15), the last none: every
 	// spare key has typed in this text.
 	remaps, strokes, dropped = ty.plan("éüxy", m, false)
-	if want := []remap{{16, 0xe9}, {14, 0xfc}, {15, 'x'}}; !slices.Equal(remaps, want) || dropped != 1 || len(strokes) != 3 {
+	if want := []remap{{16, []uint32{0xe9, 0xe9}}, {14, []uint32{0xfc, 0xfc}}, {15, []uint32{'x', 'x'}}}; fmt.Sprint(remaps) != fmt.Sprint(want) || dropped != 1 || len(strokes) != 3 {
 		t.Errorf("third text: remaps %v strokes %v dropped %d", remaps, strokes, dropped)
 	}
-	restored := ty.restore()
-	slices.Sort(restored)
-	if !slices.Equal(restored, []int{14, 15, 16}) {
-		t.Errorf("restore %v", restored)
+	// Restored as they were: empty.
+	if got, want := ty.restore(), []remap{{14, []uint32{0, 0, 0}}, {15, []uint32{0, 0, 0}}, {16, []uint32{0, 0, 0}}}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("restore %v", got)
 	}
 }
 
@@ -85,7 +85,7 @@ func TestPlanShiftHeld(t *testing.T) {
 	// spare key gets the keysym at both levels instead; a level-1 key
 	// needs no further shift.
 	remaps, strokes, _ := ty.plan("aA", testKeymap(), true)
-	if want := []remap{{14, 'a'}}; !slices.Equal(remaps, want) {
+	if want := []remap{{14, []uint32{'a', 'a'}}}; fmt.Sprint(remaps) != fmt.Sprint(want) {
 		t.Errorf("remaps %v, want %v", remaps, want)
 	}
 	if want := []stroke{{14, false}, {10, false}}; !slices.Equal(strokes, want) {
@@ -100,10 +100,10 @@ func TestPlanForgetsKeysTheAppTook(t *testing.T) {
 	m.syms[(14-8)*3] = 'z' // the app maps 14 (and 15) itself
 	m.syms[(15-8)*3] = 'y'
 	remaps, strokes, _ := ty.plan("€", m, false)
-	if want := []remap{{16, 0x010020ac}}; !slices.Equal(remaps, want) || !slices.Equal(strokes, []stroke{{16, false}}) {
+	if want := []remap{{16, []uint32{0x010020ac, 0x010020ac}}}; fmt.Sprint(remaps) != fmt.Sprint(want) || !slices.Equal(strokes, []stroke{{16, false}}) {
 		t.Errorf("remaps %v strokes %v", remaps, strokes)
 	}
-	if got := ty.restore(); !slices.Equal(got, []int{16}) {
+	if got := ty.restore(); len(got) != 1 || got[0].kc != 16 {
 		t.Errorf("restore %v: keys the app took are its own", got)
 	}
 }
@@ -115,5 +115,39 @@ func TestPlanDropsWhatHasNoKeysym(t *testing.T) {
 	}
 	if _, strokes, dropped := ty.plan("€", keymap{min: 8, per: 2}, false); dropped != 1 || len(strokes) != 0 {
 		t.Errorf("no spare keys: strokes %v dropped %d", strokes, dropped)
+	}
+}
+
+// Keys the client cannot press (a media key, the keypad's, "<" on the
+// key pc105 adds) are spare after the empty ones; keys of input::key and
+// modifiers' are not. A spare key typing its own keysym is not remapped
+// in the same text.
+func TestSpareKeys(t *testing.T) {
+	m := keymap{min: 8, per: 2, syms: []uint32{
+		0x1008ff14, 0, // 8: XF86AudioPlay
+		0, 0, // 9: empty
+		'a', 'A', // 10
+		0xffb1, 0xff9c, // 11: KP_1, KP_End
+		0xfe03, 0, // 12: ISO_Level3_Shift
+		xkShiftL, 0, // 13
+		'<', '>', // 14
+		0xff0d, 0, // 15: Return
+	}}
+	if got, want := m.spare(), []int{9, 8, 11, 14}; !slices.Equal(got, want) {
+		t.Fatalf("spare %v, want %v", got, want)
+	}
+	var ty typist
+	// <, then four runes for four spare keys but 14, which typed "<".
+	remaps, strokes, dropped := ty.plan("<éèêë", m, false)
+	if len(remaps) != 3 || dropped != 1 || len(strokes) != 4 || strokes[0] != (stroke{14, false}) {
+		t.Errorf("remaps %v strokes %v dropped %d", remaps, strokes, dropped)
+	}
+	for _, r := range remaps {
+		if r.kc == 14 {
+			t.Errorf("remapped the key that typed < in the same text: %v", remaps)
+		}
+	}
+	if got := ty.restore(); fmt.Sprint(got) != fmt.Sprint([]remap{{8, []uint32{0x1008ff14, 0}}, {9, []uint32{0, 0}}, {11, []uint32{0xffb1, 0xff9c}}}) {
+		t.Errorf("restore %v", got)
 	}
 }

@@ -2,7 +2,10 @@
 
 package x11
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 // On a real Xvfb, Type remaps spare keys to the keysyms the keymap lacks
 // and Close maps them back to nothing.
@@ -22,8 +25,8 @@ func TestTypeRemapsAndRestoresOnXvfb(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(before.spare()); n < 8 {
-		t.Fatalf("Xvfb's keymap has %d free keycodes", n)
+	if n := len(before.spare()); n < 64 {
+		t.Fatalf("Xvfb's keymap has %d spare keycodes", n)
 	}
 	if dropped, err := in.Type("€ 中文 é\n"); err != nil || dropped != 0 {
 		t.Fatalf("Type: dropped %d, %v", dropped, err)
@@ -43,8 +46,8 @@ func TestTypeRemapsAndRestoresOnXvfb(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(restored.spare()) != len(before.spare()) {
-		t.Errorf("%d free keycodes after Close, %d before", len(restored.spare()), len(before.spare()))
+	if !slices.Equal(restored.syms, before.syms) {
+		t.Errorf("the keymap differs after Close")
 	}
 	if _, err := in.Type("a"); err != ErrClosed {
 		t.Errorf("Type after Close: %v", err)
