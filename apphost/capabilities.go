@@ -15,5 +15,9 @@ func (a *Host) Capabilities() []string {
 	if a.clip.x != nil {
 		caps = append(caps, protocol.CapabilityClipboard)
 	}
+	// A display started with room to grow (Config.ResizeMaxWidth).
+	if a.screen != nil {
+		caps = append(caps, protocol.CapabilityResize)
+	}
 	return caps
 }

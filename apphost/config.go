@@ -59,6 +59,12 @@ type Config struct {
 	// onto: slot n (one per live session of the host) is AppUIDBase +
 	// n×65536 onwards. Zero: internal/container's defaults.
 	AppUIDBase, AppUIDSlots uint32
+	// ResizeMaxWidth and ResizeMaxHeight are the largest screen a
+	// resize (Host.Resize, stream::resize) may ask for: Xvfb starts with
+	// a framebuffer that large, as RandR cannot grow it later, and is set
+	// to the session's size before the app starts. 0: the display keeps
+	// the session's size and cannot resize.
+	ResizeMaxWidth, ResizeMaxHeight int
 }
 
 // DefaultConfig returns the production defaults.
@@ -83,6 +89,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: app start and stop timeouts must be positive", ErrConfig)
 	case c.ClipboardMaxBytes < 0 || c.ClipboardMaxBytes > protocol.MaxClipboardText:
 		return fmt.Errorf("%w: clipboard limit %d bytes: want 0 (off) to %d", ErrConfig, c.ClipboardMaxBytes, protocol.MaxClipboardText)
+	case c.ResizeMaxWidth < 0 || c.ResizeMaxHeight < 0 || (c.ResizeMaxWidth == 0) != (c.ResizeMaxHeight == 0):
+		return fmt.Errorf("%w: resize limit %dx%d", ErrConfig, c.ResizeMaxWidth, c.ResizeMaxHeight)
 	case c.AppIsolation != "" && c.AppIsolation != IsolationContainer && c.AppIsolation != IsolationNone:
 		return fmt.Errorf("%w: app isolation %q: want %q or %q", ErrConfig, c.AppIsolation, IsolationContainer, IsolationNone)
 	}

@@ -51,6 +51,8 @@ type Host struct {
 
 	cap *x11.Capturer
 	in  *x11.Input
+	// screen resizes the display (resize.go); nil where it cannot.
+	screen *x11.Screen
 	// clip is the app's clipboard (clipboard.go).
 	clip hostClipboard
 	// audio is the app's sound server and its capture; nil without
@@ -117,7 +119,8 @@ func Start(ctx context.Context, cfg Config, app apps.App, w, h int, log *slog.Lo
 	}
 	var xvErr, auErr, ctrErr error
 	starting.Go(func() {
-		a.xvfb, xvErr = x11.StartXvfb(ctx, x11.XvfbConfig{Command: cfg.XvfbCommand, Width: w, Height: h, Depth: 24,
+		fbW, fbH := framebuffer(cfg, w, h)
+		a.xvfb, xvErr = x11.StartXvfb(ctx, x11.XvfbConfig{Command: cfg.XvfbCommand, Width: fbW, Height: fbH, Depth: 24,
 			StartTimeout: cfg.AppStartTimeout, StopTimeout: cfg.AppStopTimeout, Dir: cfg.RuntimeDir, Cookie: cookie})
 	})
 	// The app's user on the host, for its sound server and its cookie.
@@ -153,6 +156,9 @@ func Start(ctx context.Context, cfg Config, app apps.App, w, h int, log *slog.Lo
 		return nil, err
 	}
 	xv := a.xvfb
+	if err = a.openScreen(cfg, w, h); err != nil {
+		return nil, err
+	}
 	if a.cap, err = x11.NewCapturer(xv.Display, xv.Cookie()); err != nil {
 		return nil, err
 	}
@@ -478,6 +484,9 @@ func (a *Host) Close() {
 	}
 	if a.cap != nil {
 		a.cap.Close()
+	}
+	if a.screen != nil {
+		a.screen.Close()
 	}
 	a.stopContainer()
 	if a.cmd != nil {

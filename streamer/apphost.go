@@ -45,6 +45,8 @@ func (c Config) appHost() apphost.Config {
 		ContainerRuntime:  c.ContainerRuntime,
 		AppUIDBase:        c.AppUIDBase,
 		AppUIDSlots:       c.AppUIDSlots,
+		ResizeMaxWidth:    c.ResizeMaxWidth,
+		ResizeMaxHeight:   c.ResizeMaxHeight,
 	}
 }
 
