@@ -275,6 +275,7 @@ async function start(opts) {
   const c = client;
   c.attachVideo(video);
   attachInput();
+  attachClipboard(); // after attachInput: both follow the client
   c.on("state", ({ state }) => {
     const text = {
       creating: "Creating a session…",

@@ -40,7 +40,9 @@ export class ClipboardSync {
 
   _send(text) {
     // What the app itself copied comes back on focus: no echo.
-    if (typeof text !== "string" || text === this.lastSent || text === this.lastWritten) return false;
+    // An empty clipboard (what a page without permission often reads)
+    // would only wipe the app's.
+    if (typeof text !== "string" || text === "" || text === this.lastSent || text === this.lastWritten) return false;
     if (!this.client.setClipboard(text)) return false;
     this.lastSent = text;
     return true;
