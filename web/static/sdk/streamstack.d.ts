@@ -352,6 +352,13 @@ export declare class StreamstackClient extends EventTarget {
   clipboard?: ClipboardChange;
   /** Makes text what the app pastes (clipboard::set); false without the "clipboard" capability. */
   setClipboard(text: string): boolean;
+  /**
+   * Asks for the session's screen at width×height device pixels (stream::resize, sides rounded down to
+   * even); false without the "resize" capability. A refusal arrives as an "unsupported" event.
+   */
+  resize(width: number, height: number): boolean;
+  /** resize to the element's size, the device pixel ratio counted up to maxPixelRatio (default 1). */
+  resizeToElement(element: HTMLElement, maxPixelRatio?: number): boolean;
   /** Ties the page's clipboard to the app's; returns the function that detaches it. */
   attachClipboard(options?: ClipboardOptions): () => void;
   sendData(channel: string, data: string | ArrayBuffer | ArrayBufferView | Blob): boolean;

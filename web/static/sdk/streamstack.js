@@ -372,6 +372,30 @@ export class StreamstackClient extends EventTarget {
     return () => sync.detach();
   }
 
+  /**
+   * Asks for the session's screen at width×height device pixels
+   * (stream::resize); false when the control channel is closed or the
+   * streamer does not list the "resize" capability. Sides are rounded
+   * down to even numbers (4:2:0 video). The video changes size on the same
+   * connection; a size the session cannot have is answered with an
+   * "unsupported" event saying why. Only the controller's counts.
+   */
+  resize(width, height) {
+    if (!this.discover?.capabilities?.includes("resize")) return false;
+    const even = (v) => Math.max(16, Math.floor(Number(v) / 2) * 2);
+    return this.sendControl("stream::resize", { width: even(width), height: even(height) });
+  }
+
+  /**
+   * resize to element's size on the page in device pixels, the device
+   * pixel ratio counted up to maxPixelRatio (default 1: CSS pixels, the
+   * cheapest to encode).
+   */
+  resizeToElement(element, maxPixelRatio = 1) {
+    const r = Math.min(globalThis.devicePixelRatio || 1, Math.max(1, maxPixelRatio));
+    return this.resize(element.clientWidth * r, element.clientHeight * r);
+  }
+
   /** Sends data on a named data channel from options.dataChannels. */
   sendData(channel, data) {
     const ch = this._channels[channel];
