@@ -19,7 +19,11 @@ struct ss_clip {
 	int fixes_base;
 	int max;                // bytes of text either way
 	Atom sel[SEL_N];        // CLIPBOARD, PRIMARY
-	Atom targets, utf8, text, prop, incr;
+	Atom targets, utf8, text, incr;
+	// A property per selection for the conversions we ask for: the
+	// owners of both may answer at once. time is the property whose
+	// change gives us a server timestamp.
+	Atom prop[SEL_N], time;
 	char *data;             // what we own the selections with (UTF-8)
 	int len;
 	int owned[SEL_N];
@@ -51,7 +55,9 @@ ss_clip *ss_clip_open(const char *name, const char *cookie, int cookie_len, int 
 	c->targets = XInternAtom(c->dpy, "TARGETS", False);
 	c->utf8 = XInternAtom(c->dpy, "UTF8_STRING", False);
 	c->text = XInternAtom(c->dpy, "TEXT", False);
-	c->prop = XInternAtom(c->dpy, "STREAMSTACK_SELECTION", False);
+	c->prop[SEL_CLIPBOARD] = XInternAtom(c->dpy, "STREAMSTACK_CLIPBOARD", False);
+	c->prop[SEL_PRIMARY] = XInternAtom(c->dpy, "STREAMSTACK_PRIMARY", False);
+	c->time = XInternAtom(c->dpy, "STREAMSTACK_TIME", False);
 	c->incr = XInternAtom(c->dpy, "INCR", False);
 	for (int i = 0; i < SEL_N; i++)
 		XFixesSelectSelectionInput(c->dpy, c->win, c->sel[i], XFixesSetSelectionOwnerNotifyMask);
@@ -66,9 +72,11 @@ int ss_clip_fd(ss_clip *c) { return ConnectionNumber(c->dpy); }
 // to use CurrentTime.
 static Time server_time(ss_clip *c) {
 	unsigned char b = 0;
-	XChangeProperty(c->dpy, c->win, c->prop, XA_STRING, 8, PropModeAppend, &b, 0);
+	XChangeProperty(c->dpy, c->win, c->time, XA_STRING, 8, PropModeAppend, &b, 0);
+	// Our window's other property events (a conversion's) come too.
 	XEvent ev;
-	XWindowEvent(c->dpy, c->win, PropertyChangeMask, &ev);
+	do XWindowEvent(c->dpy, c->win, PropertyChangeMask, &ev);
+	while (ev.xproperty.atom != c->time);
 	return ev.xproperty.time;
 }
 
@@ -157,7 +165,7 @@ static int fetch(ss_clip *c, int i, char **out, int *out_len) {
 	unsigned char *p = NULL;
 	// One byte beyond the limit tells "too large" from "exactly max".
 	long words = (c->max + 4) / 4;
-	if (XGetWindowProperty(c->dpy, c->win, c->prop, 0, words, True, AnyPropertyType,
+	if (XGetWindowProperty(c->dpy, c->win, c->prop[i], 0, words, True, AnyPropertyType,
 	                       &type, &format, &n, &after, &p) != Success) return 0;
 	int r = 0;
 	if (type == c->incr || after > 0 || (format == 8 && n > (unsigned long)c->max)) {
@@ -172,8 +180,7 @@ static int fetch(ss_clip *c, int i, char **out, int *out_len) {
 		}
 	}
 	if (p) XFree(p);
-	if (type == c->incr) XDeleteProperty(c->dpy, c->win, c->prop);
-	(void)i;
+	if (type == c->incr) XDeleteProperty(c->dpy, c->win, c->prop[i]);
 	return r;
 }
 
@@ -195,7 +202,7 @@ int ss_clip_pump(ss_clip *c, char **out, int *out_len, int *which) {
 			c->owned[i] = 0;
 			if (f->owner == None) continue;
 			c->pending[i] = 1;
-			XConvertSelection(c->dpy, c->sel[i], c->utf8, c->prop, c->win, f->selection_timestamp);
+			XConvertSelection(c->dpy, c->sel[i], c->utf8, c->prop[i], c->win, f->selection_timestamp);
 			continue;
 		}
 		switch (ev.type) {
@@ -213,7 +220,7 @@ int ss_clip_pump(ss_clip *c, char **out, int *out_len, int *which) {
 			if (ev.xselection.property == None) {
 				if (c->pending[i] == 1) { // no UTF8_STRING: ask for STRING
 					c->pending[i] = 2;
-					XConvertSelection(c->dpy, c->sel[i], XA_STRING, c->prop, c->win, ev.xselection.time);
+					XConvertSelection(c->dpy, c->sel[i], XA_STRING, c->prop[i], c->win, ev.xselection.time);
 				} else {
 					c->pending[i] = 0;
 				}
