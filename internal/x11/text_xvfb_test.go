@@ -53,3 +53,36 @@ func TestTypeRemapsAndRestoresOnXvfb(t *testing.T) {
 		t.Errorf("Type after Close: %v", err)
 	}
 }
+
+// BenchmarkType: one input::text into Xvfb (no client reading it):
+// "€ 中文 é" with its keys already remapped (the common case: a word
+// after a word), and 100 distinct CJK runes, each a remap (the worst).
+func BenchmarkType(b *testing.B) {
+	x := startXvfb(b, 320, 240)
+	in, err := NewInput(x.Display, x.Cookie())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer in.Close()
+	var many []rune
+	for r := rune(0x4e00); len(many) < 100; r++ {
+		many = append(many, r)
+	}
+	for _, bc := range []struct{ name, text string }{{"word", "€ 中文 é"}, {"100-new-runes", string(many)}} {
+		b.Run(bc.name, func(b *testing.B) {
+			for i := 0; b.Loop(); i++ {
+				text := bc.text
+				if bc.name != "word" {
+					// Other runes every time, so every one is a remap.
+					text = string(many[:0])
+					for _, r := range many {
+						text += string(r + rune(i%2)*100)
+					}
+				}
+				if dropped, err := in.Type(text); err != nil || dropped != 0 {
+					b.Fatal(dropped, err)
+				}
+			}
+		})
+	}
+}
