@@ -121,6 +121,9 @@ func (f *fixture) tryUsedUnits() (float64, error) {
 
 func TestNeverOvercommitsAndEndsWithNoCapacity(t *testing.T) {
 	f := startAgent(t, "exec sleep 600", func(c *agent.Config) { c.PlacementTimeout = 500 * time.Millisecond })
+	// The timeout runs from each create: an agent still starting on a busy
+	// machine (its encoder probes) would time the first sessions out too.
+	f.waitUsed(t, 0)
 	a, b, c := f.create(t), f.create(t), f.create(t)
 	placed := func(s *session.Session) bool { return s.Agent != "" }
 	f.waitFor(t, a, placed)

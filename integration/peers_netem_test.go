@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -74,7 +75,7 @@ func TestThrottledViewerKeepsTheFloor(t *testing.T) {
 	probe := exec.CommandContext(pctx, "ip", "netns", "exec", ns, binary, "probe", "--url", st.baseURL,
 		"--session-id", info.ID, "--duration", "40s", "--json")
 	probe.Env = append(os.Environ(), "STREAMSTACK_SHARE="+link.Token) // not in argv
-	var out bytes.Buffer
+	var out lockedBuffer // exec copies into it on its own goroutine
 	probe.Stdout, probe.Stderr = &out, &out
 	if err := probe.Start(); err != nil {
 		t.Fatal(err)
@@ -106,18 +107,31 @@ func TestThrottledViewerKeepsTheFloor(t *testing.T) {
 		}
 		return nil
 	})
-	// From then on the bitrate holds the floor, over the next reports.
-	seen := map[time.Duration]bool{}
-	natstest.CheckFor(t, 20*time.Second, 100*time.Millisecond, func() error {
+	// From then on the viewer never pulls the bitrate under the floor: it
+	// may be lower only where the controller's own estimate is (the policy
+	// never sends above the controller's link; a busy machine's delays can
+	// lower it), and then only until the next adaptation catches up with a
+	// controller estimate that recovered (BitratePollInterval, 1 s: a
+	// violation must outlast three of them to count).
+	seen := map[uint64]bool{}
+	var below time.Time
+	natstest.CheckFor(t, 30*time.Second, 100*time.Millisecond, func() error {
 		s, err := stats()
 		if err != nil {
 			return err
 		}
-		if s.BitrateKbps < floor {
-			t.Fatalf("bitrate %d kbps under the floor %d with a viewer at %d kbps", s.BitrateKbps, floor, s.ViewerEstimateKbps)
+		if s.BitrateKbps < floor && s.ControllerEstimateKbps >= floor {
+			if below.IsZero() {
+				below = time.Now()
+			} else if time.Since(below) > 3*time.Second {
+				t.Fatalf("bitrate %d kbps under the floor %d for %s with the controller's estimate at %d kbps and a viewer at %d kbps",
+					s.BitrateKbps, floor, time.Since(below).Round(time.Millisecond), s.ControllerEstimateKbps, s.ViewerEstimateKbps)
+			}
+		} else {
+			below = time.Time{}
 		}
-		seen[time.Duration(s.FramesEncoded)] = true
-		if len(seen) < 5 {
+		seen[s.FramesEncoded] = true
+		if len(seen) < 30 {
 			return fmt.Errorf("%d reports so far", len(seen))
 		}
 		return nil
@@ -148,4 +162,22 @@ func throttle(t *testing.T, dev string, kbps int) {
 			t.Skipf("neither netem nor HTB can shape here: %v: %s", err, out)
 		}
 	}
+}
+
+// lockedBuffer is a bytes.Buffer safe to read while a process writes it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

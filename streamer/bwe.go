@@ -28,9 +28,14 @@ type groupEstimate struct {
 	mu         sync.Mutex
 	controller cc.BandwidthEstimator
 	viewers    []cc.BandwidthEstimator
-	// lowBps is the lowest viewer estimate the last read saw, for stats.
-	lowBps atomic.Int64
+	// lowBps and ctlBps are the lowest viewer's and the controller's
+	// estimates the last read saw, for stats.
+	lowBps, ctlBps atomic.Int64
 }
+
+// controllerKbps is the controller's estimate at the last read; 0 without
+// a controller.
+func (g *groupEstimate) controllerKbps() int { return int(g.ctlBps.Load() / 1000) }
 
 // lowestViewerKbps is the lowest viewer's estimate at the last read; 0
 // without viewers.
@@ -70,6 +75,7 @@ func (g *groupEstimate) GetTargetBitrate() int {
 		}
 	}
 	g.lowBps.Store(int64(low))
+	g.ctlBps.Store(int64(ctl))
 	return groupTarget(ctl, low, g.floorBps)
 }
 

@@ -420,6 +420,7 @@ func (s *server) snapshot() Stats {
 	st.Width, st.Height = s.screen.get()
 	st.FPS = s.fps
 	st.ViewerEstimateKbps = s.bwe.lowestViewerKbps()
+	st.ControllerEstimateKbps = s.bwe.controllerKbps()
 	s.stats.addNetwork(&st)
 	return st
 }

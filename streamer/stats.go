@@ -43,6 +43,9 @@ type Stats struct {
 	// the bitrate follows only down to Config.ViewerBitrateFloorKbps
 	// (docs/peers.md); 0 without viewers.
 	ViewerEstimateKbps int `json:"viewer_estimate_kbps,omitempty"`
+	// ControllerEstimateKbps is the controller's estimate, which the
+	// bitrate never exceeds; 0 without a controller.
+	ControllerEstimateKbps int `json:"controller_estimate_kbps,omitempty"`
 	// EncodeMicrosAvg and EncodeMicrosMax cover draw + encode of a frame.
 	EncodeMicrosAvg  float64 `json:"encode_us_avg"`
 	EncodeMicrosMax  float64 `json:"encode_us_max"`
