@@ -75,7 +75,7 @@ func TestThrottledViewerKeepsTheFloor(t *testing.T) {
 	probe := exec.CommandContext(pctx, "ip", "netns", "exec", ns, binary, "probe", "--url", st.baseURL,
 		"--session-id", info.ID, "--duration", "40s", "--json")
 	probe.Env = append(os.Environ(), "STREAMSTACK_SHARE="+link.Token) // not in argv
-	var out lockedBuffer // exec copies into it on its own goroutine
+	var out lockedBuffer                                              // exec copies into it on its own goroutine
 	probe.Stdout, probe.Stderr = &out, &out
 	if err := probe.Start(); err != nil {
 		t.Fatal(err)
