@@ -74,8 +74,10 @@ func TestThrottledViewerKeepsTheFloor(t *testing.T) {
 	defer stop()
 	probe := exec.CommandContext(pctx, "ip", "netns", "exec", ns, binary, "probe", "--url", st.baseURL,
 		"--session-id", info.ID, "--duration", "40s", "--json")
-	probe.Env = append(os.Environ(), "STREAMSTACK_SHARE="+link.Token) // not in argv
-	var out lockedBuffer                                              // exec copies into it on its own goroutine
+	// The token goes in the environment: not in argv, which any user reads.
+	probe.Env = append(os.Environ(), "STREAMSTACK_SHARE="+link.Token)
+	// exec copies into out on its own goroutine.
+	var out lockedBuffer
 	probe.Stdout, probe.Stderr = &out, &out
 	if err := probe.Start(); err != nil {
 		t.Fatal(err)
