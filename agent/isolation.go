@@ -116,10 +116,33 @@ func (a *Agent) deleteContainer(id string) {
 		return
 	}
 	removeStaleXSockets()
+	// The session's Xvfb dies by its parent-death signal beside this
+	// cleanup, and its socket may still have answered just now (more so on
+	// a busy host): sweep again a little later, off the path that ends the
+	// session's record.
+	a.wg.Go(a.sweepXSockets)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	if err := a.cfg.Containers.Delete(ctx, container.ForSession(id)); err != nil {
 		a.log.Warn("delete app container", "session", id, "err", err)
+	}
+}
+
+// Stale X socket sweeps after a killed streamer: xSweeps of them,
+// xSweepEvery apart, enough for a dying Xvfb to be gone on a loaded host.
+const (
+	xSweeps     = 20
+	xSweepEvery = 250 * time.Millisecond
+)
+
+// sweepXSockets repeats removeStaleXSockets xSweeps times (5 s in all:
+// an agent stopping right after a streamer was killed waits that long).
+func (a *Agent) sweepXSockets() {
+	t := time.NewTicker(xSweepEvery)
+	defer t.Stop()
+	for range xSweeps {
+		<-t.C
+		removeStaleXSockets()
 	}
 }
 
