@@ -184,6 +184,16 @@ type Input struct {
 
 // NewInput connects to display for XTest, with cookie as NewCapturer.
 func NewInput(display string, cookie *Cookie) (*Input, error) {
+	dpy, err := openInputDisplay(display, cookie)
+	if err != nil {
+		return nil, err
+	}
+	return &Input{dpy: dpy}, nil
+}
+
+// openInputDisplay connects to display with cookie (as NewCapturer) on a
+// connection of its own that has XTEST: what Input and Screen use.
+func openInputDisplay(display string, cookie *Cookie) (*C.Display, error) {
 	initXlib()
 	name := C.CString(display)
 	defer C.free(unsafe.Pointer(name))
@@ -196,7 +206,7 @@ func NewInput(display string, cookie *Cookie) (*Input, error) {
 		}
 		return nil, fmt.Errorf("%w %s", ErrOpen, display)
 	}
-	return &Input{dpy: dpy}, nil
+	return dpy, nil
 }
 
 func (in *Input) do(f func(*C.Display) C.int) (bool, error) {

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"unsafe"
 )
 
 // ErrResize: the display would not take the size (beyond the framebuffer
@@ -31,14 +30,9 @@ type Screen struct {
 // OpenScreen connects to display with cookie (as NewCapturer) and checks
 // that it has RandR.
 func OpenScreen(display string, cookie *Cookie) (*Screen, error) {
-	initXlib()
-	name := C.CString(display)
-	defer C.free(unsafe.Pointer(name))
-	var e C.int
-	ck, n := cookieArg(cookie)
-	dpy := C.ss_in_open(name, ck, n, &e)
-	if dpy == nil {
-		return nil, fmt.Errorf("%w %s", ErrOpen, display)
+	dpy, err := openInputDisplay(display, cookie)
+	if err != nil {
+		return nil, err
 	}
 	var w, h C.int
 	if C.ss_randr_range(dpy, &w, &h) < 0 {
