@@ -4,18 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/streamstack/streamstack/apps"
 	"github.com/streamstack/streamstack/client"
 	"github.com/streamstack/streamstack/internal/natstest"
-	"github.com/streamstack/streamstack/streamer"
 	"github.com/streamstack/streamstack/streamer/protocol"
 )
 
@@ -26,7 +22,7 @@ import (
 // as clipboard::changed.
 func TestX11ClipboardBothWays(t *testing.T) {
 	checkLeaks(t)
-	app, isolation, path := clipTerm(t)
+	app, isolation, path := catTerm(t, "clip-term")
 	st := startX11StackWith(t, isolation, app)
 	ctx := testCtx(t)
 	var pic lastPicture
@@ -60,7 +56,7 @@ func TestX11ClipboardBothWays(t *testing.T) {
 	send(protocol.InputMouseMove, map[string]any{"x": 300, "y": 200})
 	send(protocol.InputMouseButton, map[string]any{"button": 3, "pressed": true}) // X's middle (x11.Button)
 	send(protocol.InputMouseButton, map[string]any{"button": 3, "pressed": false})
-	waitPasted(t, path, text+"\n")
+	waitCat(t, path, text+"\n")
 	// The pasted line is xterm's first: a triple click selects it.
 	send(protocol.InputMouseMove, map[string]any{"x": 30, "y": 12})
 	for range 3 {
@@ -77,48 +73,12 @@ func TestX11ClipboardBothWays(t *testing.T) {
 	}
 }
 
-// clipTerm is xterm (UTF-8) running cat into a file, the path the test
-// reads it at, and the isolation its apps run with.
-func clipTerm(t *testing.T) (apps.App, string, string) {
-	t.Helper()
-	out := t.TempDir()
-	// The app's user in a container is an unprivileged uid of its own.
-	if err := os.Chmod(out, 0o777); err != nil {
-		t.Fatal(err)
-	}
-	isolation := appIsolation(t)
-	dir := out
-	app := apps.App{Name: "clip-term", Kind: apps.KindX11, Screen: x11Screen, Limits: apps.DefaultLimits(),
-		Env: []string{"LANG=C.UTF-8", "LC_ALL=C.UTF-8"}}
-	if isolation == streamer.IsolationContainer {
-		dir = "/out"
-		app.Volumes = []apps.Volume{{Source: out, Target: dir}}
-	}
-	app.Command = []string{"xterm", "-u8", "-maximized", "-fa", "Monospace", "-fs", "20", "-e",
-		"sh", "-c", "exec cat > " + filepath.Join(dir, "pasted")}
-	return app, isolation, filepath.Join(out, "pasted")
-}
-
-func waitPasted(t *testing.T, path, want string) {
-	t.Helper()
-	natstest.CheckFor(t, 10*time.Second, 20*time.Millisecond, func() error {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		if string(b) != want {
-			return fmt.Errorf("cat wrote %q, want %q", b, want)
-		}
-		return nil
-	})
-}
-
 // The clipboard through Chromium and the web client: a paste on the page
 // goes to the app (xterm pastes it with the middle button), and the line
 // selected in xterm is the page's client.clipboard.
 func TestBrowserClipboardWithXterm(t *testing.T) {
 	browserTest(t)
-	app, isolation, path := clipTerm(t)
+	app, isolation, path := catTerm(t, "clip-term")
 	st := startX11StackWith(t, isolation, app)
 	b := startBrowser(t)
 	id := st.playInBrowser(t, b, url.Values{"autostart": {"1"}, "joinable": {"0"}, "app": {"clip-term"}}, 10)
@@ -133,7 +93,7 @@ func TestBrowserClipboardWithXterm(t *testing.T) {
 	if s := st.streamerStats(t, id); s.Inputs[protocol.ClipboardSet] != 1 {
 		t.Logf("streamer inputs %v", s.Inputs)
 	}
-	waitPasted(t, path, text+"\n")
+	waitCat(t, path, text+"\n")
 	// A triple click on xterm's first line selects it (PRIMARY).
 	eval[chromedp.Void](b, `(() => { const c = window.streamstack.client; c.mouseMove(30, 12);
 		for (let i = 0; i < 3; i++) { c.mouseButton(1, true); c.mouseButton(1, false); } })()`)

@@ -19,10 +19,11 @@ import (
 	"github.com/streamstack/streamstack/streamer/protocol"
 )
 
-// imeTerm is an app "ime-term": xterm in UTF-8 running cat, which writes
-// each line typed into it to the file typed returns (on the host). It
-// returns the app and the isolation the stack must run it with.
-func imeTerm(t *testing.T) (app apps.App, isolation string, typed func() string) {
+// catTerm is an X11 app called name: xterm in UTF-8 running cat, which
+// writes what the app gets (typed, pasted) to a file the test reads
+// through the returned path (a volume in a container).
+func catTerm(t *testing.T, name string) (app apps.App, isolation, path string) {
+	t.Helper()
 	out := t.TempDir()
 	// The app's user in a container is an unprivileged uid of its own.
 	if err := os.Chmod(out, 0o777); err != nil {
@@ -30,26 +31,24 @@ func imeTerm(t *testing.T) (app apps.App, isolation string, typed func() string)
 	}
 	isolation = appIsolation(t)
 	dir := out
-	app = apps.App{Name: "ime-term", Kind: apps.KindX11, Screen: x11Screen, Limits: apps.DefaultLimits(),
+	app = apps.App{Name: name, Kind: apps.KindX11, Screen: x11Screen, Limits: apps.DefaultLimits(),
 		Env: []string{"LANG=C.UTF-8", "LC_ALL=C.UTF-8"}}
 	if isolation == streamer.IsolationContainer {
 		dir = "/out"
 		app.Volumes = []apps.Volume{{Source: out, Target: dir}}
 	}
 	app.Command = []string{"xterm", "-u8", "-maximized", "-fa", "Monospace", "-fs", "20", "-e",
-		"sh", "-c", "exec cat > " + filepath.Join(dir, "typed")}
-	return app, isolation, func() string {
-		b, _ := os.ReadFile(filepath.Join(out, "typed"))
-		return string(b)
-	}
+		"sh", "-c", "exec cat > " + filepath.Join(dir, "out")}
+	return app, isolation, filepath.Join(out, "out")
 }
 
-// waitTyped waits until cat has written want, and no more.
-func waitTyped(t *testing.T, typed func() string, want string) {
+// waitCat waits until cat has written want, and no more.
+func waitCat(t *testing.T, path, want string) {
 	t.Helper()
 	natstest.CheckFor(t, 10*time.Second, 20*time.Millisecond, func() error {
-		if got := typed(); got != want {
-			return fmt.Errorf("cat wrote %q, want %q", got, want)
+		b, _ := os.ReadFile(path)
+		if string(b) != want {
+			return fmt.Errorf("cat wrote %q, want %q", b, want)
 		}
 		return nil
 	})
@@ -61,7 +60,7 @@ func waitTyped(t *testing.T, typed func() string, want string) {
 // the line to cat, which writes it where the test reads it.
 func TestX11TextReachesXterm(t *testing.T) {
 	checkLeaks(t)
-	app, isolation, typed := imeTerm(t)
+	app, isolation, typed := catTerm(t, "ime-term")
 	st := startX11StackWith(t, isolation, app)
 	ctx := testCtx(t)
 	var pic lastPicture
@@ -80,7 +79,7 @@ func TestX11TextReachesXterm(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitTyped(t, typed, "€ 中文 é Ok 中€!\n")
+	waitCat(t, typed, "€ 中文 é Ok 中€!\n")
 	// 100 runes none of which the keymap has: a spare key each (Xvfb's
 	// keymap has over a hundred keys no input::key makes).
 	var many []rune
@@ -90,7 +89,7 @@ func TestX11TextReachesXterm(t *testing.T) {
 	if err := peer.SendInput(protocol.InputText, map[string]any{"text": string(many) + "\n"}); err != nil {
 		t.Fatal(err)
 	}
-	waitTyped(t, typed, "€ 中文 é Ok 中€!\n"+string(many)+"\n")
+	waitCat(t, typed, "€ 中文 é Ok 中€!\n"+string(many)+"\n")
 }
 
 // Chromium's input method reaches xterm through the web client: a
@@ -98,7 +97,7 @@ func TestX11TextReachesXterm(t *testing.T) {
 // an emoji keyboard does) and plain keys (a, Enter), each typed once.
 func TestBrowserIMEReachesXterm(t *testing.T) {
 	browserTest(t)
-	app, isolation, typed := imeTerm(t)
+	app, isolation, typed := catTerm(t, "ime-term")
 	st := startX11StackWith(t, isolation, app)
 	b := startBrowser(t)
 	id := st.playInBrowser(t, b, url.Values{"autostart": {"1"}, "joinable": {"0"}, "app": {"ime-term"}}, 10)
@@ -133,7 +132,7 @@ func TestBrowserIMEReachesXterm(t *testing.T) {
 		chromedp.KeyEvent("a"),
 		chromedp.KeyEvent("\r"),
 	)
-	waitTyped(t, typed, "中文€ éa\n")
+	waitCat(t, typed, "中文€ éa\n")
 	// Exactly that line: nothing typed twice (Chromium may send inserted
 	// text a rune a message, so the messages are not counted).
 	if s := st.streamerStats(t, id); s.InputErrors != 0 || s.Inputs[protocol.InputText] < 2 {
