@@ -163,3 +163,22 @@ func TestScopedTokens(t *testing.T) {
 		t.Error("a token without a scope is not admin")
 	}
 }
+
+// A NATS connection id carries its grant under the signature: a client
+// that rewrites the prefix (viewer to owner) or drops it gets an id the
+// session service refuses.
+func TestNATSConnIDGrantIsSigned(t *testing.T) {
+	tok, _ := auth.NewWithKey([]byte("0123456789abcdef0123456789abcdef"))
+	id := tok.NATSConnID("s1", "t1", "v-")
+	if !tok.VerifyNATSConnID(id, "s1", "t1") {
+		t.Fatalf("%q refused", id)
+	}
+	for _, forged := range []string{"o-" + id[2:], "c-" + id[2:], id[2:], id + "x"} {
+		if tok.VerifyNATSConnID(forged, "s1", "t1") {
+			t.Errorf("forged %q accepted", forged)
+		}
+	}
+	if tok.VerifyNATSConnID(id, "s2", "t1") || tok.VerifyNATSConnID(id, "s1", "t2") {
+		t.Error("an id accepted for another session or token")
+	}
+}
